@@ -1,0 +1,35 @@
+# One command to run the service, one to test it; both build the venv they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-postgres install lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,speed]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## migrate the SQLite database in instance/ and serve on http://127.0.0.1:8000
+	$(BIN)/notes-service db upgrade
+	$(BIN)/notes-service serve
+
+test: $(STAMP)  ## the whole suite on SQLite (PostgreSQL/Redis tests skip when those are absent)
+	$(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP)  ## the whole suite again on PostgreSQL + Redis (must be running)
+	NOTES_TEST_DATABASE=postgresql NOTES_TEST_REQUIRE_SERVICES=1 \
+	NOTES_TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check notes_service tests bench
+	$(BIN)/ruff format --check notes_service tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

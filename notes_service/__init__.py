@@ -1,0 +1,51 @@
+"""notes-service: an async notes app with real authentication.
+
+`create_app` wires configuration, extensions, blueprints and error handlers; nothing else happens at
+import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from quart import Quart
+from quart_schema import QuartSchema
+
+from . import auth, db, errors, web
+from .blueprints import account, api, main, notes, settings
+from .config import load_settings
+from .security import PasswordHasher
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Quart:
+    """Build the app; `config` overrides NOTES_* settings (tests pass a mapping here)."""
+    app = Quart(__name__)
+    notes_config = load_settings(config)
+    app.config.update(
+        NOTES=notes_config,
+        SECRET_KEY=notes_config.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_NAME="notes_session",
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.extensions["hasher"] = PasswordHasher(notes_config.bcrypt_rounds)
+    QuartSchema(
+        app,
+        info={"title": "notes-service API", "version": "1.0.0"},
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+    )
+    db.init_app(app)
+    web.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
+        app.register_blueprint(blueprint)
+    api.init_app(app)
+    return app

@@ -1,0 +1,99 @@
+"""Signing up, in and out in the browser."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from ..auth import DEACTIVATED, current_account, sign_in, sign_out
+from ..db import get_session
+from ..forms import LoginForm, RegisterForm, form_status
+from ..security import is_safe_next
+from ..services import users
+
+blueprint = Blueprint("account", __name__)
+log = logging.getLogger("notes_service.auth")
+
+ACCOUNT_CREATED = "Account created successfully."
+LOGGED_IN = "Logged in successfully."
+LOGGED_OUT = "You have been logged out."
+INVALID_LOGIN = "Invalid email or password."
+
+
+@blueprint.route("/register", methods=["GET", "POST"])
+async def register() -> Any:
+    """Create an account and sign in to it."""
+    if await current_account() is not None:
+        return redirect(url_for("main.index"))
+    form = await RegisterForm.from_request()
+    if request.method == "POST" and form.validate():
+        session = get_session()
+        try:
+            user = await users.register_user(
+                session,
+                current_app.extensions["hasher"],
+                username=form.username.data,
+                email=form.email.data,
+                password=form.password.data,
+            )
+        except users.Conflict as conflict:
+            for field, message in conflict.fields.items():
+                form[field].errors = [message]
+        else:
+            await session.commit()
+            log.info("registered user_id=%s", user.id)
+            await sign_in(user, remember=False)
+            await flash(ACCOUNT_CREATED, "success")
+            return redirect(url_for("main.index"))
+    return await render_template("auth/register.html", form=form), form_status(form)
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+async def login() -> Any:
+    """Sign in with email and password; `next` is followed only when it is a local path."""
+    next_url = request.args.get("next") or (await request.form).get("next")
+    if await current_account() is not None:
+        return redirect(_safe_next(next_url))
+    form = await LoginForm.from_request()
+    if request.method == "POST" and form.validate():
+        session = get_session()
+        user = await users.authenticate(
+            session,
+            current_app.extensions["hasher"],
+            email=form.email.data,
+            password=form.password.data,
+        )
+        if user is None:
+            log.info("login failed")
+            await flash(INVALID_LOGIN, "danger")
+        elif not user.is_active:
+            log.info("login refused user_id=%s inactive", user.id)
+            await flash(DEACTIVATED, "danger")
+        else:
+            await session.commit()  # a rehashed password, if the cost changed
+            await sign_in(user, remember=bool(form.remember.data))
+            log.info("login ok user_id=%s", user.id)
+            await flash(LOGGED_IN, "success")
+            return redirect(_safe_next(next_url))
+    page = await render_template("auth/login.html", form=form, next_url=next_url)
+    return page, form_status(form)
+
+
+@blueprint.get("/logout")
+async def logout_page() -> str:
+    """A page with a logout button: signing out changes state, so it is a POST."""
+    return await render_template("auth/logout.html")
+
+
+@blueprint.post("/logout")
+async def logout() -> Any:
+    """End this browser's session on the server."""
+    await sign_out()
+    await flash(LOGGED_OUT, "info")
+    return redirect(url_for("account.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    return target if is_safe_next(target) else url_for("main.index")

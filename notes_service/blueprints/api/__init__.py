@@ -1,0 +1,12 @@
+"""The JSON API under /api: bearer tokens only, JSON in and out, errors included."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from . import accounts, notes
+
+
+def init_app(app: Quart) -> None:
+    app.register_blueprint(accounts.blueprint)
+    app.register_blueprint(notes.blueprint)

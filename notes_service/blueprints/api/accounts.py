@@ -1,0 +1,129 @@
+"""API accounts and tokens: register, sign in for a token, list and revoke tokens, who am I."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from quart import Blueprint, current_app
+from quart_schema import document_response, security_scheme, tag, validate_request
+
+from ...auth import token_required
+from ...db import get_session
+from ...errors import APIError
+from ...schemas import Error, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
+from ...serializers import iso, token_json, user_json
+from ...services import tokens, users
+from ...services.tokens import Caller
+
+blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
+log = logging.getLogger("notes_service.auth")
+BEARER = [{"bearer": []}]
+INVALID_CREDENTIALS = "Invalid credentials"
+DEFAULT_TOKEN_NAME = "API token"
+
+
+@blueprint.post("/token")
+@tag(["tokens"])
+@validate_request(TokenRequest)
+@document_response(TokenIssued)
+@document_response(Error, 400)
+@document_response(Error, 401)
+@document_response(Error, 422)
+async def issue_token(data: TokenRequest) -> Any:
+    """Exchange an email and password for a new bearer token (other tokens stay valid)."""
+    session = get_session()
+    user = await users.authenticate(
+        session, current_app.extensions["hasher"], email=data.email, password=data.password
+    )
+    if user is None or not user.is_active:
+        log.info("token refused")
+        raise APIError(401, INVALID_CREDENTIALS)
+    token, secret = await tokens.issue_token(
+        session,
+        user_id=user.id,
+        name=data.name or DEFAULT_TOKEN_NAME,
+        expires_in_days=data.expires_in_days,
+    )
+    await session.commit()
+    log.info("token issued user_id=%s token_id=%s", user.id, token.id)
+    return {"token": secret, "token_type": "Bearer", "expires_at": iso(token.expires_at)}
+
+
+@blueprint.delete("/token")
+@tag(["tokens"])
+@security_scheme(BEARER)
+@document_response(Error, 401)
+@token_required
+async def revoke_current_token(caller: Caller) -> Any:
+    """Revoke the token that authenticated this request."""
+    session = get_session()
+    await tokens.revoke_token(session, user_id=caller.user.id, token_id=caller.token_id)
+    await session.commit()
+    log.info("token revoked user_id=%s token_id=%s", caller.user.id, caller.token_id)
+    return "", 204
+
+
+@blueprint.get("/tokens")
+@tag(["tokens"])
+@security_scheme(BEARER)
+@document_response(list[TokenInfo])
+@document_response(Error, 401)
+@token_required
+async def list_tokens(caller: Caller) -> Any:
+    """The caller's tokens, newest first; secrets and digests are never shown."""
+    found = await tokens.list_tokens(get_session(), user_id=caller.user.id)
+    return [token_json(token) for token in found]
+
+
+@blueprint.delete("/tokens/<id:token_id>")
+@tag(["tokens"])
+@security_scheme(BEARER)
+@document_response(Error, 401)
+@document_response(Error, 404)
+@token_required
+async def revoke_token(caller: Caller, token_id: int) -> Any:
+    """Revoke one of the caller's tokens (404 when it is not theirs)."""
+    session = get_session()
+    if not await tokens.revoke_token(session, user_id=caller.user.id, token_id=token_id):
+        raise APIError(404, "Not found")
+    await session.commit()
+    log.info("token revoked user_id=%s token_id=%s", caller.user.id, token_id)
+    return "", 204
+
+
+@blueprint.post("/users")
+@tag(["users"])
+@validate_request(UserCreate)
+@document_response(UserOut, 201)
+@document_response(Error, 400)
+@document_response(Error, 409)
+@document_response(Error, 422)
+async def register(data: UserCreate) -> Any:
+    """Create an account; a taken username or email is a 409."""
+    session = get_session()
+    try:
+        user = await users.register_user(
+            session,
+            current_app.extensions["hasher"],
+            username=data.username,
+            email=str(data.email),
+            password=data.password,
+        )
+    except users.Conflict as conflict:
+        message = next(iter(conflict.fields.values()))
+        raise APIError(409, message, details=conflict.fields) from conflict
+    await session.commit()
+    log.info("registered user_id=%s", user.id)
+    return user_json(user), 201
+
+
+@blueprint.get("/me")
+@tag(["users"])
+@security_scheme(BEARER)
+@document_response(UserOut)
+@document_response(Error, 401)
+@token_required
+async def me(caller: Caller) -> Any:
+    """The account the token belongs to."""
+    return user_json(caller.user)

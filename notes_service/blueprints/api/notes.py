@@ -1,0 +1,157 @@
+"""API notes: list (keyset pages), create, read, update, replace, delete — the caller's own only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer
+from quart import Blueprint, current_app, jsonify, url_for
+from quart_schema import (
+    document_response,
+    security_scheme,
+    tag,
+    validate_querystring,
+    validate_request,
+)
+
+from ...auth import token_required
+from ...db import get_session
+from ...errors import APIError
+from ...schemas import Error, NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
+from ...serializers import note_json
+from ...services import notes
+from ...services.notes import Position
+from ...services.tokens import Caller
+
+blueprint = Blueprint("api_notes", __name__, url_prefix="/api/notes")
+BEARER = [{"bearer": []}]
+CURSOR_SALT = "notes-service cursor"
+INVALID_CURSOR = "Invalid cursor"
+
+
+def _cursors() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
+
+
+def encode_cursor(position: Position) -> str:
+    """An opaque, signed token for "the page after this note"."""
+    return _cursors().dumps([int(position.is_pinned), position.created_at.isoformat(), position.id])
+
+
+def decode_cursor(cursor: str) -> Position:
+    """Read a cursor back; a tampered or malformed one is a 400."""
+    try:
+        pinned, created_at, note_id = _cursors().loads(cursor)
+        return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
+    except (BadData, ValueError, TypeError) as error:
+        raise APIError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
+
+
+@blueprint.get("")
+@tag(["notes"])
+@security_scheme(BEARER)
+@validate_querystring(NotesQuery)
+@document_response(list[NoteOut])
+@document_response(Error, 400)
+@document_response(Error, 401)
+@document_response(Error, 422)
+@token_required
+async def list_notes(caller: Caller, query_args: NotesQuery) -> Any:
+    """The caller's notes, pinned first then newest; `Link: rel="next"` when more remain."""
+    after = decode_cursor(query_args.cursor) if query_args.cursor else None
+    page = await notes.list_notes_after(
+        get_session(), author_id=caller.user.id, after=after, limit=query_args.limit + 1
+    )
+    response = jsonify([note_json(note) for note in page[: query_args.limit]])
+    if len(page) > query_args.limit:
+        cursor = encode_cursor(Position.of(page[query_args.limit - 1]))
+        link = url_for(".list_notes", limit=query_args.limit, cursor=cursor, _external=True)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return response
+
+
+@blueprint.post("")
+@tag(["notes"])
+@security_scheme(BEARER)
+@document_response(NoteOut, 201)
+@document_response(Error, 400)
+@document_response(Error, 401)
+@document_response(Error, 422)
+@token_required
+@validate_request(NoteCreate)
+async def create_note(caller: Caller, data: NoteCreate) -> Any:
+    """Write a new note; `Location` names it."""
+    session = get_session()
+    note = await notes.create_note(session, author_id=caller.user.id, **data.model_dump())
+    await session.commit()
+    location = url_for(".get_note", note_id=note.id, _external=True)
+    return note_json(note), 201, {"Location": location}
+
+
+@blueprint.get("/<id:note_id>")
+@tag(["notes"])
+@security_scheme(BEARER)
+@document_response(NoteOut)
+@document_response(Error, 401)
+@document_response(Error, 403)
+@document_response(Error, 404)
+@token_required
+async def get_note(caller: Caller, note_id: int) -> Any:
+    """One note: 403 when it is someone else's, 404 when there is none."""
+    note = await notes.get_owned_note(get_session(), note_id=note_id, author_id=caller.user.id)
+    return note_json(note)
+
+
+@blueprint.patch("/<id:note_id>")
+@tag(["notes"])
+@security_scheme(BEARER)
+@document_response(NoteOut)
+@document_response(Error, 400)
+@document_response(Error, 401)
+@document_response(Error, 403)
+@document_response(Error, 404)
+@document_response(Error, 422)
+@token_required
+@validate_request(NotePatch)
+async def patch_note(caller: Caller, note_id: int, data: NotePatch) -> Any:
+    """Change only the fields given."""
+    return await _save(caller, note_id, data.model_dump(exclude_unset=True))
+
+
+@blueprint.put("/<id:note_id>")
+@tag(["notes"])
+@security_scheme(BEARER)
+@document_response(NoteOut)
+@document_response(Error, 400)
+@document_response(Error, 401)
+@document_response(Error, 403)
+@document_response(Error, 404)
+@document_response(Error, 422)
+@token_required
+@validate_request(NoteReplace)
+async def replace_note(caller: Caller, note_id: int, data: NoteReplace) -> Any:
+    """Replace title, content and pin at once."""
+    return await _save(caller, note_id, data.model_dump())
+
+
+@blueprint.delete("/<id:note_id>")
+@tag(["notes"])
+@security_scheme(BEARER)
+@document_response(Error, 401)
+@document_response(Error, 403)
+@document_response(Error, 404)
+@token_required
+async def delete_note(caller: Caller, note_id: int) -> Any:
+    """Delete a note for good."""
+    session = get_session()
+    await notes.delete_note(session, note_id=note_id, author_id=caller.user.id)
+    await session.commit()
+    return "", 204
+
+
+async def _save(caller: Caller, note_id: int, changes: dict[str, Any]) -> Any:
+    session = get_session()
+    note = await notes.update_note(session, note_id=note_id, author_id=caller.user.id, **changes)
+    await session.commit()
+    return note_json(note)

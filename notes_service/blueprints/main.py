@@ -1,0 +1,43 @@
+"""Home, dashboard and the health probes."""
+
+from __future__ import annotations
+
+from quart import Blueprint, render_template
+
+from ..auth import login_required
+from ..db import get_session, ping
+from ..models import User
+from ..services import notes
+
+blueprint = Blueprint("main", __name__)
+RECENT_NOTES = 5
+
+
+@blueprint.get("/")
+async def index() -> str:
+    """The home page; the nav shows who is signed in."""
+    return await render_template("index.html")
+
+
+@blueprint.get("/dashboard")
+@login_required
+async def dashboard(user: User) -> str:
+    """The user's summary: how many notes, how many pinned, the latest ones."""
+    session = get_session()
+    summary = await notes.summarize_notes(session, author_id=user.id)
+    recent = await notes.list_notes(session, author_id=user.id, limit=RECENT_NOTES)
+    return await render_template("dashboard.html", summary=summary, recent=recent)
+
+
+@blueprint.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is serving."""
+    return {"status": "ok"}
+
+
+@blueprint.get("/readyz")
+async def readyz() -> tuple[dict[str, str], int]:
+    """The database answers; load balancers should only route here when this is 200."""
+    if await ping():
+        return {"status": "ready"}, 200
+    return {"status": "database unavailable"}, 503

@@ -1,0 +1,97 @@
+"""A person's notes in the browser: list, read, write, pin, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from ..auth import login_required
+from ..db import get_session
+from ..forms import NoteForm, form_status
+from ..models import User
+from ..services import notes
+
+blueprint = Blueprint("notes", __name__, url_prefix="/notes")
+
+
+@blueprint.get("")
+@login_required
+async def list_notes(user: User) -> str:
+    """The user's notes, pinned first then newest, one page at a time."""
+    per_page = current_app.config["NOTES"].notes_per_page
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    session = get_session()
+    summary = await notes.summarize_notes(session, author_id=user.id)
+    items = await notes.list_notes(
+        session, author_id=user.id, limit=per_page, offset=(page - 1) * per_page
+    )
+    pages = max((summary.total + per_page - 1) // per_page, 1)
+    return await render_template(
+        "notes/list.html", notes=items, page=page, pages=pages, summary=summary
+    )
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+async def create(user: User) -> Any:
+    """Write a new note."""
+    form = await NoteForm.from_request()
+    if request.method == "POST" and form.validate():
+        session = get_session()
+        note = await notes.create_note(
+            session,
+            author_id=user.id,
+            title=form.title.data,
+            content=form.content.data,
+            is_pinned=form.is_pinned.data,
+        )
+        await session.commit()
+        await flash("Note created.", "success")
+        return redirect(url_for("notes.show", note_id=note.id))
+    page = await render_template("notes/form.html", form=form, note=None)
+    return page, form_status(form)
+
+
+@blueprint.get("/<id:note_id>")
+@login_required
+async def show(user: User, note_id: int) -> str:
+    """One note (403 when it is someone else's, 404 when there is none)."""
+    note = await notes.get_owned_note(get_session(), note_id=note_id, author_id=user.id)
+    return await render_template("notes/show.html", note=note)
+
+
+@blueprint.route("/<id:note_id>/edit", methods=["GET", "POST"])
+@login_required
+async def edit(user: User, note_id: int) -> Any:
+    """Change a note's title, content or pin."""
+    session = get_session()
+    note = await notes.get_owned_note(session, note_id=note_id, author_id=user.id)
+    form = await NoteForm.from_request(
+        title=note.title, content=note.content, is_pinned=note.is_pinned
+    )
+    if request.method == "POST" and form.validate():
+        await notes.update_note(
+            session,
+            note_id=note.id,
+            author_id=user.id,
+            title=form.title.data,
+            content=form.content.data,
+            is_pinned=form.is_pinned.data,
+        )
+        await session.commit()
+        await flash("Note saved.", "success")
+        return redirect(url_for("notes.show", note_id=note.id))
+    page = await render_template("notes/form.html", form=form, note=note)
+    return page, form_status(form)
+
+
+@blueprint.post("/<id:note_id>/delete")
+@login_required
+async def delete(user: User, note_id: int) -> Any:
+    """Delete a note for good."""
+    session = get_session()
+    await notes.delete_note(session, note_id=note_id, author_id=user.id)
+    await session.commit()
+    await flash("Note deleted.", "info")
+    return redirect(url_for("notes.list_notes"))

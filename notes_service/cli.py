@@ -1,0 +1,146 @@
+"""The `notes-service` command: db upgrade, serve, create-user, deactivate-user."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .config import ConfigError, load_settings
+from .db import create_engine
+from .security import PasswordHasher
+from .services import tokens, users
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """notes-service: an async notes service with real authentication."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations (same as `alembic upgrade head`)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(_settings().database_url), revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command()
+@click.option("--bind", default=None, help="HOST:PORT to listen on [default: 127.0.0.1:8000].")
+@click.option("--workers", type=int, default=None, help="Worker processes [default: 1].")
+def serve(bind: str | None, workers: int | None) -> None:
+    """Serve the app with hypercorn, using the repository's hypercorn.toml defaults."""
+    from .server import run
+
+    _settings()  # fail fast, with a one-line error, on a bad configuration
+    run(bind=bind, workers=workers)
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(username: str, email: str, password_stdin: bool) -> None:
+    """Create an account (the password is prompted for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problems = _check_account(username, email, password)
+    if problems:
+        raise click.ClickException("; ".join(problems))
+
+    async def create(session: AsyncSession, hasher: PasswordHasher) -> int:
+        user = await users.register_user(
+            session, hasher, username=username, email=email, password=password
+        )
+        return user.id
+
+    try:
+        user_id = _run(create)
+    except users.Conflict as conflict:
+        raise click.ClickException(" ".join(conflict.fields.values())) from conflict
+    click.echo(f"created user {username} (id {user_id})")
+
+
+@main.command("deactivate-user")
+@click.argument("email")
+def deactivate_user(email: str) -> None:
+    """Deactivate an account: its sessions and API tokens stop working at once."""
+
+    async def deactivate(session: AsyncSession, _hasher: PasswordHasher) -> bool:
+        user = await users.deactivate_user(session, email=email)
+        if user is None:
+            return False
+        await tokens.revoke_all_tokens(session, user_id=user.id)
+        return True
+
+    if not _run(deactivate):
+        raise click.ClickException(f"no user with email {email}")
+    click.echo(f"deactivated {email}")
+
+
+def alembic_config(database_url: str):  # type: ignore[no-untyped-def]
+    """Alembic's configuration for this checkout, pointed at `database_url`."""
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return load_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _run(work: Callable[[AsyncSession, PasswordHasher], Awaitable[T]]) -> T:
+    """Run `work` in one committed transaction on the configured database."""
+    settings = _settings()
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        hasher = PasswordHasher(settings.bcrypt_rounds)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                result = await work(session, hasher)
+                await session.commit()
+                return result
+        finally:
+            hasher.close()
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _check_account(username: str, email: str, password: str) -> list[str]:
+    """The API's rules for a new account, as messages."""
+    from pydantic import ValidationError
+
+    from .schemas import UserCreate
+
+    try:
+        UserCreate(username=username, email=email, password=password)
+    except ValidationError as error:
+        return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+    return []
+
+

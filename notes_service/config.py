@@ -1,0 +1,140 @@
+"""Settings: defaults in code, NOTES_* environment overrides, strict checks in production.
+
+Everything the service can be told lives here, read once at start. Tests pass a mapping instead of
+touching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path("instance")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///instance/notes.db"
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_SECRETS = {"change-me", "changeme", "secret", "dev", "development", "test", "please-change"}
+
+
+class ConfigError(RuntimeError):
+    """A setting that the service refuses to start with."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """`COUNT/SECONDS`: at most `count` requests per `seconds` window."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit | None:
+        """Parse `10/60`; `off` (or empty) disables throttling."""
+        text = text.strip().lower()
+        if text in {"", "off", "none", "0"}:
+            return None
+        try:
+            count, seconds = (int(part) for part in text.split("/"))
+        except ValueError as error:
+            raise ConfigError(f"NOTES_AUTH_RATE_LIMIT must be COUNT/SECONDS or off, not {text!r}") from error
+        if count < 1 or seconds < 1:
+            raise ConfigError("NOTES_AUTH_RATE_LIMIT needs a positive count and period")
+        return cls(count, seconds)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration; see SPEC §5 for what each one means."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    env: str = "development"
+    redis_url: str | None = None
+    auth_rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(10, 60))
+    bcrypt_rounds: int = 12
+    trusted_proxy_hops: int = 0
+    remember_days: int = 30
+    session_idle_hours: int = 24
+    notes_per_page: int = 20
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+ENVIRONMENT = {
+    "database_url": "NOTES_DATABASE_URL",
+    "secret_key": "NOTES_SECRET_KEY",
+    "env": "NOTES_ENV",
+    "redis_url": "NOTES_REDIS_URL",
+    "auth_rate_limit": "NOTES_AUTH_RATE_LIMIT",
+    "bcrypt_rounds": "NOTES_BCRYPT_ROUNDS",
+    "trusted_proxy_hops": "NOTES_TRUSTED_PROXY_HOPS",
+    "remember_days": "NOTES_REMEMBER_DAYS",
+}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Build settings from the environment, then `overrides` (tests), and check them."""
+    values: dict[str, Any] = {}
+    for name, variable in ENVIRONMENT.items():
+        if variable in os.environ:
+            values[name] = os.environ[variable]
+    values.update(overrides or {})
+    settings = Settings(**{f.name: _coerce(f.name, values[f.name]) for f in fields(Settings) if f.name in values})
+    if not settings.secret_key:
+        if settings.is_production:
+            raise ConfigError("NOTES_SECRET_KEY must be set when NOTES_ENV=production")
+        settings = replace(settings, secret_key=instance_secret_key())
+    check(settings)
+    return settings
+
+
+def check(settings: Settings) -> None:
+    """Refuse settings that would be unsafe or meaningless."""
+    if settings.env not in {"development", "production", "test"}:
+        raise ConfigError(f"NOTES_ENV must be development, production or test, not {settings.env!r}")
+    if settings.is_production:
+        key = settings.secret_key
+        if len(key) < MIN_SECRET_LENGTH or key.lower() in PLACEHOLDER_SECRETS or len(set(key)) < 8:
+            raise ConfigError(
+                f"NOTES_SECRET_KEY is too short or a placeholder; use at least {MIN_SECRET_LENGTH} "
+                "random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+    if not 4 <= settings.bcrypt_rounds <= 31:
+        raise ConfigError("NOTES_BCRYPT_ROUNDS must be between 4 and 31")
+    if settings.trusted_proxy_hops < 0 or settings.remember_days < 1:
+        raise ConfigError("NOTES_TRUSTED_PROXY_HOPS must be >= 0 and NOTES_REMEMBER_DAYS >= 1")
+
+
+def instance_secret_key(directory: Path = INSTANCE_DIR) -> str:
+    """Read the development secret from `instance/secret_key`, generating it (mode 0600) once."""
+    path = directory / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    directory.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn an environment string into the field's type."""
+    if not isinstance(value, str):
+        return value
+    if name == "auth_rate_limit":
+        return RateLimit.parse(value)
+    if name in {"bcrypt_rounds", "trusted_proxy_hops", "remember_days"}:
+        try:
+            return int(value)
+        except ValueError as error:
+            raise ConfigError(f"{ENVIRONMENT[name]} must be a whole number, not {value!r}") from error
+    if name == "redis_url":
+        return value or None
+    return value
+

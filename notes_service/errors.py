@@ -1,0 +1,125 @@
+"""One error type with stable messages, rendered as JSON under /api and as a page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+from quart import Quart, Response, jsonify, render_template, request
+from quart_schema import RequestSchemaValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("notes_service")
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+NO_DATA = "No data provided"
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class APIError(Exception):
+    """An error a client should see: a status, a stable message and optional per-field details."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message or TITLES.get(status, "Error")
+        self.details = details
+        self.headers = headers or {}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+async def render_error(error: APIError) -> tuple[Any, int, dict[str, str]]:
+    """JSON `{"error", "details"?}` for the API, the error page for people."""
+    if wants_json():
+        body: dict[str, Any] = {"error": error.message}
+        if error.details:
+            body["details"] = error.details
+        return jsonify(body), error.status, error.headers
+    page = await render_template(
+        "errors/error.html",
+        status=error.status,
+        title=TITLES.get(error.status, "Error"),
+        message=error.message,
+    )
+    return page, error.status, error.headers
+
+
+def init_app(app: Quart) -> None:
+    """Route every error, expected or not, through `render_error`."""
+
+    @app.errorhandler(APIError)
+    async def handle_api_error(error: APIError) -> Any:
+        return await render_error(error)
+
+    @app.errorhandler(HTTPException)
+    async def handle_http_error(error: HTTPException) -> Any:
+        if isinstance(error.response, Response):  # already a full response (a redirect, say)
+            return error.response
+        status = error.code or 500
+        headers = dict(error.get_headers()) if status in {405, 429} else {}
+        headers.pop("Content-Type", None)
+        message = _HTTP_MESSAGES.get(status) or TITLES.get(status) or error.name
+        if status == 400 and wants_json():
+            message = NO_DATA  # the body was not JSON
+        return await render_error(APIError(status, message, headers=headers))
+
+    @app.errorhandler(Exception)
+    async def handle_crash(error: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return await render_error(APIError(500, "Internal server error"))
+
+    init_schema_errors(app)
+
+
+_HTTP_MESSAGES = {
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+}
+
+
+def validation_details(error: Exception) -> dict[str, str] | None:
+    """Per-field messages from a pydantic error; None when the body as a whole was wrong."""
+    if not isinstance(error, PydanticValidationError):
+        return None
+    details: dict[str, str] = {}
+    for item in error.errors():
+        if not item["loc"]:
+            return None
+        field = ".".join(str(part) for part in item["loc"])
+        details.setdefault(field, item["msg"])
+    return details
+
+
+def init_schema_errors(app: Quart) -> None:
+    """A body that is not a JSON object is a 400; one whose fields break the rules is a 422."""
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def handle_invalid_body(error: RequestSchemaValidationError) -> Any:
+        details = validation_details(error.validation_error)
+        if details is None:
+            return await render_error(APIError(400, NO_DATA))
+        return await render_error(APIError(422, "Validation failed", details=details))

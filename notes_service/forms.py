@@ -1,0 +1,129 @@
+"""Browser forms (WTForms), each carrying a CSRF token in the hidden field `csrf_token`.
+
+The CSRF secret lives in Quart's signed session cookie; tokens are HMACs of it with a time limit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Self
+
+from quart import current_app, request, session
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Form,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.csrf.session import SessionCSRF
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from .rules import (
+    CONTENT_MAX,
+    EMAIL_MAX,
+    PASSWORD_LENGTH,
+    TITLE_MAX,
+    TOKEN_DAYS_MAX,
+    TOKEN_NAME_MAX,
+    USERNAME_LENGTH,
+    USERNAME_MESSAGE,
+    USERNAME_PATTERN,
+)
+
+MIN_PASSWORD, MAX_PASSWORD = PASSWORD_LENGTH
+
+
+class CSRFForm(Form):
+    """A form with nothing but the CSRF token (also used alone for button-only forms)."""
+
+    class Meta:
+        csrf = True
+        csrf_class = SessionCSRF
+        csrf_field_name = "csrf_token"
+        csrf_time_limit = timedelta(hours=12)
+
+        @property
+        def csrf_secret(self) -> bytes:
+            return str(current_app.secret_key).encode()
+
+        @property
+        def csrf_context(self) -> Any:
+            return session
+
+    @classmethod
+    async def from_request(cls, **data: Any) -> Self:
+        """Bind to the POSTed form; on GET, start from `data`."""
+        formdata = await request.form if request.method == "POST" else None
+        return cls(formdata=formdata, data=data or None)
+
+
+def form_status(form: Form) -> int:
+    """422 when a submitted form broke a field rule (it is shown again with the errors), else 200."""
+    return 422 if form.errors else 200
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class RegisterForm(CSRFForm):
+    username = StringField(
+        "Username",
+        filters=[_strip],
+        validators=[
+            DataRequired(),
+            Length(*USERNAME_LENGTH),
+            Regexp(USERNAME_PATTERN, message=USERNAME_MESSAGE),
+        ],
+    )
+    email = EmailField(
+        "Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)]
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)]
+    )
+    confirm_password = PasswordField(
+        "Confirm password",
+        validators=[DataRequired(), EqualTo("password", message="Passwords must match.")],
+    )
+
+
+class LoginForm(CSRFForm):
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
+    remember = BooleanField("Remember me")
+
+
+class NoteForm(CSRFForm):
+    title = StringField("Title", filters=[_strip], validators=[DataRequired(), Length(max=TITLE_MAX)])
+    content = TextAreaField("Content", validators=[DataRequired(), Length(max=CONTENT_MAX)])
+    is_pinned = BooleanField("Pin this note")
+
+
+class PasswordChangeForm(CSRFForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)]
+    )
+    confirm_password = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("new_password", message="Passwords must match.")],
+    )
+
+
+class TokenForm(CSRFForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=TOKEN_NAME_MAX)])
+    expires_in_days = IntegerField(
+        "Expires in (days)", validators=[Optional(), NumberRange(min=1, max=TOKEN_DAYS_MAX)]
+    )

@@ -1,0 +1,108 @@
+"""Request and response shapes of the JSON API; they validate bodies and feed `/openapi.json`.
+
+Models are strict (no "yes" for true, no 1 for "1") and refuse unknown fields, so a client's typo is
+a 422 naming the field rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from . import rules
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX)]
+Content = Annotated[str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX)]
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=rules.USERNAME_LENGTH[0],
+        max_length=rules.USERNAME_LENGTH[1],
+        pattern=rules.USERNAME_PATTERN,
+    ),
+]
+Password = Annotated[
+    str, StringConstraints(min_length=rules.PASSWORD_LENGTH[0], max_length=rules.PASSWORD_LENGTH[1])
+]
+TokenName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TOKEN_NAME_MAX)
+]
+TokenDays = Annotated[int, Field(ge=1, le=rules.TOKEN_DAYS_MAX)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class TokenRequest(Strict):
+    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX)]
+    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1])]
+    name: TokenName | None = None
+    expires_in_days: TokenDays | None = None
+
+
+class TokenIssued(BaseModel):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: datetime | None
+
+
+class TokenInfo(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class UserCreate(Strict):
+    username: Username
+    email: Annotated[EmailStr, StringConstraints(max_length=rules.EMAIL_MAX)]
+    password: Password
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+
+
+class NoteCreate(Strict):
+    title: Title
+    content: Content
+    is_pinned: bool = False
+
+
+class NoteReplace(NoteCreate):
+    """PUT: title and content are required; an absent `is_pinned` means unpinned."""
+
+
+class NotePatch(Strict):
+    """PATCH: only the fields given change; null is not a value for any of them."""
+
+    title: Title = None  # type: ignore[assignment]
+    content: Content = None  # type: ignore[assignment]
+    is_pinned: bool = None  # type: ignore[assignment]
+
+
+class NoteOut(BaseModel):
+    id: int
+    title: str
+    content: str
+    is_pinned: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class NotesQuery(BaseModel):
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class Error(BaseModel):
+    error: str
+    details: dict[str, str] | None = None

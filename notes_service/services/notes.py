@@ -1,0 +1,113 @@
+"""Notes: always read and written through their author."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db import begin_write, utcnow
+from ..errors import APIError
+from ..models import Note
+
+# Pinned first, then newest first; id breaks ties so every note has one place in the order.
+ORDER = (Note.is_pinned.desc(), Note.created_at.desc(), Note.id.desc())
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page ended in the list order: the last note's sort key."""
+
+    is_pinned: bool
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, note: Note) -> Position:
+        return cls(note.is_pinned, note.created_at, note.id)
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    pinned: int
+
+
+def _by_author(author_id: int) -> Select[tuple[Note]]:
+    return select(Note).where(Note.author_id == author_id).order_by(*ORDER)
+
+
+async def summarize_notes(session: AsyncSession, *, author_id: int) -> Summary:
+    """How many notes the author has, and how many of them are pinned."""
+    row = (
+        await session.execute(
+            select(func.count(Note.id), func.count(Note.id).filter(Note.is_pinned.is_(True))).where(
+                Note.author_id == author_id
+            )
+        )
+    ).one()
+    return Summary(total=row[0], pinned=row[1])
+
+
+async def list_notes(
+    session: AsyncSession, *, author_id: int, limit: int, offset: int = 0
+) -> list[Note]:
+    """A numbered page of the author's notes (for the HTML list)."""
+    result = await session.scalars(_by_author(author_id).limit(limit).offset(offset))
+    return list(result)
+
+
+async def list_notes_after(
+    session: AsyncSession, *, author_id: int, after: Position | None, limit: int
+) -> list[Note]:
+    """The author's notes following `after` in list order: a keyset page, cheap at any depth."""
+    statement = _by_author(author_id).limit(limit)
+    if after is not None:
+        # All three columns sort descending, so "after" is "smaller as a tuple".
+        statement = statement.where(
+            tuple_(Note.is_pinned, Note.created_at, Note.id)
+            < tuple_(after.is_pinned, after.created_at, after.id)
+        )
+    return list(await session.scalars(statement))
+
+
+async def get_owned_note(session: AsyncSession, *, note_id: int, author_id: int) -> Note:
+    """The note if it is the author's; 404 when it does not exist, 403 when it is someone else's."""
+    note = await session.get(Note, note_id, populate_existing=True)
+    if note is None:
+        raise APIError(404, "Not found")
+    if note.author_id != author_id:
+        raise APIError(403, "Forbidden")
+    return note
+
+
+async def create_note(
+    session: AsyncSession, *, author_id: int, title: str, content: str, is_pinned: bool = False
+) -> Note:
+    await begin_write(session)
+    note = Note(author_id=author_id, title=title, content=content, is_pinned=is_pinned)
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def update_note(
+    session: AsyncSession, *, note_id: int, author_id: int, **changes: Any
+) -> Note:
+    """Change some fields of the author's note (404/403 as `get_owned_note`)."""
+    await begin_write(session)
+    note = await get_owned_note(session, note_id=note_id, author_id=author_id)
+    for name, value in changes.items():
+        setattr(note, name, value)
+    note.updated_at = utcnow()
+    await session.flush()
+    return note
+
+
+async def delete_note(session: AsyncSession, *, note_id: int, author_id: int) -> None:
+    await begin_write(session)
+    await get_owned_note(session, note_id=note_id, author_id=author_id)
+    await session.execute(delete(Note).where(Note.id == note_id, Note.author_id == author_id))

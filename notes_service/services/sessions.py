@@ -1,0 +1,98 @@
+"""Browser sessions: the server-side half of a login, so that any of them can be ended at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db import begin_write, utcnow
+from ..models import AuthSession, User
+from ..security import digest, new_secret
+
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long sessions live: remembered ones from creation, others from last activity."""
+
+    remember: timedelta
+    idle: timedelta
+
+    def expired(self, row: AuthSession, now: datetime) -> bool:
+        if row.remember:
+            return now - row.created_at > self.remember
+        return now - row.last_seen_at > self.idle
+
+
+async def start_session(
+    session: AsyncSession, *, user_id: int, remember: bool, user_agent: str
+) -> str:
+    """Record a new login and return its secret (for the cookie; only its digest is stored)."""
+    secret = new_secret()
+    await begin_write(session)
+    session.add(
+        AuthSession(
+            id_digest=digest(secret),
+            user_id=user_id,
+            remember=remember,
+            user_agent=user_agent[:255],
+        )
+    )
+    await session.flush()
+    return secret
+
+
+async def load_session(
+    session: AsyncSession, *, secret: str, lifetime: Lifetime
+) -> tuple[AuthSession, User] | None:
+    """The live session with this secret and its user (active or not), in one query."""
+    row = (
+        await session.execute(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id_digest == digest(secret))
+        )
+    ).first()
+    if row is None or lifetime.expired(row[0], utcnow()):
+        return None
+    return row[0], row[1]
+
+
+async def touch_session(session: AsyncSession, *, auth_session: AuthSession) -> None:
+    """Note activity, at most once a minute so that reads do not turn into writes."""
+    now = utcnow()
+    if now - auth_session.last_seen_at < TOUCH_INTERVAL:
+        return
+    await begin_write(session)
+    await session.execute(
+        update(AuthSession).where(AuthSession.id == auth_session.id).values(last_seen_at=now)
+    )
+    await session.commit()
+
+
+async def list_sessions(session: AsyncSession, *, user_id: int) -> list[AuthSession]:
+    result = await session.scalars(
+        select(AuthSession)
+        .where(AuthSession.user_id == user_id)
+        .order_by(AuthSession.last_seen_at.desc())
+    )
+    return list(result)
+
+
+async def end_session(session: AsyncSession, *, session_id: int) -> None:
+    await begin_write(session)
+    await session.execute(delete(AuthSession).where(AuthSession.id == session_id))
+
+
+async def end_other_sessions(session: AsyncSession, *, user_id: int, keep_id: int | None) -> int:
+    """End every session of the user except `keep_id`; returns how many ended."""
+    await begin_write(session)
+    statement = delete(AuthSession).where(AuthSession.user_id == user_id)
+    if keep_id is not None:
+        statement = statement.where(AuthSession.id != keep_id)
+    result = await session.execute(statement)
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -1,0 +1,61 @@
+"""What every browser response shares: cookies that follow the scheme, CSRF, headers, ids in URLs."""
+
+from __future__ import annotations
+
+from quart import Quart, Response, request
+from quart.sessions import SecureCookieSessionInterface
+from werkzeug.routing import IntegerConverter
+
+from .errors import APIError
+from .forms import CSRFForm
+
+CSRF_FAILED = "The form expired or was not sent by this site. Go back, reload the page and try again."
+MAX_ID = 2**31 - 1
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+THIRD_PARTY_PAGES = {"/docs"}  # the OpenAPI viewer loads its scripts from a CDN
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL: 1 to 2**31-1, so huge numbers are a 404 rather than an overflow."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+class SchemeAwareSessionInterface(SecureCookieSessionInterface):
+    """Quart's signed session cookie (CSRF secret, flashes), Secure exactly over HTTPS."""
+
+    def get_cookie_secure(self, app: Quart) -> bool:
+        return request.is_secure
+
+
+def csrf_token() -> str:
+    """A CSRF token for hand-written forms (buttons); WTForms forms render their own."""
+    return str(CSRFForm().csrf_token.current_token)
+
+
+def init_app(app: Quart) -> None:
+    app.url_map.converters["id"] = IdConverter
+    app.session_interface = SchemeAwareSessionInterface()
+    app.add_template_global(csrf_token)
+
+    @app.before_request
+    async def check_csrf() -> None:
+        """Refuse any browser form POST without a valid `csrf_token` (400, nothing changes)."""
+        if request.method != "POST" or request.path.startswith("/api/"):
+            return
+        form = await CSRFForm.from_request()
+        if not form.validate():
+            raise APIError(400, CSRF_FAILED)
+
+    @app.after_request
+    async def add_security_headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        if response.mimetype == "text/html" and request.path not in THIRD_PARTY_PAGES:
+            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        return response
