@@ -1,0 +1,375 @@
+"""End-to-end browser flow against the real server, driven by headless Chromium (Playwright).
+
+The server is started the way a person would start it: `notes-service db upgrade`, then
+`notes-service serve`, in a temporary directory (where the development secret key is generated),
+on plain http at 127.0.0.1 and a free port. Chromium is Debian's (`/usr/bin/chromium`); without it
+the module is skipped, unless `NOTES_TEST_REQUIRE_SERVICES=1`, which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REQUIRE_SERVICES = os.environ.get("NOTES_TEST_REQUIRE_SERVICES") == "1"
+VENV_BIN = Path(sys.executable).parent
+CLI = VENV_BIN / "notes-service"
+STARTUP_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+TIMEOUT_MS = 10_000
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "a brand new passphrase"
+REMEMBER_DAYS = 30  # the default NOTES_REMEMBER_DAYS
+
+# Flash messages and page texts (SPEC §2 and the templates).
+ACCOUNT_CREATED = "Account created successfully."
+LOGGED_IN = "Logged in successfully."
+LOGGED_OUT = "You have been logged out."
+PLEASE_LOG_IN = "Please log in to access this page."
+PASSWORD_CHANGED = "Your password has been changed."
+
+
+def _unavailable(what: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (NOTES_TEST_REQUIRE_SERVICES=1) but missing")
+    pytest.skip(f"{what} is missing")
+
+
+@pytest.fixture(scope="module")
+def sync_api() -> Any:
+    """playwright.sync_api, or a skip/failure when Chromium or Playwright is not there."""
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _unavailable("the playwright Python package")
+    return sync_api
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_env(workdir: Path) -> dict[str, str]:
+    """The caller's environment without any NOTES_* setting, plus this test's few."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NOTES_")}
+    env.update(
+        NOTES_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'notes.db'}",
+        NOTES_BCRYPT_ROUNDS="4",
+        NOTES_AUTH_RATE_LIMIT="off",
+        NOTES_ENV="development",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _healthz(url: str) -> int | None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    try:
+        with opener.open(url, timeout=1) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`notes-service serve` on a fresh database; yields its base URL, stops it by PID after."""
+    workdir = tmp_path_factory.mktemp("browser-server")
+    env = _server_env(workdir)
+    upgrade = subprocess.run(
+        [str(CLI), "db", "upgrade"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert upgrade.returncode == 0, f"db upgrade failed:\n{upgrade.stdout}\n{upgrade.stderr}"
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(CLI), "serve", "--bind", f"127.0.0.1:{port}"],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while _healthz(f"{base_url}/healthz") != 200:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not healthy in {STARTUP_TIMEOUT}s:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        assert (workdir / "instance" / "secret_key").exists(), "no development secret generated"
+        yield base_url
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=STOP_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def browser(sync_api: Any) -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, server: str) -> Iterator[Any]:
+    """Open pages, each in a fresh browser context (its own cookies) based at the server."""
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = browser.new_context(base_url=server)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # the Delete button's confirm()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+# --- what a person does -------------------------------------------------------------------------
+
+
+def path_is(server: str, path: str) -> re.Pattern[str]:
+    """A URL pattern for `path` (optionally with a query) on the server."""
+    return re.compile(re.escape(server + path) + r"(\?.*)?$")
+
+
+def flash(page: Any, expect: Any, category: str, text: str) -> None:
+    expect(page.locator(f"li.flash.flash-{category}")).to_contain_text(text)
+
+
+def register(page: Any, expect: Any, server: str, username: str, email: str) -> None:
+    page.goto("/register")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm_password]", PASSWORD)
+    page.click("form button[type=submit]:has-text('Register')")
+    page.wait_for_url(path_is(server, "/"))
+    flash(page, expect, "success", ACCOUNT_CREATED)
+    expect(page.locator("header nav .welcome")).to_have_text(f"Welcome, {username}")
+
+
+def logout_via_nav(page: Any, expect: Any, server: str) -> None:
+    page.locator("header nav").get_by_role("button", name="Logout").click()
+    page.wait_for_url(path_is(server, "/login"))
+    flash(page, expect, "info", LOGGED_OUT)
+    expect(page.locator("header nav")).to_contain_text("Login")
+    expect(page.locator("header nav .welcome")).to_have_count(0)
+
+
+def fill_login(page: Any, email: str, password: str, *, remember: bool) -> None:
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    if remember:
+        page.check("input[name=remember]")
+    page.click("main form button[type=submit]:has-text('Log in')")
+
+
+def create_note(page: Any, expect: Any, server: str, title: str, content: str, pinned: bool) -> str:
+    """Create a note through /notes/new; returns its URL path (/notes/<id>)."""
+    page.goto("/notes/new")
+    page.fill("input[name=title]", title)
+    page.fill("textarea[name=content]", content)
+    if pinned:
+        page.check("input[name=is_pinned]")
+    page.click("main form button[type=submit]:has-text('Create note')")
+    page.wait_for_url(re.compile(re.escape(server) + r"/notes/\d+$"))
+    expect(page.locator("main h1")).to_contain_text(title)
+    expect(page.locator("main .content")).to_have_text(content)
+    if pinned:
+        expect(page.locator("main h1 .pin")).to_have_count(1)
+    return page.url.removeprefix(server)
+
+
+def auth_cookie(page: Any) -> dict[str, Any]:
+    cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
+    assert "notes_auth" in cookies, f"no notes_auth cookie, only {sorted(cookies)}"
+    return cookies["notes_auth"]
+
+
+# --- tests --------------------------------------------------------------------------------------
+
+
+def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
+    expect = sync_api.expect
+    page = new_page()
+
+    # The home page of a visitor offers Login and Register.
+    page.goto("/")
+    expect(page.locator("header nav")).to_contain_text("Register")
+
+    # User A registers: signed in at once, with a browser-session (non-persistent) cookie.
+    register(page, expect, server, "alice", "alice@example.com")
+    cookie = auth_cookie(page)
+    assert cookie["httpOnly"] is True
+    assert cookie["secure"] is False  # plain http on 127.0.0.1 must still work
+    assert cookie["expires"] == -1, f"a new account's cookie should not persist: {cookie}"
+
+    # Logout from the nav (a POST form).
+    logout_via_nav(page, expect, server)
+
+    # Log in with "remember me": a persistent, HttpOnly, SameSite=Lax cookie.
+    page.goto("/login")
+    fill_login(page, "alice@example.com", PASSWORD, remember=True)
+    page.wait_for_url(path_is(server, "/"))
+    flash(page, expect, "success", LOGGED_IN)
+    expect(page.locator("header nav .welcome")).to_have_text("Welcome, alice")
+    cookie = auth_cookie(page)
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+    days_left = (cookie["expires"] - time.time()) / 86400
+    assert REMEMBER_DAYS - 1 < days_left <= REMEMBER_DAYS + 1, f"not persistent: {cookie}"
+
+    # Notes: one plain, one pinned, then a newer plain one.
+    groceries = create_note(page, expect, server, "Groceries", "milk, eggs, bread", pinned=False)
+    flash(page, expect, "success", "Note created.")
+    plan = create_note(page, expect, server, "Pinned plan", "the important one", pinned=True)
+    later = create_note(page, expect, server, "Later thought", "written last", pinned=False)
+    assert len({groceries, plan, later}) == 3
+
+    # /notes lists pinned first, then newest first.
+    page.goto("/notes")
+    titles = page.locator("ul.notes li .note-title")
+    expect(titles).to_have_text(["Pinned plan", "Later thought", "Groceries"])
+    expect(page.locator("ul.notes li").first).to_have_class(re.compile(r"\bpinned\b"))
+
+    # Edit a note: the page shows the new title, the old one is gone.
+    page.goto(f"{groceries}/edit")
+    expect(page.locator("input[name=title]")).to_have_value("Groceries")
+    page.fill("input[name=title]", "Groceries for Sunday")
+    page.click("main form button[type=submit]:has-text('Save')")
+    page.wait_for_url(path_is(server, groceries))
+    flash(page, expect, "success", "Note saved.")
+    expect(page.locator("main h1")).to_have_text("Groceries for Sunday")
+    expect(page.locator("main .content")).to_have_text("milk, eggs, bread")
+    page.goto("/notes")
+    expect(page.locator("ul.notes")).to_contain_text("Groceries for Sunday")
+
+    # Delete a note through its Delete button (the confirm() dialog is accepted).
+    page.goto(later)
+    form = page.locator("form[data-confirm]")
+    expect(form).to_have_attribute("data-confirm", re.compile(r"\S"))
+    form.get_by_role("button", name="Delete").click()
+    page.wait_for_url(path_is(server, "/notes"))
+    flash(page, expect, "info", "Note deleted.")
+    expect(titles).to_have_text(["Pinned plan", "Groceries for Sunday"])
+    assert page.goto(later).status == 404
+
+    # User B, in a fresh browser context, writes a private note.
+    page_b = new_page()
+    register(page_b, expect, server, "bob", "bob@example.com")
+    secret = create_note(page_b, expect, server, "Bob's secret", "for bob only", pinned=False)
+
+    # A may not read it: 403 page, and nothing of the note shown.
+    response = page.goto(secret)
+    assert response is not None and response.status == 403
+    expect(page.locator("main h1")).to_have_text("Forbidden")
+    expect(page.locator("main")).not_to_contain_text("for bob only")
+    assert page.goto(f"{secret}/edit").status == 403
+    # ... and B's list does not show A's notes.
+    page_b.goto("/notes")
+    expect(page_b.locator("ul.notes li .note-title")).to_have_text(["Bob's secret"])
+
+    # A changes the password on /settings and stays signed in.
+    page.goto("/settings")
+    page.fill("input[name=current_password]", PASSWORD)
+    page.fill("input[name=new_password]", NEW_PASSWORD)
+    page.fill("#password input[name=confirm_password]", NEW_PASSWORD)
+    page.click("#password button[type=submit]")
+    page.wait_for_url(path_is(server, "/settings"))
+    flash(page, expect, "success", PASSWORD_CHANGED)
+    expect(page.locator("header nav .welcome")).to_have_text("Welcome, alice")
+
+    # Log out; the old password no longer works, the new one does.
+    logout_via_nav(page, expect, server)
+    fill_login(page, "alice@example.com", PASSWORD, remember=False)
+    flash(page, expect, "danger", "Invalid email or password.")
+    fill_login(page, "alice@example.com", NEW_PASSWORD, remember=False)
+    page.wait_for_url(path_is(server, "/"))
+    flash(page, expect, "success", LOGGED_IN)
+
+    # GET /logout is a page with a button; only pressing it logs out.
+    page.goto("/logout")
+    expect(page.locator("header nav .welcome")).to_have_text("Welcome, alice")
+    page.locator("main").get_by_role("button", name="Log out").click()
+    page.wait_for_url(path_is(server, "/login"))
+    flash(page, expect, "info", LOGGED_OUT)
+
+
+def test_protected_page_redirects_to_login_and_back(
+    new_page: Any, server: str, sync_api: Any
+) -> None:
+    expect = sync_api.expect
+    page = new_page()
+    register(page, expect, server, "carol", "carol@example.com")
+    logout_via_nav(page, expect, server)
+
+    # A protected page while logged out: to /login?next=<path and query>, with a warning.
+    original = "/notes?page=1&sort=a%26b"
+    page.goto(original)
+    page.wait_for_url(re.compile(re.escape(server) + r"/login\?next="))
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query == {"next": [original]}, page.url
+    flash(page, expect, "warning", PLEASE_LOG_IN)
+    expect(page.locator("input[name=next]")).to_have_value(original)
+
+    # Logging in lands back on that page.
+    fill_login(page, "carol@example.com", PASSWORD, remember=False)
+    page.wait_for_url(re.compile(re.escape(server + original) + "$"))
+    flash(page, expect, "success", LOGGED_IN)
+    expect(page.locator("main h1")).to_contain_text("Your notes")
+    cookie = auth_cookie(page)
+    assert cookie["expires"] == -1, f"without remember me the cookie must not persist: {cookie}"
