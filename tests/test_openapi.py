@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -8,8 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 
 from notes_service import create_app
-
-from tests.conftest import PASSWORD, api_token, bearer
+from tests.conftest import SECRET_KEY, api_token, app_settings, bearer
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -25,6 +25,14 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 
+async def _doc():
+    app = create_app(app_settings("sqlite+aiosqlite:////nonexistent/x.db"))
+    r = await app.test_client().get("/openapi.json")
+    return await r.get_json()
+
+DOC = asyncio.run(_doc())
+schema = schemathesis.openapi.from_dict(DOC, config=CONFIG).include(path_regex="^/api/")
+
 
 @pytest.fixture
 async def fuzz_auth(app, client, factory) -> dict[str, Any]:
@@ -34,16 +42,13 @@ async def fuzz_auth(app, client, factory) -> dict[str, Any]:
 
 
 @pytest.fixture
-def api_schema(settings, fuzz_auth):
-    target = create_app(settings)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", target, config=CONFIG)
-    yield schema.include(path_regex="^/api/")
+def target(settings, fuzz_auth):
+    t = create_app(settings)
+    yield t
     asgi.shutdown_lifespans()
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
-
-
 @schema.parametrize()
-def test_api_fuzz(case, fuzz_auth):
-    case.call_and_validate(headers=fuzz_auth["headers"])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_api_fuzz(case, fuzz_auth, target):
+    case.call_and_validate(headers=fuzz_auth["headers"], app=target)

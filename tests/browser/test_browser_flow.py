@@ -247,8 +247,15 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     expect = sync_api.expect
     page = new_page()
 
-    # The home page of a visitor offers Login and Register.
-    page.goto("/")
+    # The home page of a visitor offers Login and Register, with the security headers.
+    response = page.goto("/")
+    assert response is not None and response.status == 200
+    headers = response.headers
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert "referrer-policy" in headers
+    assert "x-frame-options" in headers or "frame-ancestors" in headers.get(
+        "content-security-policy", ""
+    )
     expect(page.locator("header nav")).to_contain_text("Register")
 
     # User A registers: signed in at once, with a browser-session (non-persistent) cookie.
@@ -277,7 +284,9 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     groceries = create_note(page, expect, server, "Groceries", "milk, eggs, bread", pinned=False)
     flash(page, expect, "success", "Note created.")
     plan = create_note(page, expect, server, "Pinned plan", "the important one", pinned=True)
-    later = create_note(page, expect, server, "Later thought", "written last", pinned=False)
+    markup = "<script>window.injected = 1</script> written last"
+    later = create_note(page, expect, server, "Later thought", markup, pinned=False)
+    assert page.evaluate("typeof window.injected") == "undefined"  # shown as text, not run
     assert len({groceries, plan, later}) == 3
 
     # /notes lists pinned first, then newest first.
@@ -323,6 +332,13 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     page_b.goto("/notes")
     expect(page_b.locator("ul.notes li .note-title")).to_have_text(["Bob's secret"])
 
+    # A second browser of A's, which the password change below must sign out.
+    other_a = new_page()
+    other_a.goto("/login")
+    fill_login(other_a, "alice@example.com", PASSWORD, remember=True)
+    other_a.wait_for_url(path_is(server, "/"))
+    expect(other_a.locator("header nav .welcome")).to_have_text("Welcome, alice")
+
     # A changes the password on /settings and stays signed in.
     page.goto("/settings")
     page.fill("input[name=current_password]", PASSWORD)
@@ -332,6 +348,9 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     page.wait_for_url(path_is(server, "/settings"))
     flash(page, expect, "success", PASSWORD_CHANGED)
     expect(page.locator("header nav .welcome")).to_have_text("Welcome, alice")
+    other_a.goto("/notes")
+    other_a.wait_for_url(re.compile(re.escape(server) + r"/login\?next="))
+    expect(other_a.locator("header nav .welcome")).to_have_count(0)
 
     # Log out; the old password no longer works, the new one does.
     logout_via_nav(page, expect, server)

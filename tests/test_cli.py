@@ -1,0 +1,84 @@
+"""The `notes-service` command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from notes_service.cli import main
+from notes_service.db import create_engine
+from notes_service.models import User
+
+
+@pytest.fixture
+def runner(monkeypatch, tmp_path, database_url) -> CliRunner:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NOTES_DATABASE_URL", database_url)
+    monkeypatch.setenv("NOTES_BCRYPT_ROUNDS", "4")
+    monkeypatch.delenv("NOTES_ENV", raising=False)
+    return CliRunner()
+
+
+def users(url: str) -> list[User]:
+    async def fetch() -> list[User]:
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(User))).all()
+        await engine.dispose()
+        return rows  # type: ignore[return-value]
+
+    return asyncio.run(fetch())
+
+
+@pytest.mark.parametrize("args", [[], ["db", "upgrade"], ["serve"], ["create-user"], ["deactivate-user"]])
+def test_every_command_has_help(runner, args) -> None:
+    result = runner.invoke(main, [*args, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_db_upgrade(runner) -> None:
+    result = runner.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "database at head" in result.output
+
+
+def test_create_and_deactivate_user(runner, database_url) -> None:
+    result = runner.invoke(
+        main,
+        ["create-user", "--username", "root", "--email", "Root@Example.com", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    [user] = users(database_url)
+    assert (user.username, user.email, user.is_active) == ("root", "root@example.com", True)
+    assert "a long enough password" not in user.password_hash
+
+    result = runner.invoke(main, ["deactivate-user", "root@example.com"])
+    assert result.exit_code == 0, result.output
+    assert users(database_url)[0].is_active is False
+
+
+def test_create_user_refuses_bad_input_and_duplicates(runner, database_url) -> None:
+    args = ["create-user", "--username", "root", "--email", "root@example.com", "--password-stdin"]
+    result = runner.invoke(main, args, input="short\n")
+    assert result.exit_code == 1 and "password" in result.output
+    assert runner.invoke(main, args, input="long enough pw\n").exit_code == 0
+    result = runner.invoke(main, args, input="long enough pw\n")
+    assert result.exit_code == 1 and "Username already taken." in result.output
+    assert len(users(database_url)) == 1
+
+
+def test_deactivate_unknown_user_fails(runner) -> None:
+    result = runner.invoke(main, ["deactivate-user", "nobody@example.com"])
+    assert result.exit_code == 1 and "no user with email" in result.output
+
+
+def test_production_without_secret_fails_with_one_line(runner, monkeypatch) -> None:
+    monkeypatch.setenv("NOTES_ENV", "production")
+    monkeypatch.delenv("NOTES_SECRET_KEY", raising=False)
+    result = runner.invoke(main, ["serve"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: NOTES_SECRET_KEY must be set when NOTES_ENV=production"

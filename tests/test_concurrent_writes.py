@@ -1,0 +1,69 @@
+"""Two processes writing to one SQLite file at once never see `database is locked`.
+
+Each write transaction starts with BEGIN IMMEDIATE (see db.py); without it, a transaction that reads
+and then writes fails at once with SQLITE_BUSY when the other process holds the write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from sqlalchemy import func, select
+
+from notes_service.db import create_engine
+from notes_service.models import Note
+
+WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from notes_service.db import create_engine
+    from notes_service.services import notes
+
+    async def main(url, author_id, count):
+        engine = create_engine(url, pool_size=8)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+        async def one(number):
+            async with sessions() as session:
+                await notes.summarize_notes(session, author_id=author_id)  # read first...
+                note = await notes.create_note(  # ...then write, in the same session
+                    session, author_id=author_id, title=f"n{number}", content="c"
+                )
+                await session.commit()
+                await notes.update_note(session, note_id=note.id, author_id=author_id, is_pinned=True)
+                await session.commit()
+
+        await asyncio.gather(*(one(number) for number in range(count)))
+        await engine.dispose()
+
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    """
+)
+PER_PROCESS = 150
+
+
+async def count_notes(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        total = await connection.scalar(select(func.count(Note.id)))
+        pinned = await connection.scalar(select(func.count(Note.id)).where(Note.is_pinned.is_(True)))
+    await engine.dispose()
+    return total, pinned
+
+
+async def test_two_processes_write_concurrently_without_errors(database_url, factory, app) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite locking behaviour")
+    user = await factory.user("writer")
+    command = [sys.executable, "-c", WRITER, database_url, str(user.id), str(PER_PROCESS)]
+    processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for process in processes:
+        _, errors = await asyncio.to_thread(process.communicate, timeout=120)
+        assert process.returncode == 0, errors[-2000:]
+        assert "database is locked" not in errors
+    assert await count_notes(database_url) == (2 * PER_PROCESS, 2 * PER_PROCESS)

@@ -1,0 +1,67 @@
+"""Settings: environment overrides and the production checks."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from notes_service.config import ENVIRONMENT, ConfigError, RateLimit, instance_secret_key, load_settings
+
+STRONG = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def test_defaults(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ENVIRONMENT.values():
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///instance/notes.db"
+    assert settings.auth_rate_limit == RateLimit(10, 60)
+    assert (settings.bcrypt_rounds, settings.trusted_proxy_hops, settings.remember_days) == (12, 0, 30)
+    key_file = tmp_path / "instance" / "secret_key"
+    assert key_file.read_text().strip() == settings.secret_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_settings().secret_key == settings.secret_key  # generated once
+
+
+def test_environment_overrides(monkeypatch) -> None:
+    monkeypatch.setenv("NOTES_SECRET_KEY", STRONG)
+    monkeypatch.setenv("NOTES_AUTH_RATE_LIMIT", "off")
+    monkeypatch.setenv("NOTES_BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("NOTES_TRUSTED_PROXY_HOPS", "1")
+    settings = load_settings()
+    assert settings.auth_rate_limit is None and settings.bcrypt_rounds == 4
+    assert settings.trusted_proxy_hops == 1
+
+
+@pytest.mark.parametrize("key", [None, "", "change-me", "short", "a" * 40])
+def test_production_refuses_missing_short_or_placeholder_secret(monkeypatch, key) -> None:
+    monkeypatch.setenv("NOTES_ENV", "production")
+    if key is None:
+        monkeypatch.delenv("NOTES_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("NOTES_SECRET_KEY", key)
+    with pytest.raises(ConfigError, match="NOTES_SECRET_KEY"):
+        load_settings()
+
+
+def test_production_accepts_a_strong_secret(monkeypatch) -> None:
+    monkeypatch.setenv("NOTES_ENV", "production")
+    monkeypatch.setenv("NOTES_SECRET_KEY", STRONG)
+    assert load_settings().is_production
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("NOTES_AUTH_RATE_LIMIT", "ten"), ("NOTES_BCRYPT_ROUNDS", "x"), ("NOTES_BCRYPT_ROUNDS", "3"), ("NOTES_ENV", "prod")],
+)
+def test_bad_values_are_refused_with_a_clear_error(monkeypatch, name, value) -> None:
+    monkeypatch.setenv("NOTES_SECRET_KEY", STRONG)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError):
+        load_settings()
+
+
+def test_instance_secret_is_reused(tmp_path) -> None:
+    assert instance_secret_key(tmp_path) == instance_secret_key(tmp_path)
