@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, db, errors, web
+from . import auth, db, errors, throttle, web
 from .blueprints import account, api, main, notes, settings
 from .config import load_settings
+from .logs import AccessLog
 from .security import PasswordHasher
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -42,10 +44,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
     )
     db.init_app(app)
+    throttle.init_app(app)
     web.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    app.asgi_app = AccessLog(app.asgi_app)  # type: ignore[method-assign]
+    if notes_config.trusted_proxy_hops:
+        # Real client address, scheme and host from the proxies we trust, before anything reads them.
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, mode="legacy", trusted_hops=notes_config.trusted_proxy_hops
+        )
     return app

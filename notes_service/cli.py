@@ -66,9 +66,7 @@ def create_user(username: str, email: str, password_stdin: bool) -> None:
         raise click.ClickException("; ".join(problems))
 
     async def create(session: AsyncSession, hasher: PasswordHasher) -> int:
-        user = await users.register_user(
-            session, hasher, username=username, email=email, password=password
-        )
+        user = await users.register_user(session, hasher, username=username, email=email, password=password)
         return user.id
 
     try:
@@ -142,5 +140,3 @@ def _check_account(username: str, email: str, password: str) -> list[str]:
     except ValidationError as error:
         return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
     return []
-
-

@@ -16,7 +16,15 @@ from typing import Any
 INSTANCE_DIR = Path("instance")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///instance/notes.db"
 MIN_SECRET_LENGTH = 32
-PLACEHOLDER_SECRETS = {"change-me", "changeme", "secret", "dev", "development", "test", "please-change"}
+PLACEHOLDER_SECRETS = {
+    "change-me",
+    "changeme",
+    "secret",
+    "dev",
+    "development",
+    "test",
+    "please-change",
+}
 
 
 class ConfigError(RuntimeError):
@@ -84,7 +92,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         if variable in os.environ:
             values[name] = os.environ[variable]
     values.update(overrides or {})
-    settings = Settings(**{f.name: _coerce(f.name, values[f.name]) for f in fields(Settings) if f.name in values})
+    settings = Settings(
+        **{f.name: _coerce(f.name, values[f.name]) for f in fields(Settings) if f.name in values}
+    )
     if not settings.secret_key:
         if settings.is_production:
             raise ConfigError("NOTES_SECRET_KEY must be set when NOTES_ENV=production")
@@ -137,4 +147,3 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "redis_url":
         return value or None
     return value
-

@@ -87,9 +87,7 @@ class RegisterForm(CSRFForm):
             Regexp(USERNAME_PATTERN, message=USERNAME_MESSAGE),
         ],
     )
-    email = EmailField(
-        "Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)]
-    )
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)])
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)]
     )

@@ -61,7 +61,7 @@ async def test_two_processes_write_concurrently_without_errors(database_url, fac
         pytest.skip("SQLite locking behaviour")
     user = await factory.user("writer")
     command = [sys.executable, "-c", WRITER, database_url, str(user.id), str(PER_PROCESS)]
-    processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]  # noqa: ASYNC220 - both must start together
     for process in processes:
         _, errors = await asyncio.to_thread(process.communicate, timeout=120)
         assert process.returncode == 0, errors[-2000:]

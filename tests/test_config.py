@@ -54,7 +54,12 @@ def test_production_accepts_a_strong_secret(monkeypatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("NOTES_AUTH_RATE_LIMIT", "ten"), ("NOTES_BCRYPT_ROUNDS", "x"), ("NOTES_BCRYPT_ROUNDS", "3"), ("NOTES_ENV", "prod")],
+    [
+        ("NOTES_AUTH_RATE_LIMIT", "ten"),
+        ("NOTES_BCRYPT_ROUNDS", "x"),
+        ("NOTES_BCRYPT_ROUNDS", "3"),
+        ("NOTES_ENV", "prod"),
+    ],
 )
 def test_bad_values_are_refused_with_a_clear_error(monkeypatch, name, value) -> None:
     monkeypatch.setenv("NOTES_SECRET_KEY", STRONG)

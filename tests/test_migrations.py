@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from alembic import command
 from notes_service.cli import alembic_config
 from notes_service.db import Base, create_engine
 

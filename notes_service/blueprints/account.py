@@ -10,8 +10,10 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from ..auth import DEACTIVATED, current_account, sign_in, sign_out
 from ..db import get_session
 from ..forms import LoginForm, RegisterForm, form_status
+from ..logs import event
 from ..security import is_safe_next
 from ..services import users
+from ..throttle import throttled
 
 blueprint = Blueprint("account", __name__)
 log = logging.getLogger("notes_service.auth")
@@ -23,6 +25,7 @@ INVALID_LOGIN = "Invalid email or password."
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
+@throttled("register")
 async def register() -> Any:
     """Create an account and sign in to it."""
     if await current_account() is not None:
@@ -43,7 +46,7 @@ async def register() -> Any:
                 form[field].errors = [message]
         else:
             await session.commit()
-            log.info("registered user_id=%s", user.id)
+            event(log, "registered", user_id=user.id)
             await sign_in(user, remember=False)
             await flash(ACCOUNT_CREATED, "success")
             return redirect(url_for("main.index"))
@@ -51,6 +54,7 @@ async def register() -> Any:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@throttled("login", account_field="email")
 async def login() -> Any:
     """Sign in with email and password; `next` is followed only when it is a local path."""
     next_url = request.args.get("next") or (await request.form).get("next")
@@ -66,15 +70,15 @@ async def login() -> Any:
             password=form.password.data,
         )
         if user is None:
-            log.info("login failed")
+            event(log, "login_failed", client=request.remote_addr)
             await flash(INVALID_LOGIN, "danger")
         elif not user.is_active:
-            log.info("login refused user_id=%s inactive", user.id)
+            event(log, "login_refused", user_id=user.id, reason="inactive")
             await flash(DEACTIVATED, "danger")
         else:
             await session.commit()  # a rehashed password, if the cost changed
             await sign_in(user, remember=bool(form.remember.data))
-            log.info("login ok user_id=%s", user.id)
+            event(log, "login_ok", user_id=user.id, remember=bool(form.remember.data))
             await flash(LOGGED_IN, "success")
             return redirect(_safe_next(next_url))
     page = await render_template("auth/login.html", form=form, next_url=next_url)

@@ -23,13 +23,9 @@ async def list_notes(user: User) -> str:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     session = get_session()
     summary = await notes.summarize_notes(session, author_id=user.id)
-    items = await notes.list_notes(
-        session, author_id=user.id, limit=per_page, offset=(page - 1) * per_page
-    )
+    items = await notes.list_notes(session, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
     pages = max((summary.total + per_page - 1) // per_page, 1)
-    return await render_template(
-        "notes/list.html", notes=items, page=page, pages=pages, summary=summary
-    )
+    return await render_template("notes/list.html", notes=items, page=page, pages=pages, summary=summary)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -67,9 +63,7 @@ async def edit(user: User, note_id: int) -> Any:
     """Change a note's title, content or pin."""
     session = get_session()
     note = await notes.get_owned_note(session, note_id=note_id, author_id=user.id)
-    form = await NoteForm.from_request(
-        title=note.title, content=note.content, is_pinned=note.is_pinned
-    )
+    form = await NoteForm.from_request(title=note.title, content=note.content, is_pinned=note.is_pinned)
     if request.method == "POST" and form.validate():
         await notes.update_note(
             session,

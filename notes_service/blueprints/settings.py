@@ -11,6 +11,7 @@ from ..auth import current_auth_session, login_required
 from ..db import get_session
 from ..errors import APIError
 from ..forms import PasswordChangeForm, TokenForm
+from ..logs import event
 from ..models import User
 from ..services import sessions, tokens, users
 
@@ -71,7 +72,7 @@ async def change_password(user: User) -> Any:
     await sessions.end_other_sessions(session, user_id=user.id, keep_id=current.id if current else None)
     await tokens.revoke_all_tokens(session, user_id=user.id)
     await session.commit()
-    log.info("password changed user_id=%s", user.id)
+    event(log, "password_changed", user_id=user.id)
     await flash(PASSWORD_CHANGED, "success")
     return redirect(url_for("settings.index"))
 
@@ -100,7 +101,7 @@ async def create_token(user: User) -> Any:
         session, user_id=user.id, name=form.name.data, expires_in_days=form.expires_in_days.data
     )
     await session.commit()
-    log.info("token issued user_id=%s token_id=%s", user.id, token.id)
+    event(log, "token_issued", user_id=user.id, token_id=token.id)
     return await render_settings(user, new_secret=secret)
 
 
@@ -112,6 +113,6 @@ async def revoke_token(user: User, token_id: int) -> Any:
     if not await tokens.revoke_token(session, user_id=user.id, token_id=token_id):
         raise APIError(404, "Not found")
     await session.commit()
-    log.info("token revoked user_id=%s token_id=%s", user.id, token_id)
+    event(log, "token_revoked", user_id=user.id, token_id=token_id)
     await flash(TOKEN_REVOKED, "info")
     return redirect(url_for("settings.index"))

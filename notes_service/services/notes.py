@@ -52,9 +52,7 @@ async def summarize_notes(session: AsyncSession, *, author_id: int) -> Summary:
     return Summary(total=row[0], pinned=row[1])
 
 
-async def list_notes(
-    session: AsyncSession, *, author_id: int, limit: int, offset: int = 0
-) -> list[Note]:
+async def list_notes(session: AsyncSession, *, author_id: int, limit: int, offset: int = 0) -> list[Note]:
     """A numbered page of the author's notes (for the HTML list)."""
     result = await session.scalars(_by_author(author_id).limit(limit).offset(offset))
     return list(result)
@@ -94,9 +92,7 @@ async def create_note(
     return note
 
 
-async def update_note(
-    session: AsyncSession, *, note_id: int, author_id: int, **changes: Any
-) -> Note:
+async def update_note(session: AsyncSession, *, note_id: int, author_id: int, **changes: Any) -> Note:
     """Change some fields of the author's note (404/403 as `get_owned_note`)."""
     await begin_write(session)
     note = await get_owned_note(session, note_id=note_id, author_id=author_id)

@@ -28,9 +28,7 @@ class Lifetime:
         return now - row.last_seen_at > self.idle
 
 
-async def start_session(
-    session: AsyncSession, *, user_id: int, remember: bool, user_agent: str
-) -> str:
+async def start_session(session: AsyncSession, *, user_id: int, remember: bool, user_agent: str) -> str:
     """Record a new login and return its secret (for the cookie; only its digest is stored)."""
     secret = new_secret()
     await begin_write(session)
@@ -76,9 +74,7 @@ async def touch_session(session: AsyncSession, *, auth_session: AuthSession) -> 
 
 async def list_sessions(session: AsyncSession, *, user_id: int) -> list[AuthSession]:
     result = await session.scalars(
-        select(AuthSession)
-        .where(AuthSession.user_id == user_id)
-        .order_by(AuthSession.last_seen_at.desc())
+        select(AuthSession).where(AuthSession.user_id == user_id).order_by(AuthSession.last_seen_at.desc())
     )
     return list(result)
 

@@ -31,7 +31,11 @@ async def issue_token(
     now = utcnow()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
     token = ApiToken(
-        user_id=user_id, name=name, token_digest=digest(secret), created_at=now, expires_at=expires_at
+        user_id=user_id,
+        name=name,
+        token_digest=digest(secret),
+        created_at=now,
+        expires_at=expires_at,
     )
     await begin_write(session)
     session.add(token)

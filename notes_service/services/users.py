@@ -66,8 +66,7 @@ async def register_user(
     except IntegrityError as error:  # somebody took it between our check and our insert
         await session.rollback()
         raise Conflict(
-            await find_conflicts(session, username=username, email=email)
-            or {"username": USERNAME_TAKEN}
+            await find_conflicts(session, username=username, email=email) or {"username": USERNAME_TAKEN}
         ) from error
     return user
 
@@ -91,9 +90,7 @@ async def authenticate(
     return user
 
 
-async def set_password(
-    session: AsyncSession, hasher: PasswordHasher, *, user_id: int, password: str
-) -> None:
+async def set_password(session: AsyncSession, hasher: PasswordHasher, *, user_id: int, password: str) -> None:
     """Store a new password hash; the caller also ends sessions and tokens."""
     password_hash = await hasher.hash(password)
     await begin_write(session)

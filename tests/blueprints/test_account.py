@@ -51,7 +51,9 @@ async def test_register_creates_account_logs_in_and_flashes(app, client) -> None
 )
 async def test_register_refuses_taken_username_or_email(app, client, factory, changes, message) -> None:
     await factory.user("alice", email="alice@example.com")
-    response = await post_form(client, "/register", registration(**{"username": "bob", "email": "bob@example.com", **changes}))
+    response = await post_form(
+        client, "/register", registration(**{"username": "bob", "email": "bob@example.com", **changes})
+    )
     assert response.status_code == 422
     assert message in await response.get_data(as_text=True)
     assert await count(app, User) == 1

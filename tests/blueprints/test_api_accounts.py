@@ -14,7 +14,8 @@ from tests.conftest import PASSWORD, api_token, bearer
 async def test_issue_token(client, factory) -> None:
     await factory.user("alice")
     response = await client.post(
-        "/api/token", json={"email": "Alice@example.com", "password": PASSWORD, "name": "cli", "expires_in_days": 7}
+        "/api/token",
+        json={"email": "Alice@example.com", "password": PASSWORD, "name": "cli", "expires_in_days": 7},
     )
     body = await response.get_json()
     assert response.status_code == 200
@@ -25,7 +26,9 @@ async def test_issue_token(client, factory) -> None:
 
 async def test_token_without_expiry(client, factory) -> None:
     await factory.user("alice")
-    body = await (await client.post("/api/token", json={"email": "alice@example.com", "password": PASSWORD})).get_json()
+    body = await (
+        await client.post("/api/token", json={"email": "alice@example.com", "password": PASSWORD})
+    ).get_json()
     assert body["expires_at"] is None
 
 
@@ -208,7 +211,10 @@ async def test_register_conflicts_are_409(app, client, factory, payload, error) 
         ({"username": "alice", "email": "nope", "password": PASSWORD}, {"email"}),
         ({"username": "alice", "email": "x@example.com", "password": "short"}, {"password"}),
         ({"username": "alice", "email": "x@example.com"}, {"password"}),
-        ({"username": 5, "email": "x@example.com", "password": PASSWORD, "admin": True}, {"username", "admin"}),
+        (
+            {"username": 5, "email": "x@example.com", "password": PASSWORD, "admin": True},
+            {"username", "admin"},
+        ),
     ],
 )
 async def test_register_validation_names_each_bad_field(app, client, payload, fields) -> None:

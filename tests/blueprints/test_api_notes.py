@@ -62,7 +62,9 @@ async def test_put_replaces_and_needs_title_and_content(client, alice) -> None:
     note = await create(client, alice, title="t", is_pinned=True)
     response = await client.put(f"/api/notes/{note['id']}", json={"title": "new"}, headers=alice)
     assert response.status_code == 422 and set((await response.get_json())["details"]) == {"content"}
-    response = await client.put(f"/api/notes/{note['id']}", json={"title": "new", "content": "c"}, headers=alice)
+    response = await client.put(
+        f"/api/notes/{note['id']}", json={"title": "new", "content": "c"}, headers=alice
+    )
     body = await response.get_json()
     assert response.status_code == 200
     assert (body["title"], body["content"], body["is_pinned"]) == ("new", "c", False)
@@ -91,7 +93,9 @@ async def test_another_users_note_is_403_and_untouched(app, client, alice, bob) 
     assert await (await client.get(f"/api/notes/{note['id']}", headers=bob)).get_json() == note
 
 
-@pytest.mark.parametrize("path", ["/api/notes/999999", "/api/notes/abc", "/api/notes/99999999999999999999999"])
+@pytest.mark.parametrize(
+    "path", ["/api/notes/999999", "/api/notes/abc", "/api/notes/99999999999999999999999"]
+)
 async def test_missing_note_is_json_404(client, alice, path) -> None:
     response = await client.get(path, headers=alice)
     assert response.status_code == 404 and await response.get_json() == {"error": "Not found"}
@@ -118,7 +122,9 @@ async def test_unknown_route_and_wrong_method_are_json(client, alice) -> None:
         ({"content": "x"}, {"title"}),
     ],
 )
-async def test_invalid_note_is_422_naming_fields_and_nothing_stored(app, client, alice, payload, fields) -> None:
+async def test_invalid_note_is_422_naming_fields_and_nothing_stored(
+    app, client, alice, payload, fields
+) -> None:
     response = await client.post("/api/notes", json=payload, headers=alice)
     body = await response.get_json()
     assert response.status_code == 422, body

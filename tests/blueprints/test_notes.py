@@ -33,7 +33,9 @@ async def stored_notes(app) -> list[Note]:  # type: ignore[no-untyped-def]
         return list(await session.scalars(select(Note).order_by(Note.id)))
 
 
-@pytest.mark.parametrize("path", ["/notes", "/notes/new", "/notes/1", "/notes/1/edit", "/dashboard", "/settings"])
+@pytest.mark.parametrize(
+    "path", ["/notes", "/notes/new", "/notes/1", "/notes/1/edit", "/dashboard", "/settings"]
+)
 async def test_protected_pages_redirect_to_login_with_next(client, path) -> None:
     response = await client.get(path, query_string={"q": "1"})
     assert response.status_code == 302
@@ -96,14 +98,18 @@ async def test_list_is_paginated(app, client, alice) -> None:
     assert "Page 1 of 2" in first and 'rel="next"' in first
 
 
-async def test_another_users_note_is_forbidden_and_a_missing_one_not_found(app, client, factory, alice) -> None:
+async def test_another_users_note_is_forbidden_and_a_missing_one_not_found(
+    app, client, factory, alice
+) -> None:
     bob = await factory.user("bob")
     note = await add_note(app, bob.id, "bob's")
     for path in (f"/notes/{note.id}", f"/notes/{note.id}/edit"):
         response = await client.get(path)
         assert response.status_code == 403
         assert "Forbidden" in await response.get_data(as_text=True)
-    response = await post_form(client, f"/notes/{note.id}/edit", {"title": "pwned", "content": "x"}, form_page="/notes/new")
+    response = await post_form(
+        client, f"/notes/{note.id}/edit", {"title": "pwned", "content": "x"}, form_page="/notes/new"
+    )
     assert response.status_code == 403
     response = await post_form(client, f"/notes/{note.id}/delete", {}, form_page="/notes/new")
     assert response.status_code == 403

@@ -91,7 +91,9 @@ async def test_password_change_needs_the_current_password(app, client, alice) ->
 
 
 async def test_create_token_shows_secret_once_and_stores_only_its_digest(app, client, alice) -> None:
-    response = await post_form(client, "/settings/tokens", {"name": "laptop", "expires_in_days": "30"}, form_page="/settings")
+    response = await post_form(
+        client, "/settings/tokens", {"name": "laptop", "expires_in_days": "30"}, form_page="/settings"
+    )
     page = await response.get_data(as_text=True)
     assert response.status_code == 200
     secret = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)
@@ -111,7 +113,9 @@ async def test_revoke_token_and_someone_elses_is_404(app, client, factory, alice
     async with app.extensions["db"]() as session:
         ids = {t.user_id: t.id for t in await session.scalars(select(ApiToken))}
     bob_id = await (await app.test_client().get("/api/me", headers=bearer(bobs))).get_json()
-    response = await post_form(client, f"/settings/tokens/{ids[bob_id['id']]}/revoke", {}, form_page="/settings")
+    response = await post_form(
+        client, f"/settings/tokens/{ids[bob_id['id']]}/revoke", {}, form_page="/settings"
+    )
     assert response.status_code == 404
     assert (await app.test_client().get("/api/me", headers=bearer(bobs))).status_code == 200
     response = await post_form(client, f"/settings/tokens/{ids[alice.id]}/revoke", {}, form_page="/settings")

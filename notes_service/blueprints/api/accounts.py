@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, current_app
+from quart import Blueprint, current_app, request
 from quart_schema import document_response, security_scheme, tag, validate_request
 
 from ...auth import token_required
 from ...db import get_session
 from ...errors import APIError
+from ...logs import event
 from ...schemas import Error, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
 from ...serializers import iso, token_json, user_json
 from ...services import tokens, users
 from ...services.tokens import Caller
+from ...throttle import throttled
 
 blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
 log = logging.getLogger("notes_service.auth")
@@ -24,6 +26,7 @@ DEFAULT_TOKEN_NAME = "API token"
 
 
 @blueprint.post("/token")
+@throttled("api-token", account_field="email")
 @tag(["tokens"])
 @validate_request(TokenRequest)
 @document_response(TokenIssued)
@@ -37,7 +40,7 @@ async def issue_token(data: TokenRequest) -> Any:
         session, current_app.extensions["hasher"], email=data.email, password=data.password
     )
     if user is None or not user.is_active:
-        log.info("token refused")
+        event(log, "token_refused", client=request.remote_addr)
         raise APIError(401, INVALID_CREDENTIALS)
     token, secret = await tokens.issue_token(
         session,
@@ -46,7 +49,7 @@ async def issue_token(data: TokenRequest) -> Any:
         expires_in_days=data.expires_in_days,
     )
     await session.commit()
-    log.info("token issued user_id=%s token_id=%s", user.id, token.id)
+    event(log, "token_issued", user_id=user.id, token_id=token.id)
     return {"token": secret, "token_type": "Bearer", "expires_at": iso(token.expires_at)}
 
 
@@ -60,7 +63,7 @@ async def revoke_current_token(caller: Caller) -> Any:
     session = get_session()
     await tokens.revoke_token(session, user_id=caller.user.id, token_id=caller.token_id)
     await session.commit()
-    log.info("token revoked user_id=%s token_id=%s", caller.user.id, caller.token_id)
+    event(log, "token_revoked", user_id=caller.user.id, token_id=caller.token_id)
     return "", 204
 
 
@@ -88,11 +91,12 @@ async def revoke_token(caller: Caller, token_id: int) -> Any:
     if not await tokens.revoke_token(session, user_id=caller.user.id, token_id=token_id):
         raise APIError(404, "Not found")
     await session.commit()
-    log.info("token revoked user_id=%s token_id=%s", caller.user.id, token_id)
+    event(log, "token_revoked", user_id=caller.user.id, token_id=token_id)
     return "", 204
 
 
 @blueprint.post("/users")
+@throttled("api-users")
 @tag(["users"])
 @validate_request(UserCreate)
 @document_response(UserOut, 201)
@@ -114,7 +118,7 @@ async def register(data: UserCreate) -> Any:
         message = next(iter(conflict.fields.values()))
         raise APIError(409, message, details=conflict.fields) from conflict
     await session.commit()
-    log.info("registered user_id=%s", user.id)
+    event(log, "registered", user_id=user.id)
     return user_json(user), 201
 
 

@@ -1,0 +1,70 @@
+"""Logs an operator can use: one access line per request and key=value app events.
+
+Nothing secret is ever logged: the access line carries the path without its query string, never
+headers or cookies; app events name users and tokens by id only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from hypercorn.typing import ASGIFramework
+
+access_log = logging.getLogger("notes_service.access")
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send the service's own loggers to stderr once (hypercorn keeps its own handlers)."""
+    logger = logging.getLogger("notes_service")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def event(logger: logging.Logger, name: str, **fields: Any) -> None:
+    """An app event as `event=name key=value ...` (values are ids and outcomes, never secrets)."""
+    if logger.isEnabledFor(logging.INFO):
+        pairs = " ".join(f"{key}={value}" for key, value in fields.items())
+        logger.info("event=%s %s", name, pairs)
+
+
+class AccessLog:
+    """ASGI middleware: `METHOD /path STATUS DURATIONms client=ADDRESS` once per HTTP request."""
+
+    def __init__(self, app: ASGIFramework) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            client = (scope.get("client") or ("-", 0))[0]
+            duration = (time.perf_counter() - started) * 1000
+            access_log.info(
+                "%s %s %s %.1fms client=%s",
+                scope["method"],
+                scope["path"],
+                status,
+                duration,
+                client,
+            )
