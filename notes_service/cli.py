@@ -43,12 +43,18 @@ def db_upgrade(revision: str) -> None:
 @main.command()
 @click.option("--bind", default=None, help="HOST:PORT to listen on [default: 127.0.0.1:8000].")
 @click.option("--workers", type=int, default=None, help="Worker processes [default: 1].")
-def serve(bind: str | None, workers: int | None) -> None:
+@click.option(
+    "--drain-seconds",
+    type=float,
+    default=None,
+    help="On SIGTERM, how long requests in flight may take to finish [default: hypercorn.toml's 30].",
+)
+def serve(bind: str | None, workers: int | None, drain_seconds: float | None) -> None:
     """Serve the app with hypercorn, using the repository's hypercorn.toml defaults."""
     from .server import run
 
     _settings()  # fail fast, with a one-line error, on a bad configuration
-    run(bind=bind, workers=workers)
+    sys.exit(run(bind=bind, workers=workers, drain_seconds=drain_seconds))
 
 
 @main.command("create-user")

@@ -86,6 +86,13 @@ def init_app(app: Quart) -> None:
             message = NO_DATA  # the body was not JSON
         return await render_error(APIError(status, message, headers=headers))
 
+    @app.errorhandler(UnicodeDecodeError)
+    async def handle_undecodable_body(_error: UnicodeDecodeError) -> Any:
+        # Quart decodes a JSON body before its own error handling; bytes that are not UTF-8 are bad input.
+        return await render_error(
+            APIError(400, NO_DATA if wants_json() else "The request body is not valid UTF-8.")
+        )
+
     @app.errorhandler(Exception)
     async def handle_crash(error: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)

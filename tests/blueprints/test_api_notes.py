@@ -136,6 +136,7 @@ async def test_invalid_note_is_422_naming_fields_and_nothing_stored(
     "kwargs",
     [
         {"data": "{bad json", "headers": {"Content-Type": "application/json"}},
+        {"data": b"\x9b\x00", "headers": {"Content-Type": "application/json"}},
         {"json": ["a", "list"]},
         {"json": "a string"},
         {"data": ""},
