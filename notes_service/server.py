@@ -10,10 +10,12 @@ workers still running past the drain time. A worker that dies unexpectedly is re
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 import signal
 import time
+from functools import partial
 from multiprocessing import get_context
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
@@ -22,13 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+from hypercorn.asyncio.run import worker_serve
 from hypercorn.config import Config, Sockets
+from hypercorn.utils import load_application
 
 from .logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = "notes_service.asgi:app"
 KILL_MARGIN_SECONDS = 5
+LINGER_SECONDS = 1.0
 log = logging.getLogger("notes_service.server")
 
 
@@ -69,11 +74,27 @@ def _worker(config: Config, sockets: Sockets, shutdown_event: Event) -> None:
     """A worker process: deaf to signals, it stops when the supervisor says so."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    loop_factory = None
     if config.worker_class == "uvloop":
-        from hypercorn.asyncio.run import uvloop_worker as serve
-    else:
-        from hypercorn.asyncio.run import asyncio_worker as serve
-    serve(config, sockets, shutdown_event)
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    app = load_application(config.application_path, config.wsgi_max_body_size)
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        stopped = partial(_stopped, shutdown_event)
+        runner.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=stopped))
+
+
+async def _stopped(shutdown_event: Event) -> None:
+    """Return LINGER_SECONDS after the supervisor asked us to stop.
+
+    hypercorn closes idle keep-alive connections the moment it stops, losing any request a client had
+    just written to one. Serving on for a moment first means that every request sent before the
+    SIGTERM is read and answered; only requests sent later can meet a closing connection.
+    """
+    while not shutdown_event.is_set():  # noqa: ASYNC110 - a multiprocessing Event cannot be awaited
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(LINGER_SECONDS)
 
 
 class Supervisor:
