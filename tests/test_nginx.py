@@ -1,0 +1,157 @@
+"""Through a real nginx: the shipped deploy/nginx.conf, TLS, two workers, the real client address.
+
+The test rewrites only what must differ on a test machine (ports, certificate, paths) in the shipped
+config, starts nginx in the foreground on loopback ports with a self-signed certificate, in front of
+`notes-service serve --workers 2` with NOTES_TRUSTED_PROXY_HOPS=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD, unavailable
+from tests.server import Server, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def nginx_config(tmp_path: Path, app_port: int, https_port: int, http_port: int) -> Path:
+    """deploy/nginx.conf with loopback ports, a self-signed certificate and temp paths."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    replacements = {
+        "127.0.0.1:8000": f"127.0.0.1:{app_port}",
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "/etc/letsencrypt/live/notes.example.com/fullchain.pem": str(tmp_path / "cert.pem"),
+        "/etc/letsencrypt/live/notes.example.com/privkey.pem": str(tmp_path / "key.pem"),
+        "/srv/notes-service/notes_service/static/": f"{ROOT}/notes_service/static/",
+    }
+    for old, new in replacements.items():
+        assert old in site, f"deploy/nginx.conf no longer has {old!r}"
+        site = site.replace(old, new)
+    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
+    temp_paths = {name: tmp_path / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"{user}daemon off;\nworker_processes 1;\npid {tmp_path}/nginx.pid;\n"
+        f"error_log {tmp_path}/error.log;\nevents {{ worker_connections 256; }}\n"
+        "http {\n  include /etc/nginx/mime.types;\n  access_log off;\n"
+        + "".join(f"  {name}_temp_path {path};\n" for name, path in temp_paths.items())
+        + f"{site}\n}}\n"
+    )
+    return config
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(https URL, plain http URL) of nginx in front of two notes-service workers."""
+    if not Path(NGINX).exists() or shutil.which("openssl") is None:
+        unavailable("nginx and openssl (apt-get install nginx)")
+    tmp_path = tmp_path_factory.mktemp("nginx")
+    server = Server(tmp_path, NOTES_TRUSTED_PROXY_HOPS="1", NOTES_AUTH_RATE_LIMIT="5/60")
+    server.start("--workers", "2")
+    https_port, http_port = free_port(), free_port()
+    config = nginx_config(tmp_path, server.port, https_port, http_port)
+    nginx = subprocess.Popen(
+        [NGINX, "-c", str(config), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")]
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while _redirect_status(f"http://127.0.0.1:{http_port}/") != 301:
+            if nginx.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"nginx did not start: {(tmp_path / 'error.log').read_text()}")
+            time.sleep(0.1)
+        yield f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}"
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        server.kill()
+
+
+@pytest.fixture(scope="module")
+def proxied(sites: tuple[str, str]) -> str:
+    return sites[0]
+
+
+def _redirect_status(url: str) -> int | None:
+    try:
+        return httpx.get(url, follow_redirects=False, timeout=2).status_code
+    except httpx.HTTPError:
+        return None
+
+
+def client(base_url: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, verify=False, timeout=10)  # noqa: S501 - our self-signed cert
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_plain_http_is_redirected_to_https(sites) -> None:
+    response = httpx.get(f"{sites[1]}/notes", follow_redirects=False)
+    assert response.status_code == 301 and response.headers["location"].startswith("https://")
+
+
+def test_register_and_login_over_https_with_secure_cookies(proxied) -> None:
+    with client(proxied) as http:
+        page = http.get("/register").text
+        response = http.post(
+            "/register",
+            data={"username": "proxied", "email": "proxied@example.com", "password": PASSWORD,
+                  "confirm_password": PASSWORD, "csrf_token": csrf(page)},
+        )  # fmt: skip
+        assert response.status_code == 302 and response.headers["location"] == "/"
+        cookies = response.headers.get_list("set-cookie")
+        assert cookies and all("Secure" in cookie and "HttpOnly" in cookie for cookie in cookies)
+        assert "Welcome, proxied" in http.get("/").text
+
+        redirect = http.get("/notes/new?x=1")  # a page that needs login, from a new browser
+        anonymous = client(proxied).get("/notes/new?x=1")
+        assert redirect.status_code == 200
+        assert anonymous.status_code == 302 and anonymous.headers["location"].startswith("/login?next=")
+
+        token = http.post("/api/token", json={"email": "proxied@example.com", "password": PASSWORD}).json()
+        created = http.post(
+            "/api/notes",
+            json={"title": "t", "content": "c"},
+            headers={"Authorization": f"Bearer {token['token']}"},
+        )
+        assert created.headers["location"].startswith(f"{proxied}/api/notes/")  # https, the public host
+
+
+def test_static_files_are_served_by_nginx(proxied) -> None:
+    with client(proxied) as http:
+        response = http.get("/static/style.css")
+    assert response.status_code == 200 and "text/css" in response.headers["content-type"]
+    assert "server" not in response.headers or "hypercorn" not in response.headers.get("server", "")
+
+
+def test_throttling_keys_on_the_real_client_not_a_spoofed_header(proxied) -> None:
+    with client(proxied) as http:
+        statuses = [
+            http.post(
+                "/api/users",
+                json={"username": f"spoof{n}", "email": f"spoof{n}@example.com", "password": PASSWORD},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(6)
+        ]
+    assert statuses[:5] == [201] * 5
+    assert statuses[5] == 429
