@@ -17,6 +17,7 @@ from . import auth, db, errors, throttle, web
 from .blueprints import account, api, main, notes, settings
 from .config import load_settings
 from .logs import AccessLog
+from .schemas import APIOnlyProvider
 from .security import PasswordHasher
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         redoc_ui_path=None,
         scalar_ui_path=None,
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        openapi_provider_class=APIOnlyProvider,
     )
     db.init_app(app)
     throttle.init_app(app)

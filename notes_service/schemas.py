@@ -6,10 +6,13 @@ a 422 naming the field rather than silently ignored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from quart_schema import OpenAPIProvider
+from werkzeug.routing import Rule
 
 from . import rules
 
@@ -106,3 +109,10 @@ class NotesQuery(BaseModel):
 class Error(BaseModel):
     error: str
     details: dict[str, str] | None = None
+
+
+class APIOnlyProvider(OpenAPIProvider):
+    """The OpenAPI document describes the JSON API only, not the HTML pages."""
+
+    def generate_rules(self) -> Iterable[Rule]:
+        return (rule for rule in super().generate_rules() if rule.rule.startswith("/api/"))

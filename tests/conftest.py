@@ -76,7 +76,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         name = f"notes_tmpl_{os.getpid()}"
         try:
             _pg_admin([f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"])
-        except (OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, OSError) as error:
             unavailable(f"PostgreSQL at {POSTGRES_URL} ({error})")
         migrate(_pg_url(name))
         yield name
@@ -110,7 +110,6 @@ def app_settings(database_url: str, **overrides: Any) -> dict[str, Any]:
         "auth_rate_limit": "off",
         **overrides,
     }
-
 
 
 @pytest.fixture
@@ -173,7 +172,9 @@ async def csrf_token(client: TestClientProtocol, path: str = "/login") -> str:
     return match.group(1)
 
 
-async def post_form(client: TestClientProtocol, path: str, data: dict[str, Any], *, form_page: str | None = None):  # type: ignore[no-untyped-def]
+async def post_form(
+    client: TestClientProtocol, path: str, data: dict[str, Any], *, form_page: str | None = None
+):  # type: ignore[no-untyped-def]
     """POST a browser form with a valid CSRF token taken from `form_page` (default `path`)."""
     token = await csrf_token(client, form_page or path)
     return await client.post(path, form={**data, "csrf_token": token})

@@ -151,9 +151,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser(sync_api: Any) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
@@ -253,9 +251,7 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     headers = response.headers
     assert headers.get("x-content-type-options") == "nosniff"
     assert "referrer-policy" in headers
-    assert "x-frame-options" in headers or "frame-ancestors" in headers.get(
-        "content-security-policy", ""
-    )
+    assert "x-frame-options" in headers or "frame-ancestors" in headers.get("content-security-policy", "")
     expect(page.locator("header nav")).to_contain_text("Register")
 
     # User A registers: signed in at once, with a browser-session (non-persistent) cookie.
@@ -368,9 +364,7 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     flash(page, expect, "info", LOGGED_OUT)
 
 
-def test_protected_page_redirects_to_login_and_back(
-    new_page: Any, server: str, sync_api: Any
-) -> None:
+def test_protected_page_redirects_to_login_and_back(new_page: Any, server: str, sync_api: Any) -> None:
     expect = sync_api.expect
     page = new_page()
     register(page, expect, server, "carol", "carol@example.com")
