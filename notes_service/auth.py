@@ -22,7 +22,7 @@ from quart_auth import (
     logout_user,
 )
 
-from .db import get_session
+from .db import get_reader, get_session
 from .errors import BEARER_CHALLENGE, APIError
 from .models import AuthSession, User
 from .services import sessions, tokens
@@ -163,9 +163,11 @@ def token_required(view: View) -> View:
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise APIError(401, "Token required", headers=BEARER_CHALLENGE)
-        caller = await tokens.authenticate_token(get_session(), secret=secret)
+        caller = await tokens.authenticate_token(get_reader(), secret=secret)
         if caller is None:
             raise APIError(401, "Invalid token", headers=BEARER_CHALLENGE)
+        if caller.needs_touch:
+            await tokens.touch_token(get_session(), token_id=caller.token_id)
         g.caller = caller
         return await view(caller, *args, **kwargs)
 

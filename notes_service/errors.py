@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 from quart import Quart, Response, jsonify, render_template, request
-from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("notes_service")
@@ -98,8 +97,6 @@ def init_app(app: Quart) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await render_error(APIError(500, "Internal server error"))
 
-    init_schema_errors(app)
-
 
 _HTTP_MESSAGES = {
     404: "Not found",
@@ -119,14 +116,3 @@ def validation_details(error: Exception) -> dict[str, str] | None:
         field = ".".join(str(part) for part in item["loc"])
         details.setdefault(field, item["msg"])
     return details
-
-
-def init_schema_errors(app: Quart) -> None:
-    """A body that is not a JSON object is a 400; one whose fields break the rules is a 422."""
-
-    @app.errorhandler(RequestSchemaValidationError)
-    async def handle_invalid_body(error: RequestSchemaValidationError) -> Any:
-        details = validation_details(error.validation_error)
-        if details is None:
-            return await render_error(APIError(400, NO_DATA))
-        return await render_error(APIError(422, "Validation failed", details=details))

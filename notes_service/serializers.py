@@ -24,6 +24,19 @@ def note_json(note: Note) -> dict[str, Any]:
     }
 
 
+def note_row_json(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row of `services.notes.list_notes_after` (the API's hot path: no ORM objects)."""
+    note_id, title, content, is_pinned, created_at, updated_at = row
+    return {
+        "id": note_id,
+        "title": title,
+        "content": content,
+        "is_pinned": is_pinned,
+        "created_at": created_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
+    }
+
+
 def token_json(token: ApiToken) -> dict[str, Any]:
     return {
         "id": token.id,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from quart import Quart, Response, request
-from quart.sessions import SecureCookieSessionInterface
+from quart import Quart, Request, Response, request
+from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from .errors import APIError
@@ -28,10 +28,18 @@ class IdConverter(IntegerConverter):
 
 
 class SchemeAwareSessionInterface(SecureCookieSessionInterface):
-    """Quart's signed session cookie (CSRF secret, flashes), Secure exactly over HTTPS."""
+    """Quart's signed session cookie (CSRF secret, flashes), Secure exactly over HTTPS.
+
+    The JSON API has no use for it (bearer tokens only), so /api requests skip it altogether.
+    """
 
     def get_cookie_secure(self, app: Quart) -> bool:
         return request.is_secure
+
+    async def open_session(self, app: Quart, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/api/"):
+            return await self.make_null_session(app)
+        return await super().open_session(app, request)
 
 
 def csrf_token() -> str:

@@ -61,7 +61,13 @@ class Server:
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [CLI, *args], cwd=self.workdir, env=self.env, input=stdin, capture_output=True, text=True, timeout=60
+            [CLI, *args],
+            cwd=self.workdir,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
 
     def start(self, *serve_args: str) -> Server:

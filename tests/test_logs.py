@@ -13,7 +13,12 @@ async def test_a_full_session_logs_no_password_token_cookie_or_session_id(app, c
     await post_form(
         client,
         "/register",
-        {"username": "alice", "email": "alice@example.com", "password": PASSWORD, "confirm_password": PASSWORD},
+        {
+            "username": "alice",
+            "email": "alice@example.com",
+            "password": PASSWORD,
+            "confirm_password": PASSWORD,
+        },
     )
     await post_form(client, "/logout", {}, form_page="/logout")
     await login(client, "alice@example.com", remember="y")

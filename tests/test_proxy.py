@@ -10,13 +10,19 @@ import pytest
 from notes_service import create_app
 from tests.conftest import PASSWORD, app_settings
 
-FORWARDED = {"X-Forwarded-For": "198.51.100.4", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "notes.example"}
+FORWARDED = {
+    "X-Forwarded-For": "198.51.100.4",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "notes.example",
+}
 
 
 async def login_through(app, headers: dict[str, str]) -> httpx.Response:  # type: ignore[no-untyped-def]
     """Register-free login over the ASGI app (the proxy fix is ASGI middleware)."""
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5555))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000", headers=headers) as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://127.0.0.1:8000", headers=headers
+    ) as http:
         form_page = await http.get("/login?next=/notes")
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form_page.text).group(1)
         # The cookie may be Secure while this hop is plain http, so carry it by hand as a browser would.
@@ -49,7 +55,9 @@ async def test_cookies_are_secure_when_the_proxy_says_https(proxied_app) -> None
 async def test_external_urls_use_the_forwarded_scheme_and_host(proxied_app) -> None:
     transport = httpx.ASGITransport(app=proxied_app, client=("127.0.0.1", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
-        token = (await http.post("/api/token", json={"email": "alice@example.com", "password": PASSWORD})).json()
+        token = (
+            await http.post("/api/token", json={"email": "alice@example.com", "password": PASSWORD})
+        ).json()
         auth = {"Authorization": f"Bearer {token['token']}", **FORWARDED}
         created = await http.post("/api/notes", json={"title": "t", "content": "c"}, headers=auth)
     assert created.headers["location"].startswith("https://notes.example/api/notes/")

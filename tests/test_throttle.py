@@ -67,7 +67,8 @@ async def test_behind_one_trusted_proxy_the_real_client_is_the_last_hop(database
 
         async def attempt(forwarded_for: str) -> int:
             response = await client.post(
-                "/api/token", **token_request(f"{uuid.uuid4().hex[:8]}@example.com", **{"X-Forwarded-For": forwarded_for})
+                "/api/token",
+                **token_request(f"{uuid.uuid4().hex[:8]}@example.com", **{"X-Forwarded-For": forwarded_for}),
             )
             return response.status_code
 
@@ -84,7 +85,8 @@ async def test_login_is_also_limited_per_account(database_url) -> None:
         statuses = []
         for number in range(4):
             response = await client.post(
-                "/api/token", **token_request("victim@example.com", **{"X-Forwarded-For": f"198.51.100.{number}"})
+                "/api/token",
+                **token_request("victim@example.com", **{"X-Forwarded-For": f"198.51.100.{number}"}),
             )
             statuses.append(response.status_code)
         assert statuses == [401, 401, 401, 429]

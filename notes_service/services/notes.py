@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, tuple_
+from sqlalchemy import Boolean, Select, bindparam, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import begin_write, utcnow
+from ..db import Reader, UTCDateTime, begin_write, utcnow
 from ..errors import APIError
 from ..models import Note
 
 # Pinned first, then newest first; id breaks ties so every note has one place in the order.
 ORDER = (Note.is_pinned.desc(), Note.created_at.desc(), Note.id.desc())
+NOTE_COLUMNS = (Note.id, Note.title, Note.content, Note.is_pinned, Note.created_at, Note.updated_at)
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,9 @@ class Position:
     id: int
 
     @classmethod
-    def of(cls, note: Note) -> Position:
-        return cls(note.is_pinned, note.created_at, note.id)
+    def of(cls, row: tuple[Any, ...]) -> Position:
+        """The position of a row of `list_notes_after`."""
+        return cls(row[3], row[4], row[0])
 
 
 @dataclass(frozen=True)
@@ -58,18 +60,36 @@ async def list_notes(session: AsyncSession, *, author_id: int, limit: int, offse
     return list(result)
 
 
+FIRST_PAGE = (
+    select(*NOTE_COLUMNS)
+    .where(Note.author_id == bindparam("author_id"))
+    .order_by(*ORDER)
+    .limit(bindparam("limit"))
+)
+# All three columns sort descending, so "after a note" is "smaller as a tuple".
+NEXT_PAGE = FIRST_PAGE.where(
+    tuple_(Note.is_pinned, Note.created_at, Note.id)
+    < tuple_(bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id"))
+)
+
+
 async def list_notes_after(
-    session: AsyncSession, *, author_id: int, after: Position | None, limit: int
-) -> list[Note]:
-    """The author's notes following `after` in list order: a keyset page, cheap at any depth."""
-    statement = _by_author(author_id).limit(limit)
-    if after is not None:
-        # All three columns sort descending, so "after" is "smaller as a tuple".
-        statement = statement.where(
-            tuple_(Note.is_pinned, Note.created_at, Note.id)
-            < tuple_(after.is_pinned, after.created_at, after.id)
-        )
-    return list(await session.scalars(statement))
+    reader: Reader, *, author_id: int, after: Position | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """The author's notes following `after` in list order: a keyset page, cheap at any depth.
+
+    Rows are (id, title, content, is_pinned, created_at, updated_at).
+    """
+    if after is None:
+        return await reader.all(reader.prepared(FIRST_PAGE), author_id=author_id, limit=limit)
+    return await reader.all(
+        reader.prepared(NEXT_PAGE),
+        author_id=author_id,
+        limit=limit,
+        pinned=after.is_pinned,
+        created=after.created_at,
+        id=after.id,
+    )
 
 
 async def get_owned_note(session: AsyncSession, *, note_id: int, author_id: int) -> Note:

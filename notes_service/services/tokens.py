@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import begin_write, utcnow
+from ..db import Reader, UTCDateTime, begin_write, utcnow
 from ..models import ApiToken, User
 from ..security import TOKEN_PREFIX, digest, new_secret
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+class Account(NamedTuple):
+    """The user columns an API request needs."""
+
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class Caller:
-    """Who an API request comes from: the user and the token they used."""
+    """Who an API request comes from: the user (id, username, email, created_at) and their token."""
 
-    user: User
+    user: Account
     token_id: int
+    # last_used_at is over a minute old: write it now. Reads stay reads the rest of the time.
+    needs_touch: bool = False
 
 
 async def issue_token(
@@ -43,28 +55,33 @@ async def issue_token(
     return token, secret
 
 
-async def authenticate_token(session: AsyncSession, *, secret: str) -> Caller | None:
+CALLER = (
+    select(User.id, User.username, User.email, User.created_at, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_digest == bindparam("digest"),
+        User.is_active.is_(True),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now", type_=UTCDateTime)),
+    )
+)
+
+
+async def authenticate_token(reader: Reader, *, secret: str) -> Caller | None:
     """The active, unexpired token with this secret and its user, in one indexed query."""
     now = utcnow()
-    row = (
-        await session.execute(
-            select(User, ApiToken.id, ApiToken.last_used_at)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_digest == digest(secret),
-                User.is_active.is_(True),
-                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-            )
-        )
-    ).first()
+    row = await reader.first(reader.prepared(CALLER), digest=digest(secret), now=now)
     if row is None:
         return None
-    user, token_id, last_used_at = row
-    if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
-        await begin_write(session)
-        await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        await session.commit()
-    return Caller(user=user, token_id=token_id)
+    last_used_at = row[5]
+    stale = last_used_at is None or now - last_used_at >= TOUCH_INTERVAL
+    return Caller(user=Account(*row[:4]), token_id=row[4], needs_touch=stale)
+
+
+async def touch_token(session: AsyncSession, *, token_id: int) -> None:
+    """Record that the token was used (callers do it at most once a minute, see `Caller`)."""
+    await begin_write(session)
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+    await session.commit()
 
 
 async def list_tokens(session: AsyncSession, *, user_id: int) -> list[ApiToken]:

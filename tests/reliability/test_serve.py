@@ -19,7 +19,9 @@ CONCURRENT_WRITES = 500
 
 
 async def token_for(http: httpx.AsyncClient) -> dict[str, str]:
-    await http.post("/api/users", json={"username": "loader", "email": "loader@example.com", "password": PASSWORD})
+    await http.post(
+        "/api/users", json={"username": "loader", "email": "loader@example.com", "password": PASSWORD}
+    )
     response = await http.post("/api/token", json={"email": "loader@example.com", "password": PASSWORD})
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
@@ -46,7 +48,9 @@ async def test_two_workers_take_500_concurrent_writes_and_keep_them_all(tmp_path
             headers = await token_for(http)
 
             async def write(number: int) -> httpx.Response:
-                return await http.post("/api/notes", json={"title": f"n{number}", "content": "c"}, headers=headers)
+                return await http.post(
+                    "/api/notes", json={"title": f"n{number}", "content": "c"}, headers=headers
+                )
 
             responses = await asyncio.wait_for(
                 asyncio.gather(*(write(number) for number in range(CONCURRENT_WRITES))), timeout=120
@@ -67,7 +71,9 @@ async def test_kill_9_during_writes_loses_no_acknowledged_note(tmp_path, databas
         async def writer() -> None:
             while True:
                 try:
-                    response = await http.post("/api/notes", json={"title": "t", "content": "c"}, headers=headers)
+                    response = await http.post(
+                        "/api/notes", json={"title": "t", "content": "c"}, headers=headers
+                    )
                 except httpx.HTTPError:
                     return  # the server died under us
                 if response.status_code == 201:
@@ -84,7 +90,9 @@ async def test_kill_9_during_writes_loses_no_acknowledged_note(tmp_path, databas
         assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with Server(tmp_path, database_url).start() as restarted:
         async with client(restarted, 8) as http:
-            response = await http.post("/api/token", json={"email": "loader@example.com", "password": PASSWORD})
+            response = await http.post(
+                "/api/token", json={"email": "loader@example.com", "password": PASSWORD}
+            )
             headers = {"Authorization": f"Bearer {response.json()['token']}"}
             assert acknowledged <= await all_note_ids(http, headers)
 
@@ -95,11 +103,15 @@ async def test_sigterm_lets_every_request_in_flight_finish(tmp_path, database_ur
     async with client(server, 64) as http:
         headers = await token_for(http)
         slow = [
-            asyncio.create_task(http.post("/api/token", json={"email": "loader@example.com", "password": PASSWORD}))
+            asyncio.create_task(
+                http.post("/api/token", json={"email": "loader@example.com", "password": PASSWORD})
+            )
             for _ in range(4)
         ]
         writes = [
-            asyncio.create_task(http.post("/api/notes", json={"title": f"w{n}", "content": "c"}, headers=headers))
+            asyncio.create_task(
+                http.post("/api/notes", json={"title": f"w{n}", "content": "c"}, headers=headers)
+            )
             for n in range(100)
         ]
         await asyncio.sleep(0.3)
@@ -107,9 +119,9 @@ async def test_sigterm_lets_every_request_in_flight_finish(tmp_path, database_ur
         exit_code = await asyncio.to_thread(server.terminate)
         drained = time.monotonic() - signalled
         results = await asyncio.gather(*slow, *writes, return_exceptions=True)
-    failures = [result for result in results if not isinstance(result, httpx.Response) or result.status_code >= 300]
+    failures = [
+        result for result in results if not isinstance(result, httpx.Response) or result.status_code >= 300
+    ]
     assert failures == [], failures[:3]
     assert exit_code == 0, server.log()
     assert drained < 30
-
-

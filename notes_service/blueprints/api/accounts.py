@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from quart import Blueprint, current_app, request
-from quart_schema import document_response, security_scheme, tag, validate_request
+from quart_schema import document_response, security_scheme, tag
 
 from ...auth import token_required
 from ...db import get_session
@@ -17,6 +17,7 @@ from ...serializers import iso, token_json, user_json
 from ...services import tokens, users
 from ...services.tokens import Caller
 from ...throttle import throttled
+from .validation import json_body
 
 blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
 log = logging.getLogger("notes_service.auth")
@@ -28,7 +29,7 @@ DEFAULT_TOKEN_NAME = "API token"
 @blueprint.post("/token")
 @throttled("api-token", account_field="email")
 @tag(["tokens"])
-@validate_request(TokenRequest)
+@json_body(TokenRequest)
 @document_response(TokenIssued)
 @document_response(Error, 400)
 @document_response(Error, 401)
@@ -98,7 +99,7 @@ async def revoke_token(caller: Caller, token_id: int) -> Any:
 @blueprint.post("/users")
 @throttled("api-users")
 @tag(["users"])
-@validate_request(UserCreate)
+@json_body(UserCreate)
 @document_response(UserOut, 201)
 @document_response(Error, 400)
 @document_response(Error, 409)

@@ -7,22 +7,17 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 from quart import Blueprint, current_app, jsonify, url_for
-from quart_schema import (
-    document_response,
-    security_scheme,
-    tag,
-    validate_querystring,
-    validate_request,
-)
+from quart_schema import document_response, security_scheme, tag
 
 from ...auth import token_required
-from ...db import get_session
+from ...db import get_reader, get_session
 from ...errors import APIError
 from ...schemas import Error, NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
-from ...serializers import note_json
+from ...serializers import note_json, note_row_json
 from ...services import notes
 from ...services.notes import Position
 from ...services.tokens import Caller
+from .validation import json_body, query_args
 
 blueprint = Blueprint("api_notes", __name__, url_prefix="/api/notes")
 BEARER = [{"bearer": []}]
@@ -51,22 +46,22 @@ def decode_cursor(cursor: str) -> Position:
 @blueprint.get("")
 @tag(["notes"])
 @security_scheme(BEARER)
-@validate_querystring(NotesQuery)
+@query_args(NotesQuery)
 @document_response(list[NoteOut])
 @document_response(Error, 400)
 @document_response(Error, 401)
 @document_response(Error, 422)
 @token_required
-async def list_notes(caller: Caller, query_args: NotesQuery) -> Any:
+async def list_notes(caller: Caller, query: NotesQuery) -> Any:
     """The caller's notes, pinned first then newest; `Link: rel="next"` when more remain."""
-    after = decode_cursor(query_args.cursor) if query_args.cursor else None
+    after = decode_cursor(query.cursor) if query.cursor else None
     page = await notes.list_notes_after(
-        get_session(), author_id=caller.user.id, after=after, limit=query_args.limit + 1
+        get_reader(), author_id=caller.user.id, after=after, limit=query.limit + 1
     )
-    response = jsonify([note_json(note) for note in page[: query_args.limit]])
-    if len(page) > query_args.limit:
-        cursor = encode_cursor(Position.of(page[query_args.limit - 1]))
-        link = url_for(".list_notes", limit=query_args.limit, cursor=cursor, _external=True)
+    response = jsonify([note_row_json(row) for row in page[: query.limit]])
+    if len(page) > query.limit:
+        cursor = encode_cursor(Position.of(page[query.limit - 1]))
+        link = url_for(".list_notes", limit=query.limit, cursor=cursor, _external=True)
         response.headers["Link"] = f'<{link}>; rel="next"'
     return response
 
@@ -79,7 +74,7 @@ async def list_notes(caller: Caller, query_args: NotesQuery) -> Any:
 @document_response(Error, 401)
 @document_response(Error, 422)
 @token_required
-@validate_request(NoteCreate)
+@json_body(NoteCreate)
 async def create_note(caller: Caller, data: NoteCreate) -> Any:
     """Write a new note; `Location` names it."""
     session = get_session()
@@ -113,7 +108,7 @@ async def get_note(caller: Caller, note_id: int) -> Any:
 @document_response(Error, 404)
 @document_response(Error, 422)
 @token_required
-@validate_request(NotePatch)
+@json_body(NotePatch)
 async def patch_note(caller: Caller, note_id: int, data: NotePatch) -> Any:
     """Change only the fields given."""
     return await _save(caller, note_id, data.model_dump(exclude_unset=True))
@@ -129,7 +124,7 @@ async def patch_note(caller: Caller, note_id: int, data: NotePatch) -> Any:
 @document_response(Error, 404)
 @document_response(Error, 422)
 @token_required
-@validate_request(NoteReplace)
+@json_body(NoteReplace)
 async def replace_note(caller: Caller, note_id: int, data: NoteReplace) -> Any:
     """Replace title, content and pin at once."""
     return await _save(caller, note_id, data.model_dump())
