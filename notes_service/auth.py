@@ -24,8 +24,9 @@ from quart_auth import (
 
 from .db import get_reader, get_session
 from .errors import BEARER_CHALLENGE, APIError
-from .models import AuthSession, User
+from .models import User
 from .services import sessions, tokens
+from .services.sessions import SignedIn
 
 DEACTIVATED = "Your account has been deactivated."
 LOGIN_REQUIRED = "Please log in to access this page."
@@ -38,34 +39,32 @@ class SessionUser(AuthUser):
     def __init__(self, auth_id: str | None, action: Action = Action.PASS) -> None:
         super().__init__(auth_id, action)
         self._loaded = False
-        self.user: User | None = None
-        self.session: AuthSession | None = None
+        self.signed_in: SignedIn | None = None
 
     @property
     async def is_authenticated(self) -> bool:
         return await self.load() is not None
 
-    async def load(self) -> User | None:
+    async def load(self) -> SignedIn | None:
         """Look the session and its user up once; end it if the account was deactivated."""
         if self._loaded or self.auth_id is None:
-            return self.user
+            return self.signed_in
         self._loaded = True
-        db = get_session()
-        found = await sessions.load_session(db, secret=self.auth_id, lifetime=_lifetime())
+        found = await sessions.load_session(get_reader(), secret=self.auth_id, lifetime=_lifetime())
         if found is None:
             logout_user()
             return None
-        auth_session, user = found
-        if not user.is_active:
-            await sessions.end_session(db, session_id=auth_session.id)
+        if not found.is_active:
+            db = get_session()
+            await sessions.end_session(db, session_id=found.session_id)
             await db.commit()
             await flash(DEACTIVATED, "danger")
             g.deactivated = True
             logout_user()
             return None
-        await sessions.touch_session(db, auth_session=auth_session)
-        self.user, self.session = user, auth_session
-        return user
+        await sessions.touch_session(get_session(), signed_in=found)
+        self.signed_in = found
+        return found
 
 
 class RequestAwareAuth(QuartAuth):
@@ -111,14 +110,9 @@ def _lifetime() -> sessions.Lifetime:
     )
 
 
-async def current_account() -> User | None:
-    """The signed-in user of this browser request, or None."""
+async def current_account() -> SignedIn | None:
+    """The signed-in user (and session) of this browser request, or None."""
     return await current_user.load()  # type: ignore[attr-defined, no-any-return]
-
-
-async def current_auth_session() -> AuthSession | None:
-    await current_account()
-    return current_user.session  # type: ignore[attr-defined, no-any-return]
 
 
 def login_required(view: View) -> View:
@@ -146,10 +140,10 @@ async def sign_in(user: User, *, remember: bool) -> None:
 
 async def sign_out() -> None:
     """End this browser's session on the server and drop the cookie."""
-    auth_session = await current_auth_session()
-    if auth_session is not None:
+    signed_in = await current_account()
+    if signed_in is not None:
         db = get_session()
-        await sessions.end_session(db, session_id=auth_session.id)
+        await sessions.end_session(db, session_id=signed_in.session_id)
         await db.commit()
     logout_user()
 

@@ -10,6 +10,7 @@ when another process is writing, whatever the busy timeout.
 from __future__ import annotations
 
 import sqlite3
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,7 +101,7 @@ class Reader:
 
     On SQLite, aiosqlite hops to a thread for every driver call, several per query, and SQLAlchemy's
     per-execution bookkeeping costs more than the indexed read itself. So each hot statement is
-    compiled once (`prepare`) and run inline on one synchronous, query-only sqlite3 connection per
+    compiled once (`prepared`) and run inline on one synchronous, query-only sqlite3 connection per
     worker, with the columns' own result processors: each statement sees the latest commit (WAL),
     and WAL readers never wait for writers. Other backends (asyncpg) use the async engine's pool.
     """
@@ -117,19 +118,27 @@ class Reader:
             self.sqlite.execute("PRAGMA query_only = ON")
             self.sqlite.execute("PRAGMA busy_timeout = 1000")
 
-    def prepared(self, statement: Select[Any]) -> Prepared:
-        """`statement` compiled for this backend, once per worker."""
+    def prepared(self, statement: Select[Any], row: type[Any] | None = None) -> Prepared:
+        """`statement` compiled for this backend, once per worker; rows come as `row` (a NamedTuple
+        with the statement's column names), or as a namedtuple made here."""
         if (found := self._prepared.get(id(statement))) is not None:
             return found
-        compiled = statement.compile(dialect=self.dialect)
-        processors = [_result_processor(column.type, self.dialect) for column in statement.selected_columns]
-        self._prepared[id(statement)] = Prepared(statement, compiled, processors)
+        columns = statement.selected_columns
+        self._prepared[id(statement)] = Prepared(
+            statement=statement,
+            compiled=statement.compile(dialect=self.dialect),
+            processors=[_result_processor(column.type, self.dialect) for column in columns],
+            row=row or namedtuple("Row", [column.key for column in columns]),  # type: ignore[misc]
+        )
         return self._prepared[id(statement)]
 
-    async def all(self, prepared: Prepared, **params: Any) -> list[tuple[Any, ...]]:
+    async def all(self, prepared: Prepared, **params: Any) -> list[Any]:
+        """Rows with attribute access by column name (labels where names repeat)."""
         if self.sqlite is None:
             async with self.engine.connect() as connection:
-                return [tuple(row) for row in await connection.execute(prepared.statement, params)]
+                return [
+                    prepared.row._make(row) for row in await connection.execute(prepared.statement, params)
+                ]
         compiled = prepared.compiled
         values = compiled.construct_params(params)
         binders = compiled._bind_processors
@@ -138,16 +147,16 @@ class Reader:
             for name in compiled.positiontup or ()
         ]
         raw = self.sqlite.execute(compiled.string, positional)
-        processors = prepared.processors
+        processors, make = prepared.processors, prepared.row._make
         return [
-            tuple(
+            make(
                 value if process is None else process(value)
                 for value, process in zip(row, processors, strict=True)
             )
             for row in raw.fetchall()
         ]
 
-    async def first(self, prepared: Prepared, **params: Any) -> tuple[Any, ...] | None:
+    async def first(self, prepared: Prepared, **params: Any) -> Any | None:
         rows = await self.all(prepared, **params)
         return rows[0] if rows else None
 
@@ -174,6 +183,7 @@ class Prepared:
     statement: Select[Any]
     compiled: Compiled
     processors: list[Any]
+    row: type[tuple[Any, ...]]
 
 
 def init_app(app: Quart) -> None:

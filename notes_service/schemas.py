@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from quart_schema import OpenAPIProvider
@@ -111,8 +111,22 @@ class Error(BaseModel):
     details: dict[str, str] | None = None
 
 
+class NoContent:
+    """A 204 response: no body (`document_response(NoContent, 204)`)."""
+
+
 class APIOnlyProvider(OpenAPIProvider):
-    """The OpenAPI document describes the JSON API only, not the HTML pages."""
+    """The OpenAPI document describes the JSON API only, not the HTML pages; 204s have no body."""
 
     def generate_rules(self) -> Iterable[Rule]:
         return (rule for rule in super().generate_rules() if rule.rule.startswith("/api/"))
+
+    def build_response_object(
+        self, model: type[Any], headers_model: type[Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if model is NoContent:
+            return {"description": "No content"}, {}
+        response, components = super().build_response_object(model, headers_model)
+        if get_origin(model) is list:  # not the docstring of `list`
+            response["description"] = f"A list of {get_args(model)[0].__name__}"
+        return response, components

@@ -13,7 +13,8 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def note_json(note: Note) -> dict[str, Any]:
+def note_json(note: Note | Any) -> dict[str, Any]:
+    """A Note, or a note row of the read path (same attribute names)."""
     return {
         "id": note.id,
         "title": note.title,
@@ -21,19 +22,6 @@ def note_json(note: Note) -> dict[str, Any]:
         "is_pinned": note.is_pinned,
         "created_at": iso(note.created_at),
         "updated_at": iso(note.updated_at),
-    }
-
-
-def note_row_json(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A row of `services.notes.list_notes_after` (the API's hot path: no ORM objects)."""
-    note_id, title, content, is_pinned, created_at, updated_at = row
-    return {
-        "id": note_id,
-        "title": title,
-        "content": content,
-        "is_pinned": is_pinned,
-        "created_at": created_at.isoformat(),
-        "updated_at": updated_at.isoformat(),
     }
 
 
@@ -47,7 +35,7 @@ def token_json(token: ApiToken) -> dict[str, Any]:
     }
 
 
-def user_json(user: User) -> dict[str, Any]:
+def user_json(user: User | Any) -> dict[str, Any]:
     return {
         "id": user.id,
         "username": user.username,

@@ -11,6 +11,7 @@ from .forms import CSRFForm
 
 CSRF_FAILED = "The form expired or was not sent by this site. Go back, reload the page and try again."
 MAX_ID = 2**31 - 1
+MAX_ID_DIGITS = len(str(MAX_ID))
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -21,10 +22,13 @@ THIRD_PARTY_PAGES = {"/docs"}  # the OpenAPI viewer loads its scripts from a CDN
 
 
 class IdConverter(IntegerConverter):
-    """A database id in a URL: 1 to 2**31-1, so huge numbers are a 404 rather than an overflow."""
+    """A database id in a URL. Digits outside 1..2**31-1 become 0, an id no row has, so that they
+    are a plain 404 (werkzeug answers a 405 when a converter refuses a value) and never overflow
+    a database integer."""
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(map, min=1, max=MAX_ID)
+    def to_python(self, value: str) -> int:
+        number = int(value) if len(value) <= MAX_ID_DIGITS else 0
+        return number if 0 < number <= MAX_ID else 0
 
 
 class SchemeAwareSessionInterface(SecureCookieSessionInterface):

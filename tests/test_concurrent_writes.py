@@ -22,7 +22,7 @@ WRITER = textwrap.dedent(
     import asyncio, sys
     from sqlalchemy.ext.asyncio import async_sessionmaker
     from notes_service.db import create_engine
-    from notes_service.services import notes
+    from notes_service.services import notes, users
 
     async def main(url, author_id, count):
         engine = create_engine(url, pool_size=8)
@@ -30,7 +30,7 @@ WRITER = textwrap.dedent(
 
         async def one(number):
             async with sessions() as session:
-                await notes.summarize_notes(session, author_id=author_id)  # read first...
+                await users.get_user(session, user_id=author_id)  # read first...
                 note = await notes.create_note(  # ...then write, in the same session
                     session, author_id=author_id, title=f"n{number}", content="c"
                 )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from quart import Blueprint, render_template
 
 from ..auth import login_required
-from ..db import get_session, ping
-from ..models import User
+from ..db import get_reader, ping
 from ..services import notes
+from ..services.sessions import SignedIn
 
 blueprint = Blueprint("main", __name__)
 RECENT_NOTES = 5
@@ -21,11 +21,11 @@ async def index() -> str:
 
 @blueprint.get("/dashboard")
 @login_required
-async def dashboard(user: User) -> str:
+async def dashboard(user: SignedIn) -> str:
     """The user's summary: how many notes, how many pinned, the latest ones."""
-    session = get_session()
-    summary = await notes.summarize_notes(session, author_id=user.id)
-    recent = await notes.list_notes(session, author_id=user.id, limit=RECENT_NOTES)
+    reader = get_reader()
+    summary = await notes.summarize_notes(reader, author_id=user.id)
+    recent = await notes.list_notes(reader, author_id=user.id, limit=RECENT_NOTES)
     return await render_template("dashboard.html", summary=summary, recent=recent)
 
 

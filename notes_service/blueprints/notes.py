@@ -7,30 +7,30 @@ from typing import Any
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import login_required
-from ..db import get_session
+from ..db import get_reader, get_session
 from ..forms import NoteForm, form_status
-from ..models import User
 from ..services import notes
+from ..services.sessions import SignedIn
 
 blueprint = Blueprint("notes", __name__, url_prefix="/notes")
 
 
 @blueprint.get("")
 @login_required
-async def list_notes(user: User) -> str:
+async def list_notes(user: SignedIn) -> str:
     """The user's notes, pinned first then newest, one page at a time."""
     per_page = current_app.config["NOTES"].notes_per_page
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    session = get_session()
-    summary = await notes.summarize_notes(session, author_id=user.id)
-    items = await notes.list_notes(session, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
+    reader = get_reader()
+    summary = await notes.summarize_notes(reader, author_id=user.id)
+    items = await notes.list_notes(reader, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
     pages = max((summary.total + per_page - 1) // per_page, 1)
     return await render_template("notes/list.html", notes=items, page=page, pages=pages, summary=summary)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
 @login_required
-async def create(user: User) -> Any:
+async def create(user: SignedIn) -> Any:
     """Write a new note."""
     form = await NoteForm.from_request()
     if request.method == "POST" and form.validate():
@@ -51,7 +51,7 @@ async def create(user: User) -> Any:
 
 @blueprint.get("/<id:note_id>")
 @login_required
-async def show(user: User, note_id: int) -> str:
+async def show(user: SignedIn, note_id: int) -> str:
     """One note (403 when it is someone else's, 404 when there is none)."""
     note = await notes.get_owned_note(get_session(), note_id=note_id, author_id=user.id)
     return await render_template("notes/show.html", note=note)
@@ -59,7 +59,7 @@ async def show(user: User, note_id: int) -> str:
 
 @blueprint.route("/<id:note_id>/edit", methods=["GET", "POST"])
 @login_required
-async def edit(user: User, note_id: int) -> Any:
+async def edit(user: SignedIn, note_id: int) -> Any:
     """Change a note's title, content or pin."""
     session = get_session()
     note = await notes.get_owned_note(session, note_id=note_id, author_id=user.id)
@@ -82,7 +82,7 @@ async def edit(user: User, note_id: int) -> Any:
 
 @blueprint.post("/<id:note_id>/delete")
 @login_required
-async def delete(user: User, note_id: int) -> Any:
+async def delete(user: SignedIn, note_id: int) -> Any:
     """Delete a note for good."""
     session = get_session()
     await notes.delete_note(session, note_id=note_id, author_id=user.id)

@@ -7,13 +7,13 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from ..auth import current_auth_session, login_required
+from ..auth import login_required
 from ..db import get_session
 from ..errors import APIError
 from ..forms import PasswordChangeForm, TokenForm
 from ..logs import event
-from ..models import User
 from ..services import sessions, tokens, users
+from ..services.sessions import SignedIn
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 log = logging.getLogger("notes_service.auth")
@@ -25,7 +25,7 @@ TOKEN_REVOKED = "Token revoked."
 
 
 async def render_settings(
-    user: User,
+    user: SignedIn,
     *,
     password_form: PasswordChangeForm | None = None,
     token_form: TokenForm | None = None,
@@ -34,13 +34,12 @@ async def render_settings(
 ) -> tuple[str, int]:
     """The settings page, with whichever form was just submitted shown as it was."""
     session = get_session()
-    current = await current_auth_session()
     page = await render_template(
         "settings/index.html",
         password_form=password_form or PasswordChangeForm(),
         token_form=token_form or TokenForm(),
         sessions=await sessions.list_sessions(session, user_id=user.id),
-        current_session_id=current.id if current else None,
+        current_session_id=user.session_id,
         tokens=await tokens.list_tokens(session, user_id=user.id),
         new_secret=new_secret,
     )
@@ -49,14 +48,14 @@ async def render_settings(
 
 @blueprint.get("")
 @login_required
-async def index(user: User) -> Any:
+async def index(user: SignedIn) -> Any:
     """Password, sessions and tokens on one page."""
     return await render_settings(user)
 
 
 @blueprint.post("/password")
 @login_required
-async def change_password(user: User) -> Any:
+async def change_password(user: SignedIn) -> Any:
     """Change the password; every other session and every API token of the user ends."""
     form = await PasswordChangeForm.from_request()
     if not form.validate():
@@ -67,9 +66,8 @@ async def change_password(user: User) -> Any:
     if not ok:
         form.current_password.errors = [WRONG_PASSWORD]
         return await render_settings(user, password_form=form, status=422)
-    current = await current_auth_session()
     await users.set_password(session, hasher, user_id=user.id, password=form.new_password.data)
-    await sessions.end_other_sessions(session, user_id=user.id, keep_id=current.id if current else None)
+    await sessions.end_other_sessions(session, user_id=user.id, keep_id=user.session_id)
     await tokens.revoke_all_tokens(session, user_id=user.id)
     await session.commit()
     event(log, "password_changed", user_id=user.id)
@@ -79,11 +77,10 @@ async def change_password(user: User) -> Any:
 
 @blueprint.post("/sessions/revoke-others")
 @login_required
-async def revoke_other_sessions(user: User) -> Any:
+async def revoke_other_sessions(user: SignedIn) -> Any:
     """Log out every other browser signed in to this account."""
-    current = await current_auth_session()
     session = get_session()
-    await sessions.end_other_sessions(session, user_id=user.id, keep_id=current.id if current else None)
+    await sessions.end_other_sessions(session, user_id=user.id, keep_id=user.session_id)
     await session.commit()
     await flash(OTHERS_ENDED, "info")
     return redirect(url_for("settings.index"))
@@ -91,7 +88,7 @@ async def revoke_other_sessions(user: User) -> Any:
 
 @blueprint.post("/tokens")
 @login_required
-async def create_token(user: User) -> Any:
+async def create_token(user: SignedIn) -> Any:
     """Create a named API token; its secret is shown on this response only."""
     form = await TokenForm.from_request()
     if not form.validate():
@@ -107,7 +104,7 @@ async def create_token(user: User) -> Any:
 
 @blueprint.post("/tokens/<id:token_id>/revoke")
 @login_required
-async def revoke_token(user: User, token_id: int) -> Any:
+async def revoke_token(user: SignedIn, token_id: int) -> Any:
     """Revoke one of the user's tokens; someone else's is a 404."""
     session = get_session()
     if not await tokens.revoke_token(session, user_id=user.id, token_id=token_id):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Select, bindparam, delete, func, select, tuple_
+from sqlalchemy import Boolean, bindparam, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import Reader, UTCDateTime, begin_write, utcnow
@@ -27,9 +27,9 @@ class Position:
     id: int
 
     @classmethod
-    def of(cls, row: tuple[Any, ...]) -> Position:
-        """The position of a row of `list_notes_after`."""
-        return cls(row[3], row[4], row[0])
+    def of(cls, note: Any) -> Position:
+        """The position of a note (a row of `list_notes_after`, or a Note)."""
+        return cls(note.is_pinned, note.created_at, note.id)
 
 
 @dataclass(frozen=True)
@@ -38,26 +38,28 @@ class Summary:
     pinned: int
 
 
-def _by_author(author_id: int) -> Select[tuple[Note]]:
-    return select(Note).where(Note.author_id == author_id).order_by(*ORDER)
+SUMMARY = select(
+    func.count(Note.id).label("total"),
+    func.count(Note.id).filter(Note.is_pinned.is_(True)).label("pinned"),
+).where(Note.author_id == bindparam("author_id"))
+NUMBERED_PAGE = (
+    select(*NOTE_COLUMNS)
+    .where(Note.author_id == bindparam("author_id"))
+    .order_by(*ORDER)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 
 
-async def summarize_notes(session: AsyncSession, *, author_id: int) -> Summary:
+async def summarize_notes(reader: Reader, *, author_id: int) -> Summary:
     """How many notes the author has, and how many of them are pinned."""
-    row = (
-        await session.execute(
-            select(func.count(Note.id), func.count(Note.id).filter(Note.is_pinned.is_(True))).where(
-                Note.author_id == author_id
-            )
-        )
-    ).one()
-    return Summary(total=row[0], pinned=row[1])
+    row = await reader.first(reader.prepared(SUMMARY), author_id=author_id)
+    return Summary(total=row.total, pinned=row.pinned or 0)
 
 
-async def list_notes(session: AsyncSession, *, author_id: int, limit: int, offset: int = 0) -> list[Note]:
+async def list_notes(reader: Reader, *, author_id: int, limit: int, offset: int = 0) -> list[Any]:
     """A numbered page of the author's notes (for the HTML list)."""
-    result = await session.scalars(_by_author(author_id).limit(limit).offset(offset))
-    return list(result)
+    return await reader.all(reader.prepared(NUMBERED_PAGE), author_id=author_id, limit=limit, offset=offset)
 
 
 FIRST_PAGE = (
@@ -75,11 +77,8 @@ NEXT_PAGE = FIRST_PAGE.where(
 
 async def list_notes_after(
     reader: Reader, *, author_id: int, after: Position | None, limit: int
-) -> list[tuple[Any, ...]]:
-    """The author's notes following `after` in list order: a keyset page, cheap at any depth.
-
-    Rows are (id, title, content, is_pinned, created_at, updated_at).
-    """
+) -> list[Any]:
+    """The author's notes following `after` in list order: a keyset page, cheap at any depth."""
     if after is None:
         return await reader.all(reader.prepared(FIRST_PAGE), author_id=author_id, limit=limit)
     return await reader.all(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import begin_write, utcnow
+from ..db import Reader, begin_write, utcnow
 from ..models import AuthSession, User
 from ..security import digest, new_secret
 
@@ -22,7 +23,7 @@ class Lifetime:
     remember: timedelta
     idle: timedelta
 
-    def expired(self, row: AuthSession, now: datetime) -> bool:
+    def expired(self, row: SignedIn, now: datetime) -> bool:
         if row.remember:
             return now - row.created_at > self.remember
         return now - row.last_seen_at > self.idle
@@ -44,30 +45,53 @@ async def start_session(session: AsyncSession, *, user_id: int, remember: bool, 
     return secret
 
 
-async def load_session(
-    session: AsyncSession, *, secret: str, lifetime: Lifetime
-) -> tuple[AuthSession, User] | None:
-    """The live session with this secret and its user (active or not), in one query."""
-    row = (
-        await session.execute(
-            select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.id_digest == digest(secret))
-        )
-    ).first()
-    if row is None or lifetime.expired(row[0], utcnow()):
+class SignedIn(NamedTuple):
+    """A live browser session and the user it belongs to, as one row."""
+
+    session_id: int
+    remember: bool
+    created_at: datetime
+    last_seen_at: datetime
+    id: int
+    username: str
+    email: str
+    is_active: bool
+    password_hash: str
+
+
+SIGNED_IN = (
+    select(
+        AuthSession.id.label("session_id"),
+        AuthSession.remember,
+        AuthSession.created_at,
+        AuthSession.last_seen_at,
+        User.id,
+        User.username,
+        User.email,
+        User.is_active,
+        User.password_hash,
+    )
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id_digest == bindparam("digest"))
+)
+
+
+async def load_session(reader: Reader, *, secret: str, lifetime: Lifetime) -> SignedIn | None:
+    """The live session with this secret and its user (active or not), in one indexed query."""
+    row: SignedIn | None = await reader.first(reader.prepared(SIGNED_IN, SignedIn), digest=digest(secret))
+    if row is None or lifetime.expired(row, utcnow()):
         return None
-    return row[0], row[1]
+    return row
 
 
-async def touch_session(session: AsyncSession, *, auth_session: AuthSession) -> None:
+async def touch_session(session: AsyncSession, *, signed_in: SignedIn) -> None:
     """Note activity, at most once a minute so that reads do not turn into writes."""
     now = utcnow()
-    if now - auth_session.last_seen_at < TOUCH_INTERVAL:
+    if now - signed_in.last_seen_at < TOUCH_INTERVAL:
         return
     await begin_write(session)
     await session.execute(
-        update(AuthSession).where(AuthSession.id == auth_session.id).values(last_seen_at=now)
+        update(AuthSession).where(AuthSession.id == signed_in.session_id).values(last_seen_at=now)
     )
     await session.commit()
 

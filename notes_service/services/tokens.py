@@ -17,7 +17,7 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 class Account(NamedTuple):
-    """The user columns an API request needs."""
+    """What the API needs to know of the user behind a token."""
 
     id: int
     username: str
@@ -27,7 +27,7 @@ class Account(NamedTuple):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who an API request comes from: the user (id, username, email, created_at) and their token."""
+    """Who an API request comes from: the user and the token they used."""
 
     user: Account
     token_id: int
@@ -56,7 +56,14 @@ async def issue_token(
 
 
 CALLER = (
-    select(User.id, User.username, User.email, User.created_at, ApiToken.id, ApiToken.last_used_at)
+    select(
+        User.id,
+        User.username,
+        User.email,
+        User.created_at,
+        ApiToken.id.label("token_id"),
+        ApiToken.last_used_at,
+    )
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_digest == bindparam("digest"),
@@ -72,9 +79,9 @@ async def authenticate_token(reader: Reader, *, secret: str) -> Caller | None:
     row = await reader.first(reader.prepared(CALLER), digest=digest(secret), now=now)
     if row is None:
         return None
-    last_used_at = row[5]
-    stale = last_used_at is None or now - last_used_at >= TOUCH_INTERVAL
-    return Caller(user=Account(*row[:4]), token_id=row[4], needs_touch=stale)
+    stale = row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL
+    user = Account(row.id, row.username, row.email, row.created_at)
+    return Caller(user=user, token_id=row.token_id, needs_touch=stale)
 
 
 async def touch_token(session: AsyncSession, *, token_id: int) -> None:

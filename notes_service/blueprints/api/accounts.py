@@ -6,22 +6,22 @@ import logging
 from typing import Any
 
 from quart import Blueprint, current_app, request
-from quart_schema import document_response, security_scheme, tag
+from quart_schema import document_response, tag
 
 from ...auth import token_required
 from ...db import get_session
 from ...errors import APIError
 from ...logs import event
-from ...schemas import Error, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
+from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
 from ...serializers import iso, token_json, user_json
 from ...services import tokens, users
 from ...services.tokens import Caller
 from ...throttle import throttled
+from .responses import bearer_required, documented_no_content, errors, no_content
 from .validation import json_body
 
 blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
 log = logging.getLogger("notes_service.auth")
-BEARER = [{"bearer": []}]
 INVALID_CREDENTIALS = "Invalid credentials"
 DEFAULT_TOKEN_NAME = "API token"
 
@@ -31,9 +31,7 @@ DEFAULT_TOKEN_NAME = "API token"
 @tag(["tokens"])
 @json_body(TokenRequest)
 @document_response(TokenIssued)
-@document_response(Error, 400)
-@document_response(Error, 401)
-@document_response(Error, 422)
+@errors(400, 401, 413, 422, 429)
 async def issue_token(data: TokenRequest) -> Any:
     """Exchange an email and password for a new bearer token (other tokens stay valid)."""
     session = get_session()
@@ -55,25 +53,26 @@ async def issue_token(data: TokenRequest) -> Any:
 
 
 @blueprint.delete("/token")
-@tag(["tokens"])
-@security_scheme(BEARER)
-@document_response(Error, 401)
 @token_required
+@tag(["tokens"])
+@bearer_required
+@documented_no_content
+@errors(401)
 async def revoke_current_token(caller: Caller) -> Any:
     """Revoke the token that authenticated this request."""
     session = get_session()
     await tokens.revoke_token(session, user_id=caller.user.id, token_id=caller.token_id)
     await session.commit()
     event(log, "token_revoked", user_id=caller.user.id, token_id=caller.token_id)
-    return "", 204
+    return no_content()
 
 
 @blueprint.get("/tokens")
-@tag(["tokens"])
-@security_scheme(BEARER)
-@document_response(list[TokenInfo])
-@document_response(Error, 401)
 @token_required
+@tag(["tokens"])
+@bearer_required
+@document_response(list[TokenInfo])
+@errors(401)
 async def list_tokens(caller: Caller) -> Any:
     """The caller's tokens, newest first; secrets and digests are never shown."""
     found = await tokens.list_tokens(get_session(), user_id=caller.user.id)
@@ -81,11 +80,11 @@ async def list_tokens(caller: Caller) -> Any:
 
 
 @blueprint.delete("/tokens/<id:token_id>")
-@tag(["tokens"])
-@security_scheme(BEARER)
-@document_response(Error, 401)
-@document_response(Error, 404)
 @token_required
+@tag(["tokens"])
+@bearer_required
+@documented_no_content
+@errors(401, 404)
 async def revoke_token(caller: Caller, token_id: int) -> Any:
     """Revoke one of the caller's tokens (404 when it is not theirs)."""
     session = get_session()
@@ -93,7 +92,7 @@ async def revoke_token(caller: Caller, token_id: int) -> Any:
         raise APIError(404, "Not found")
     await session.commit()
     event(log, "token_revoked", user_id=caller.user.id, token_id=token_id)
-    return "", 204
+    return no_content()
 
 
 @blueprint.post("/users")
@@ -101,9 +100,7 @@ async def revoke_token(caller: Caller, token_id: int) -> Any:
 @tag(["users"])
 @json_body(UserCreate)
 @document_response(UserOut, 201)
-@document_response(Error, 400)
-@document_response(Error, 409)
-@document_response(Error, 422)
+@errors(400, 409, 413, 422, 429)
 async def register(data: UserCreate) -> Any:
     """Create an account; a taken username or email is a 409."""
     session = get_session()
@@ -124,11 +121,11 @@ async def register(data: UserCreate) -> Any:
 
 
 @blueprint.get("/me")
-@tag(["users"])
-@security_scheme(BEARER)
-@document_response(UserOut)
-@document_response(Error, 401)
 @token_required
+@tag(["users"])
+@bearer_required
+@document_response(UserOut)
+@errors(401)
 async def me(caller: Caller) -> Any:
     """The account the token belongs to."""
     return user_json(caller.user)

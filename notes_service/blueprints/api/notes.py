@@ -7,20 +7,20 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 from quart import Blueprint, current_app, jsonify, url_for
-from quart_schema import document_response, security_scheme, tag
+from quart_schema import document_response, tag
 
 from ...auth import token_required
 from ...db import get_reader, get_session
 from ...errors import APIError
-from ...schemas import Error, NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
-from ...serializers import note_json, note_row_json
+from ...schemas import NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
+from ...serializers import note_json
 from ...services import notes
 from ...services.notes import Position
 from ...services.tokens import Caller
+from .responses import bearer_required, documented_no_content, errors, no_content
 from .validation import json_body, query_args
 
 blueprint = Blueprint("api_notes", __name__, url_prefix="/api/notes")
-BEARER = [{"bearer": []}]
 CURSOR_SALT = "notes-service cursor"
 INVALID_CURSOR = "Invalid cursor"
 
@@ -44,21 +44,19 @@ def decode_cursor(cursor: str) -> Position:
 
 
 @blueprint.get("")
+@token_required
 @tag(["notes"])
-@security_scheme(BEARER)
+@bearer_required
 @query_args(NotesQuery)
 @document_response(list[NoteOut])
-@document_response(Error, 400)
-@document_response(Error, 401)
-@document_response(Error, 422)
-@token_required
+@errors(400, 401, 422)
 async def list_notes(caller: Caller, query: NotesQuery) -> Any:
     """The caller's notes, pinned first then newest; `Link: rel="next"` when more remain."""
     after = decode_cursor(query.cursor) if query.cursor else None
     page = await notes.list_notes_after(
         get_reader(), author_id=caller.user.id, after=after, limit=query.limit + 1
     )
-    response = jsonify([note_row_json(row) for row in page[: query.limit]])
+    response = jsonify([note_json(row) for row in page[: query.limit]])
     if len(page) > query.limit:
         cursor = encode_cursor(Position.of(page[query.limit - 1]))
         link = url_for(".list_notes", limit=query.limit, cursor=cursor, _external=True)
@@ -67,13 +65,11 @@ async def list_notes(caller: Caller, query: NotesQuery) -> Any:
 
 
 @blueprint.post("")
-@tag(["notes"])
-@security_scheme(BEARER)
-@document_response(NoteOut, 201)
-@document_response(Error, 400)
-@document_response(Error, 401)
-@document_response(Error, 422)
 @token_required
+@tag(["notes"])
+@bearer_required
+@document_response(NoteOut, 201)
+@errors(400, 401, 413, 422)
 @json_body(NoteCreate)
 async def create_note(caller: Caller, data: NoteCreate) -> Any:
     """Write a new note; `Location` names it."""
@@ -85,13 +81,11 @@ async def create_note(caller: Caller, data: NoteCreate) -> Any:
 
 
 @blueprint.get("/<id:note_id>")
-@tag(["notes"])
-@security_scheme(BEARER)
-@document_response(NoteOut)
-@document_response(Error, 401)
-@document_response(Error, 403)
-@document_response(Error, 404)
 @token_required
+@tag(["notes"])
+@bearer_required
+@document_response(NoteOut)
+@errors(401, 403, 404)
 async def get_note(caller: Caller, note_id: int) -> Any:
     """One note: 403 when it is someone else's, 404 when there is none."""
     note = await notes.get_owned_note(get_session(), note_id=note_id, author_id=caller.user.id)
@@ -99,15 +93,11 @@ async def get_note(caller: Caller, note_id: int) -> Any:
 
 
 @blueprint.patch("/<id:note_id>")
-@tag(["notes"])
-@security_scheme(BEARER)
-@document_response(NoteOut)
-@document_response(Error, 400)
-@document_response(Error, 401)
-@document_response(Error, 403)
-@document_response(Error, 404)
-@document_response(Error, 422)
 @token_required
+@tag(["notes"])
+@bearer_required
+@document_response(NoteOut)
+@errors(400, 401, 403, 404, 413, 422)
 @json_body(NotePatch)
 async def patch_note(caller: Caller, note_id: int, data: NotePatch) -> Any:
     """Change only the fields given."""
@@ -115,15 +105,11 @@ async def patch_note(caller: Caller, note_id: int, data: NotePatch) -> Any:
 
 
 @blueprint.put("/<id:note_id>")
-@tag(["notes"])
-@security_scheme(BEARER)
-@document_response(NoteOut)
-@document_response(Error, 400)
-@document_response(Error, 401)
-@document_response(Error, 403)
-@document_response(Error, 404)
-@document_response(Error, 422)
 @token_required
+@tag(["notes"])
+@bearer_required
+@document_response(NoteOut)
+@errors(400, 401, 403, 404, 413, 422)
 @json_body(NoteReplace)
 async def replace_note(caller: Caller, note_id: int, data: NoteReplace) -> Any:
     """Replace title, content and pin at once."""
@@ -131,18 +117,17 @@ async def replace_note(caller: Caller, note_id: int, data: NoteReplace) -> Any:
 
 
 @blueprint.delete("/<id:note_id>")
-@tag(["notes"])
-@security_scheme(BEARER)
-@document_response(Error, 401)
-@document_response(Error, 403)
-@document_response(Error, 404)
 @token_required
+@tag(["notes"])
+@bearer_required
+@documented_no_content
+@errors(401, 403, 404)
 async def delete_note(caller: Caller, note_id: int) -> Any:
     """Delete a note for good."""
     session = get_session()
     await notes.delete_note(session, note_id=note_id, author_id=caller.user.id)
     await session.commit()
-    return "", 204
+    return no_content()
 
 
 async def _save(caller: Caller, note_id: int, changes: dict[str, Any]) -> Any:

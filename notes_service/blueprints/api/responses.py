@@ -1,0 +1,35 @@
+"""What API routes share about their answers: documented error statuses and empty 204s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from quart import Response
+from quart_schema import document_response, security_scheme
+
+from ...schemas import Error, NoContent
+
+T = TypeVar("T")
+bearer_required = security_scheme([{"bearer": []}])
+
+
+def errors(*statuses: int) -> Callable[[T], T]:
+    """Document that the route can answer these statuses with an `Error` body."""
+
+    def decorator(view: T) -> T:
+        for status in statuses:
+            view = document_response(Error, status)(view)
+        return view
+
+    return decorator
+
+
+def no_content() -> Response:
+    """204 with no body and no Content-Type (there is nothing to describe)."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+documented_no_content = document_response(NoContent, 204)
