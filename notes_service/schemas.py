@@ -10,14 +10,25 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from quart_schema import OpenAPIProvider
 from werkzeug.routing import Rule
 
 from . import rules
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX)]
-Content = Annotated[str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX)]
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; refuse it everywhere so both backends agree."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX), NoNul
+]
+Content = Annotated[str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX), NoNul]
 Username = Annotated[
     str,
     StringConstraints(
@@ -28,10 +39,10 @@ Username = Annotated[
     ),
 ]
 Password = Annotated[
-    str, StringConstraints(min_length=rules.PASSWORD_LENGTH[0], max_length=rules.PASSWORD_LENGTH[1])
+    str, StringConstraints(min_length=rules.PASSWORD_LENGTH[0], max_length=rules.PASSWORD_LENGTH[1]), NoNul
 ]
 TokenName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TOKEN_NAME_MAX)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TOKEN_NAME_MAX), NoNul
 ]
 TokenDays = Annotated[int, Field(ge=1, le=rules.TOKEN_DAYS_MAX)]
 
@@ -41,8 +52,8 @@ class Strict(BaseModel):
 
 
 class TokenRequest(Strict):
-    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX)]
-    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1])]
+    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX), NoNul]
+    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNul]
     name: TokenName | None = None
     expires_in_days: TokenDays | None = None
 
@@ -63,7 +74,7 @@ class TokenInfo(BaseModel):
 
 class UserCreate(Strict):
     username: Username
-    email: Annotated[EmailStr, StringConstraints(max_length=rules.EMAIL_MAX)]
+    email: Annotated[EmailStr, StringConstraints(max_length=rules.EMAIL_MAX), NoNul]
     password: Password
 
 

@@ -10,6 +10,7 @@ from .errors import APIError
 from .forms import CSRFForm
 
 CSRF_FAILED = "The form expired or was not sent by this site. Go back, reload the page and try again."
+NUL_IN_FORM = "The form contained a NUL character, which no field accepts."
 MAX_ID = 2**31 - 1
 MAX_ID_DIGITS = len(str(MAX_ID))
 SECURITY_HEADERS = {
@@ -58,12 +59,14 @@ def init_app(app: Quart) -> None:
 
     @app.before_request
     async def check_csrf() -> None:
-        """Refuse any browser form POST without a valid `csrf_token` (400, nothing changes)."""
+        """Refuse any browser form POST without a valid `csrf_token`, or with a NUL character (400)."""
         if request.method != "POST" or request.path.startswith("/api/"):
             return
         form = await CSRFForm.from_request()
         if not form.validate():
             raise APIError(400, CSRF_FAILED)
+        if any("\x00" in value for value in (await request.form).values()):
+            raise APIError(400, NUL_IN_FORM)  # PostgreSQL text cannot hold NUL characters
 
     @app.after_request
     async def add_security_headers(response: Response) -> Response:

@@ -120,6 +120,7 @@ async def test_unknown_route_and_wrong_method_are_json(client, alice) -> None:
         ({"title": "x", "content": "x", "is_pinned": "yes"}, {"is_pinned"}),
         ({"title": "x", "content": "x", "author_id": 2}, {"author_id"}),
         ({"content": "x"}, {"title"}),
+        ({"title": "nul\x00", "content": "x"}, {"title"}),  # PostgreSQL text cannot hold NUL
     ],
 )
 async def test_invalid_note_is_422_naming_fields_and_nothing_stored(

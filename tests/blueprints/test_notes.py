@@ -77,6 +77,12 @@ async def test_invalid_note_is_shown_again_and_not_stored(app, client, alice, fo
     assert await stored_notes(app) == []
 
 
+async def test_a_nul_character_in_a_form_is_refused(app, client, alice) -> None:
+    response = await post_form(client, "/notes/new", {"title": "nul\x00", "content": "x"})
+    assert response.status_code == 400
+    assert await stored_notes(app) == []
+
+
 async def test_list_shows_only_own_notes_pinned_first_then_newest(app, client, factory, alice) -> None:
     bob = await factory.user("bob")
     await add_note(app, alice.id, "old")
