@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 
 import pytest
@@ -89,3 +91,12 @@ def test_secrets_are_random_and_digests_stable() -> None:
 )
 def test_safe_next(target, safe) -> None:
     assert is_safe_next(target) is safe
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice is Linux only")
+async def test_bcrypt_threads_yield_the_cpu_to_requests(hasher) -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    in_pool = await asyncio.get_running_loop().run_in_executor(hasher.executor, niceness)
+    assert in_pool > niceness()  # the event loop keeps its priority
