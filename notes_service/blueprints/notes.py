@@ -35,13 +35,7 @@ async def create(user: SignedIn) -> Any:
     form = await NoteForm.from_request()
     if request.method == "POST" and form.validate():
         session = get_session()
-        note = await notes.create_note(
-            session,
-            author_id=user.id,
-            title=form.title.data,
-            content=form.content.data,
-            is_pinned=form.is_pinned.data,
-        )
+        note = await notes.create_note(session, author_id=user.id, **form.values())
         await session.commit()
         await flash("Note created.", "success")
         return redirect(url_for("notes.show", note_id=note.id))
@@ -65,14 +59,7 @@ async def edit(user: SignedIn, note_id: int) -> Any:
     note = await notes.get_owned_note(session, note_id=note_id, author_id=user.id)
     form = await NoteForm.from_request(title=note.title, content=note.content, is_pinned=note.is_pinned)
     if request.method == "POST" and form.validate():
-        await notes.update_note(
-            session,
-            note_id=note.id,
-            author_id=user.id,
-            title=form.title.data,
-            content=form.content.data,
-            is_pinned=form.is_pinned.data,
-        )
+        await notes.update_note(session, note_id=note.id, author_id=user.id, **form.values())
         await session.commit()
         await flash("Note saved.", "success")
         return redirect(url_for("notes.show", note_id=note.id))

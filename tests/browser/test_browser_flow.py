@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.server import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,9 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 REQUIRE_SERVICES = os.environ.get("NOTES_TEST_REQUIRE_SERVICES") == "1"
-VENV_BIN = Path(sys.executable).parent
-CLI = VENV_BIN / "notes-service"
-STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 TIMEOUT_MS = 10_000
 PASSWORD = "correct horse battery"
@@ -71,81 +64,14 @@ def sync_api() -> Any:
     return sync_api
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env(workdir: Path) -> dict[str, str]:
-    """The caller's environment without any NOTES_* setting, plus this test's few."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NOTES_")}
-    env.update(
-        NOTES_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'notes.db'}",
-        NOTES_BCRYPT_ROUNDS="4",
-        NOTES_AUTH_RATE_LIMIT="off",
-        NOTES_ENV="development",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _healthz(url: str) -> int | None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-    try:
-        with opener.open(url, timeout=1) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-    except OSError:
-        return None
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`notes-service serve` on a fresh database; yields its base URL, stops it by PID after."""
+    """`notes-service serve` on a fresh database, as `make run` starts it; yields its base URL."""
     workdir = tmp_path_factory.mktemp("browser-server")
-    env = _server_env(workdir)
-    upgrade = subprocess.run(
-        [str(CLI), "db", "upgrade"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert upgrade.returncode == 0, f"db upgrade failed:\n{upgrade.stdout}\n{upgrade.stderr}"
-
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(CLI), "serve", "--bind", f"127.0.0.1:{port}"],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while _healthz(f"{base_url}/healthz") != 200:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not healthy in {STARTUP_TIMEOUT}s:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with Server(workdir, NOTES_ENV="development").start() as server:
         assert (workdir / "instance" / "secret_key").exists(), "no development secret generated"
-        yield base_url
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT)
+        yield server.url
+        assert server.terminate(timeout=STOP_TIMEOUT) == 0
 
 
 @pytest.fixture(scope="module")
