@@ -37,6 +37,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 4
+SQLITE_CACHE_KIB = 1024  # page cache per connection (SQLite's default is 2 MiB)
 WRITE = {"notes_begin": "IMMEDIATE"}
 
 
@@ -71,7 +73,11 @@ def utcnow() -> datetime:
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Make an async engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs."""
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"), **options)
+    sqlite = url.startswith("sqlite")
+    if sqlite:
+        # Writers take turns on SQLite whatever the pool size; fewer connections, less memory.
+        options = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE, **options}
+    engine = create_async_engine(url, pool_pre_ping=not sqlite, **options)
     if engine.dialect.name == "sqlite":
         if engine.url.database and engine.url.database != ":memory:":
             Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +94,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
@@ -117,6 +124,7 @@ class Reader:
             )
             self.sqlite.execute("PRAGMA query_only = ON")
             self.sqlite.execute("PRAGMA busy_timeout = 1000")
+            self.sqlite.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
     def prepared(self, statement: Select[Any], row: type[Any] | None = None) -> Prepared:
         """`statement` compiled for this backend, once per worker; rows come as `row` (a NamedTuple
