@@ -13,7 +13,7 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, db, errors, throttle, web
+from . import auth, db, errors, reader, throttle, web
 from .blueprints import account, api, main, notes, settings
 from .config import load_settings
 from .logs import AccessLog
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         openapi_provider_class=APIOnlyProvider,
     )
     db.init_app(app)
+    reader.init_app(app)
     throttle.init_app(app)
     web.init_app(app)
     auth.init_app(app)

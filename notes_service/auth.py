@@ -22,9 +22,10 @@ from quart_auth import (
     logout_user,
 )
 
-from .db import get_reader, get_session
+from .db import get_session
 from .errors import BEARER_CHALLENGE, APIError
 from .models import User
+from .reader import get_reader
 from .services import sessions, tokens
 from .services.sessions import SignedIn
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from quart import Blueprint, render_template
 
 from ..auth import login_required
-from ..db import get_reader, ping
+from ..db import ping
+from ..reader import get_reader
 from ..services import notes
 from ..services.sessions import SignedIn
 

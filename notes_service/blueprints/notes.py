@@ -7,8 +7,9 @@ from typing import Any
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import login_required
-from ..db import get_reader, get_session
+from ..db import get_session
 from ..forms import NoteForm, form_status
+from ..reader import get_reader
 from ..services import notes
 from ..services.sessions import SignedIn
 

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import Boolean, bindparam, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import Reader, UTCDateTime, begin_write, utcnow
+from ..db import UTCDateTime, begin_write, utcnow
 from ..errors import APIError
 from ..models import Note
+from ..reader import Reader
 
 # Pinned first, then newest first; id breaks ties so every note has one place in the order.
 ORDER = (Note.is_pinned.desc(), Note.created_at.desc(), Note.id.desc())

@@ -9,8 +9,9 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import Reader, begin_write, utcnow
+from ..db import begin_write, utcnow
 from ..models import AuthSession, User
+from ..reader import Reader
 from ..security import digest, new_secret
 
 TOUCH_INTERVAL = timedelta(minutes=1)

@@ -9,8 +9,9 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import Reader, UTCDateTime, begin_write, utcnow
+from ..db import UTCDateTime, begin_write, utcnow
 from ..models import ApiToken, User
+from ..reader import Reader
 from ..security import TOKEN_PREFIX, digest, new_secret
 
 TOUCH_INTERVAL = timedelta(minutes=1)

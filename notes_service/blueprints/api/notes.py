@@ -10,8 +10,9 @@ from quart import Blueprint, current_app, jsonify, url_for
 from quart_schema import document_response, tag
 
 from ...auth import token_required
-from ...db import get_reader, get_session
+from ...db import get_session
 from ...errors import APIError
+from ...reader import get_reader
 from ...schemas import NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
 from ...serializers import note_json
 from ...services import notes
