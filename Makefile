@@ -27,6 +27,13 @@ test-postgres: $(STAMP)  ## the whole suite again on PostgreSQL + Redis (must be
 	NOTES_TEST_DATABASE=postgresql NOTES_TEST_REQUIRE_SERVICES=1 \
 	NOTES_TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q
 
+bench: | $(BIN)/python  ## the benchmark against its baselines (~4 min; BENCH_ARGS=--quick for a smoke run)
+	$(BIN)/pip install --quiet -e '.[test,speed,bench]'
+	@command -v wrk >/dev/null 2>&1 || { \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check notes_service tests bench
 	$(BIN)/ruff format --check notes_service tests bench

@@ -1,0 +1,191 @@
+"""Turn raw runs into the table: medians per case, the target ratios, each marked met or not.
+
+Only ratios between cases measured in the same run mean anything on a shared machine; the absolute
+numbers are printed for context. The table shows medians over rounds, with errors summed over rounds
+(so "0" means none in any round); a ratio between two cases is the median of its per-round ratios.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+RSS_LIMIT_MIB = 80
+Row = dict[str, Any]
+
+
+def summarize(runs: list[Row]) -> list[Row]:
+    """One row per (scenario, case) in first-seen order: medians over rounds, errors summed."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for run in runs:
+        groups.setdefault((run["scenario"], run["case"]), []).append(run)
+    rows = []
+    for found in groups.values():
+        row = {key: found[0][key] for key in ("scenario", "case", "title", "server", "label", "connections")}
+        row["rounds"] = len(found)
+        for key in ("requests_per_second", "p50_ms", "p99_ms", "logins_per_second"):
+            if key in found[0]:
+                row[key] = statistics.median(run[key] for run in found)
+        for key in ("errors", "login_failures"):
+            if key in found[0]:
+                row[key] = sum(run[key] for run in found)
+        rows.append(row)
+    return rows
+
+
+class Measured:
+    """The runs of one results file, by (scenario, case): medians as in the table, and paired ratios."""
+
+    def __init__(self, results: Row) -> None:
+        self.results = results
+        self.rows = {(row["scenario"], row["case"]): row for row in results["summary"]}
+        self.rounds: dict[tuple[str, str], dict[int, Row]] = {}
+        for run in results["runs"]:
+            self.rounds.setdefault((run["scenario"], run["case"]), {})[run["round"]] = run
+
+    def __call__(self, scenario: str, case: str, figure: str = "requests_per_second") -> float:
+        return float(self.rows[scenario, case][figure])
+
+    def paired(self, scenario: str, case: str, baseline: str, figure: str = "requests_per_second") -> float:
+        """Median over rounds of case ÷ baseline, each pair measured back to back in its round.
+
+        Pairing cancels what drifts between rounds on a shared machine (a neighbour's test suite
+        starting): a round where both are slow still gives the right ratio.
+        """
+        cases, baselines = self.rounds[scenario, case], self.rounds[scenario, baseline]
+        return statistics.median(
+            cases[number][figure] / baselines[number][figure] for number in cases if number in baselines
+        )
+
+    def service_rss(self) -> float:
+        rss = self.results["rss"]
+        return max(peak for name in rss if name.startswith("service") for peak in rss[name]["workers_mib"])
+
+
+@dataclass(frozen=True)
+class Ratio:
+    name: str
+    value: Callable[[Measured], float]
+    goal: str = ""  # "≥ 2.0", "≤ 1.3", or "" for a figure shown without a target
+
+    def judge(self, measured: Measured) -> Row:
+        try:
+            value: float | None = self.value(measured)
+        except (KeyError, ZeroDivisionError):  # a case that did not run (no PostgreSQL) or never answered
+            value = None
+        met = None
+        if value is not None and self.goal:
+            bound = float(self.goal[2:])
+            met = value >= bound if self.goal.startswith("≥") else value <= bound
+        return {"name": self.name, "value": value, "goal": self.goal, "met": met}
+
+
+RATIOS = (
+    Ratio(
+        "service / original req/s, GET /api/notes c=64",
+        lambda m: m.paired("api-c64", "service", "original"),
+        "≥ 2.0",
+    ),
+    Ratio(
+        "service / ceiling req/s, GET /api/notes c=64",
+        lambda m: m.paired("api-c64", "service", "ceiling"),
+        "≥ 0.5",
+    ),
+    Ratio(
+        "service p99 / original p99, GET /api/notes c=64",
+        lambda m: m.paired("api-c64", "service", "original", "p99_ms"),
+        "≤ 1.0",
+    ),
+    Ratio("service errors, GET /api/notes c=256", lambda m: m("api-c256", "service", "errors"), "≤ 0"),
+    Ratio(
+        "read p99 during sign-in flood / quiet read p99",
+        lambda m: m.paired("logins", "flood", "quiet", "p99_ms"),
+        "≤ 3.0",
+    ),
+    Ratio(
+        "sign-ins/s / (2 cores ÷ one hash), flood alone",
+        lambda m: m("logins", "sign-ins") / m.results["bcrypt"]["two_core_logins_per_second"],
+        "≥ 0.85",
+    ),
+    Ratio(
+        "cost (1 ÷ req/s) of last page of 100,000 / 20-note page",
+        lambda m: m.paired("depth", "small", "deep-last"),
+        "≤ 1.3",
+    ),
+    Ratio("service peak RSS per worker, MiB", lambda m: m.service_rss(), f"≤ {RSS_LIMIT_MIB}"),
+    # Context, no target:
+    Ratio(
+        "sign-ins/s / (2 cores ÷ one hash), during reads",
+        lambda m: (
+            m("logins", "flood", "logins_per_second") / m.results["bcrypt"]["two_core_logins_per_second"]
+        ),
+    ),
+    Ratio(
+        "service-pg / original req/s, GET /api/notes c=64",
+        lambda m: m.paired("api-c64", "service-pg", "original"),
+    ),
+    Ratio(
+        "service / original req/s, GET /notes (HTML)",
+        lambda m: m.paired("html-c64", "service", "original"),
+    ),
+    Ratio(
+        "service / original req/s, POST /api/notes",
+        lambda m: m.paired("post-c64", "service", "original"),
+    ),
+)
+
+
+def ratios(results: Row) -> list[Row]:
+    measured = Measured(results)
+    return [ratio.judge(measured) for ratio in RATIOS]
+
+
+def render(results: Row) -> str:
+    """The table, the ratios and the notes, as Markdown (which also reads well as plain text)."""
+    peak = {name: max(rss["workers_mib"], default=math.nan) for name, rss in results["rss"].items()}
+    lines = [
+        "| scenario | server | req/s | p50 ms | p99 ms | errors | peak RSS/worker MiB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in results["summary"]:
+        lines.append(
+            f"| {row['title']} | {row['label']} | {row['requests_per_second']:,.1f} | {row['p50_ms']:.2f} "
+            f"| {row['p99_ms']:.2f} | {row['errors']} | {peak.get(row['server'], math.nan):.1f} |"
+        )
+    lines += ["", "| ratio | value | target | |", "|---|---:|---|---|"]
+    for ratio in results["ratios"]:
+        value = "n/a" if ratio["value"] is None else f"{ratio['value']:.2f}"
+        verdict = {True: "met", False: "**not met**", None: ""}[ratio["met"]]
+        lines.append(f"| {ratio['name']} | {value} | {ratio['goal']} | {verdict} |")
+    bcrypt = results["bcrypt"]
+    machine = results["machine"]
+    lines += [
+        "",
+        f"One bcrypt_sha256 hash at cost {bcrypt['rounds']} took {bcrypt['one_hash_seconds'] * 1000:.0f} ms "
+        f"here, so 2 cores can do {bcrypt['two_core_logins_per_second']:.2f} sign-ins/s.",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, Python "
+        f"{machine['python']}, {machine['wrk']}; commit {machine['commit']}; {results['command']} "
+        f"({results['timing']['rounds']} round(s), medians).",
+        *(f"Note: {note}" for note in results["notes"]),
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """`python -m bench.report [results.json]`: print a saved run's table again (ratios recomputed)."""
+    import sys
+    from pathlib import Path
+
+    from .results import load
+
+    saved, _ = load(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    saved["ratios"] = ratios(saved)
+    print(render(saved))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

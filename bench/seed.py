@@ -1,0 +1,176 @@
+"""The benchmark's data set, and writers that put it into each server's own schema.
+
+One `Dataset` describes everyone: the measured `reader` (20 notes), ten `others` with 1,000 notes each
+(so that "this user's notes" must be found among many), a `writer` with none (the target of POST and
+login scenarios, so those never change what the readers read) and, for the depth scenario, a `deep`
+user with 100,000 notes. The rows are generated once as plain Python values and then written straight
+into the database: through sqlite3 or asyncpg COPY into the service's migrated schema (API tokens
+stored as SHA-256 digests, as the service does), or into the original's schema (plaintext tokens).
+Going through the HTTP API would take minutes for 110,000 notes and measure nothing we report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from passlib.context import CryptContext
+from werkzeug.security import generate_password_hash
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+READER_NOTES = 20
+OTHER_USERS = 10
+OTHER_NOTES = 1_000
+DEEP_NOTES = 100_000
+CONTENT = "A note written for the benchmark, about as long as a short real note is. " * 2
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    email: str
+    token: str
+    notes: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    password: str
+    reader: Account
+    writer: Account
+    others: tuple[Account, ...]
+    deep: Account
+
+    def accounts(self, *, deep: bool) -> list[Account]:
+        return [self.reader, self.writer, *self.others, *([self.deep] if deep else [])]
+
+
+def make_dataset() -> Dataset:
+    """Fresh accounts with random API token secrets (the service's `nts_` format)."""
+    names = iter(range(1, 100))
+
+    def account(role: str, notes: int) -> Account:
+        number = next(names)
+        username = f"{role}{number}"
+        token = "nts_" + secrets.token_urlsafe(32)
+        return Account(number, username, f"{username}@bench.example", token, notes)
+
+    return Dataset(
+        password=secrets.token_urlsafe(12),
+        reader=account("reader", READER_NOTES),
+        writer=account("writer", 0),
+        others=tuple(account("other", OTHER_NOTES) for _ in range(OTHER_USERS)),
+        deep=account("deep", DEEP_NOTES),
+    )
+
+
+def bcrypt_sha256(rounds: int) -> CryptContext:
+    """The service's password scheme (passlib bcrypt_sha256) at `rounds`."""
+    return CryptContext(schemes=["bcrypt_sha256"], bcrypt_sha256__rounds=rounds)
+
+
+# Rows of one table: its column names and the values in that order.
+Table = tuple[list[str], list[tuple[object, ...]]]
+
+
+def notes_table(accounts: list[Account]) -> Table:
+    """Each account's notes, newest first a second apart; every tenth is pinned. Same in both schemas."""
+    columns = ["title", "content", "is_pinned", "author_id", "created_at", "updated_at"]
+    rows: list[tuple[object, ...]] = []
+    for account in accounts:
+        for index in range(account.notes):
+            created = EPOCH - timedelta(seconds=index, microseconds=account.id)
+            rows.append(
+                (
+                    f"Note {index} of {account.username}",
+                    CONTENT,
+                    index % 10 == 3,
+                    account.id,
+                    created,
+                    created,
+                )
+            )
+    return columns, rows
+
+
+def sqlite_value(value: object) -> object:
+    """SQLAlchemy's SQLite storage format: naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff', booleans as 0/1."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _service_tables(dataset: Dataset, password_hash: str, *, deep: bool) -> dict[str, Table]:
+    """The service's users, notes and api_tokens (only the SHA-256 digest of each token is stored)."""
+    accounts = dataset.accounts(deep=deep)
+    users = ["id", "username", "username_key", "email", "password_hash", "is_active", "created_at"]
+    tokens = ["user_id", "name", "token_digest", "created_at", "last_used_at", "expires_at"]
+    return {
+        "users": (
+            users,
+            [(a.id, a.username, a.username.lower(), a.email, password_hash, True, EPOCH) for a in accounts],
+        ),
+        "notes": notes_table(accounts),
+        "api_tokens": (tokens, [(a.id, "bench", _digest(a.token), EPOCH, None, None) for a in accounts]),
+    }
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _sqlite_insert(path: Path, tables: dict[str, Table]) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        with connection:  # one transaction
+            for table, (columns, rows) in tables.items():
+                marks = ", ".join("?" for _ in columns)
+                connection.executemany(
+                    f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks})',
+                    ([sqlite_value(value) for value in row] for row in rows),
+                )
+    finally:
+        connection.close()
+
+
+def service_sqlite(path: Path, dataset: Dataset, password_hash: str, *, deep: bool) -> None:
+    """Fill the service's migrated SQLite database."""
+    _sqlite_insert(path, _service_tables(dataset, password_hash, deep=deep))
+
+
+async def service_postgres(dsn: str, dataset: Dataset, password_hash: str, *, deep: bool) -> None:
+    """Fill the service's migrated PostgreSQL database with COPY, then move the users id sequence
+    past the ids we chose and ANALYZE, as a database in use would have statistics."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        for table, (columns, rows) in _service_tables(dataset, password_hash, deep=deep).items():
+            await connection.copy_records_to_table(table, records=rows, columns=columns)
+        await connection.execute("SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users")
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+def original_sqlite(path: Path, dataset: Dataset) -> None:
+    """Create the original's schema (with its own models) and fill it; tokens are stored in clear."""
+    from .baselines.original import create_schema
+
+    create_schema(str(path))
+    password_hash = generate_password_hash(dataset.password)
+    accounts = dataset.accounts(deep=False)
+    users = ["id", "username", "email", "password_hash", "api_token"]
+    _sqlite_insert(
+        path,
+        {
+            "users": (users, [(a.id, a.username, a.email, password_hash, a.token) for a in accounts]),
+            "notes": notes_table(accounts),
+        },
+    )

@@ -1,0 +1,187 @@
+"""Start, inspect and stop the servers under test: the service, the original app and the ceiling.
+
+Each server runs in its own session (so a Ctrl-C in the terminal reaches only the benchmark, which then
+stops it), binds 127.0.0.1 on a free port, logs to a file in its own working directory, and is stopped
+by the PID we started: SIGTERM, then SIGKILL of its process group if anything is left. Peak RSS is read
+from /proc (VmHWM) for each worker, i.e. each child of the server's main process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+WORKERS = 2
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+# Helper processes that multiprocessing starts next to the workers; they serve no requests.
+NOT_WORKERS = ("resource_tracker", "semaphore_tracker", "forkserver")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_status(url: str) -> int | None:
+    """The status of GET `url`, or None when nothing answers (no proxies: this is all local)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return None
+
+
+class Server:
+    """One server process tree that the benchmark started and will stop."""
+
+    def __init__(self, name: str, workdir: Path, command: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [part.format(bind=f"127.0.0.1:{self.port}") for part in command]
+        self.env = env
+        self.log_path = workdir / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.initial_workers: list[int] = []
+
+    def launch(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self) -> None:
+        """Wait until the server answers HTTP and all its workers are up."""
+        assert self.process is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while http_status(self.url + "/") is None or len(self.workers()) < WORKERS:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not start; its log:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+        self.initial_workers = self.workers()
+
+    def workers(self) -> list[int]:
+        """PIDs of the main process's children that serve requests."""
+        if self.process is None:
+            return []
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            parent = int(stat.rpartition(")")[2].split()[1])
+            if parent == self.process.pid and not any(name in cmdline for name in NOT_WORKERS):
+                found.append(int(entry.name))
+        return sorted(found)
+
+    def peak_rss(self) -> dict[str, object]:
+        """VmHWM of each worker, and whether any worker was replaced (its peak would be lost)."""
+        peaks = []
+        current = self.workers()
+        for pid in current:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(round(int(line.split()[1]) / 1024, 1))
+        return {"workers_mib": peaks, "workers_replaced": current != self.initial_workers}
+
+    def stop(self) -> None:
+        """SIGTERM our PID, then SIGKILL its process group (workers included) if it lingers."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait(STOP_TIMEOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def service_env(database_url: str, secret_key: str, bcrypt_rounds: int) -> dict[str, str]:
+    """The service's environment: ours minus any NOTES_* of the caller, plus the benchmark's."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NOTES_")}
+    env.update(
+        NOTES_DATABASE_URL=database_url,
+        NOTES_SECRET_KEY=secret_key,
+        NOTES_BCRYPT_ROUNDS=str(bcrypt_rounds),
+        NOTES_AUTH_RATE_LIMIT="off",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def migrate(workdir: Path, env: dict[str, str]) -> None:
+    """`notes-service db upgrade`: the schema the seeder writes into is the real migrated one."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [str(BIN / "notes-service"), "db", "upgrade"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"notes-service db upgrade failed:\n{done.stderr}")
+
+
+def service(name: str, workdir: Path, env: dict[str, str]) -> Server:
+    """`notes-service serve` with 2 workers (it picks uvloop and reads the checkout's hypercorn.toml)."""
+    command = [str(BIN / "notes-service"), "serve", "--bind", "{bind}", "--workers", str(WORKERS)]
+    return Server(name, workdir, command, env)
+
+
+def original(workdir: Path, database: Path) -> Server:
+    """The Flask original under gunicorn with 2 sync workers, as it was deployed."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), BENCH_ORIGINAL_DATABASE=str(database))
+    command = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", "{bind}", "bench.baselines.original:app"]
+    return Server("original", workdir, command, env)
+
+
+def ceiling(workdir: Path) -> Server:
+    """The bare Quart app under the service's hypercorn configuration: 2 uvloop workers."""
+    command = [
+        str(BIN / "hypercorn"),
+        "--config",
+        str(ROOT / "hypercorn.toml"),
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "uvloop",
+        "--bind",
+        "{bind}",
+        "bench.baselines.ceiling:app",
+    ]
+    return Server("ceiling", workdir, command, dict(os.environ, PYTHONPATH=str(ROOT)))
