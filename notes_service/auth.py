@@ -28,6 +28,7 @@ from .models import User
 from .reader import get_reader
 from .services import sessions, tokens
 from .services.sessions import SignedIn
+from .services.touches import Touches
 
 DEACTIVATED = "Your account has been deactivated."
 LOGIN_REQUIRED = "Please log in to access this page."
@@ -63,7 +64,8 @@ class SessionUser(AuthUser):
             g.deactivated = True
             logout_user()
             return None
-        await sessions.touch_session(get_session(), signed_in=found)
+        if sessions.needs_touch(found) and _touches("sessions").claim(found.session_id):
+            await sessions.touch_session(get_session(), signed_in=found)
         self.signed_in = found
         return found
 
@@ -91,6 +93,10 @@ def init_app(app: Quart) -> None:
     app.config["QUART_AUTH_SALT"] = "notes-service session"
     app.config["QUART_AUTH_DURATION"] = int(timedelta(days=settings.remember_days).total_seconds())
     RequestAwareAuth(app)
+    app.extensions["touches"] = {
+        "sessions": Touches(sessions.TOUCH_INTERVAL),
+        "tokens": Touches(tokens.TOUCH_INTERVAL),
+    }
 
     @app.context_processor
     async def inject_account() -> dict[str, Any]:
@@ -101,6 +107,11 @@ def init_app(app: Quart) -> None:
         if not g.get("deactivated"):
             await flash(LOGIN_REQUIRED, "warning")
         return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+
+
+def _touches(kind: str) -> Touches:
+    """This worker's claims on "last seen" writes (one request writes them, the others skip)."""
+    return current_app.extensions["touches"][kind]  # type: ignore[no-any-return]
 
 
 def _lifetime() -> sessions.Lifetime:
@@ -161,7 +172,7 @@ def token_required(view: View) -> View:
         caller = await tokens.authenticate_token(get_reader(), secret=secret)
         if caller is None:
             raise APIError(401, "Invalid token", headers=BEARER_CHALLENGE)
-        if caller.needs_touch:
+        if caller.needs_touch and _touches("tokens").claim(caller.token_id):
             await tokens.touch_token(get_session(), token_id=caller.token_id)
         g.caller = caller
         return await view(caller, *args, **kwargs)

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .config import ConfigError, load_settings
-from .db import create_engine
+from .db import create_engine, sessionmaker_for
 from .security import PasswordHasher
 from .services import tokens, users
 
@@ -124,7 +124,7 @@ def _run(work: Callable[[AsyncSession, PasswordHasher], Awaitable[T]]) -> T:
         engine = create_engine(settings.database_url)
         hasher = PasswordHasher(settings.bcrypt_rounds)
         try:
-            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            async with sessionmaker_for(engine)() as session:
                 result = await work(session, hasher)
                 await session.commit()
                 return result

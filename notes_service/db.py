@@ -9,6 +9,7 @@ when another process is writing, whatever the busy timeout.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -99,13 +100,19 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def sessionmaker_for(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep their objects after commit; on SQLite they share one write lock."""
+    info = {"write_lock": asyncio.Lock()} if engine.dialect.name == "sqlite" else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
 def init_app(app: Quart) -> None:
     """Open the engine when the app starts serving, dispose of it when it stops."""
 
     @app.before_serving
     async def open_engine() -> None:
         engine = create_engine(app.config["NOTES"].database_url)
-        app.extensions["db"] = async_sessionmaker(engine, expire_on_commit=False)
+        app.extensions["db"] = sessionmaker_for(engine)
 
     @app.after_serving
     async def close_engine() -> None:
@@ -129,10 +136,34 @@ def get_session() -> AsyncSession:
 
 
 async def begin_write(session: AsyncSession) -> None:
-    """Start a write transaction (ending any read one), so concurrent writers queue, not fail."""
+    """Make sure the session is in a write transaction; every write of a request shares it.
+
+    A read transaction is ended first. On SQLite the write transaction starts with BEGIN IMMEDIATE,
+    after taking this worker's write lock: the workers' writers then queue in order here instead of
+    polling SQLite's busy handler, whose back-off gave a long latency tail under load.
+    """
+    if session.info.get("writing"):
+        return
     if session.in_transaction():
-        await session.commit()
-    await session.connection(execution_options=WRITE)
+        await session.commit()  # end the read snapshot; nothing was written
+    lock: asyncio.Lock | None = session.info.get("write_lock")
+    if lock is not None:
+        await lock.acquire()
+    session.info["writing"] = True
+    try:
+        await session.connection(execution_options=WRITE)
+    except BaseException:
+        await session.rollback()  # releases the lock (see _end_write)
+        raise
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_write(session: Session, transaction: SessionTransaction) -> None:
+    """Commit, rollback or close ended the write transaction: let the next writer in."""
+    if transaction.parent is None and session.info.pop("writing", False):
+        lock = session.info.get("write_lock")
+        if lock is not None:
+            lock.release()
 
 
 async def ping() -> bool:

@@ -6,6 +6,7 @@ headers or cookies; app events name users and tokens by id only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
@@ -14,6 +15,7 @@ from typing import Any
 from hypercorn.typing import ASGIFramework
 
 access_log = logging.getLogger("notes_service.access")
+CLIENT_CLOSED = 499  # nginx's status for "client closed the request"
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
@@ -47,7 +49,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status = 500  # unless the app sends a response start
 
         async def send_and_record(message: Any) -> None:
             nonlocal status
@@ -57,6 +59,10 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_and_record)
+        except asyncio.CancelledError:
+            if status == 500:
+                status = CLIENT_CLOSED  # the client went away before an answer started
+            raise
         finally:
             client = (scope.get("client") or ("-", 0))[0]
             duration = (time.perf_counter() - started) * 1000

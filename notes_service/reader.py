@@ -2,9 +2,10 @@
 
 On SQLite, aiosqlite hops to a thread for every driver call, several per query, and SQLAlchemy's
 per-execution bookkeeping costs more than the indexed read itself (py-spy showed them as most of a
-`GET /api/notes`; see the README's Performance section). So each hot statement (the session or token check, note lists and counts) is a
-SQLAlchemy Core `select` compiled once (`Reader.prepared`) and run inline on one synchronous,
-query-only sqlite3 connection per worker, with the columns' own result processors. Each statement
+`GET /api/notes`; see the README's Performance section). So each hot statement (the session or
+token check, note lists and counts) is a SQLAlchemy Core `select` compiled once (`Reader.prepared`)
+and run inline on one synchronous, query-only sqlite3 connection per worker, with the columns' own
+result processors. Each statement
 sees the latest commit (WAL), and WAL readers never wait for writers. Other backends (asyncpg) run the
 same statements through the async engine's pool. Writes always go through the ORM session (db.py).
 """
@@ -21,7 +22,8 @@ from typing import Any
 from quart import Quart, current_app
 from sqlalchemy import Select
 from sqlalchemy.engine import Compiled
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .db import SQLITE_CACHE_KIB, UTCDateTime
 
@@ -30,11 +32,15 @@ class Reader:
     """Runs prepared read-only statements: inline on SQLite, through the async engine elsewhere."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
         self.dialect = engine.dialect
         self.sqlite: sqlite3.Connection | None = None
+        self.engine: AsyncEngine | None = None
         self._prepared: dict[int, Prepared] = {}
-        if engine.dialect.name == "sqlite":
+        if engine.dialect.name != "sqlite":
+            # Autocommit and no ping per checkout: a read is one round trip instead of several
+            # (ping, BEGIN, query, ROLLBACK). A connection dropped since its last use is retried once.
+            self.engine = create_async_engine(engine.url, isolation_level="AUTOCOMMIT")
+        else:
             self.sqlite = sqlite3.connect(
                 engine.url.database or ":memory:", isolation_level=None, check_same_thread=False
             )
@@ -58,11 +64,8 @@ class Reader:
 
     async def all(self, prepared: Prepared, **params: Any) -> list[Any]:
         """Rows with attribute access by column name (labels where names repeat)."""
-        if self.sqlite is None:
-            async with self.engine.connect() as connection:
-                return [
-                    prepared.row._make(row) for row in await connection.execute(prepared.statement, params)
-                ]
+        if self.engine is not None:
+            return await self._all_pooled(prepared, params)
         compiled = prepared.compiled
         values = compiled.construct_params(params)
         binders = compiled._bind_processors
@@ -84,9 +87,22 @@ class Reader:
         rows = await self.all(prepared, **params)
         return rows[0] if rows else None
 
-    def close(self) -> None:
+    async def _all_pooled(self, prepared: Prepared, params: dict[str, Any], retry: bool = True) -> list[Any]:
+        assert self.engine is not None
+        try:
+            async with self.engine.connect() as connection:
+                result = await connection.execute(prepared.statement, params)
+                return [prepared.row._make(row) for row in result]
+        except DBAPIError as error:
+            if retry and error.connection_invalidated:  # the server restarted since: one new try
+                return await self._all_pooled(prepared, params, retry=False)
+            raise
+
+    async def close(self) -> None:
         if self.sqlite is not None:
             self.sqlite.close()
+        if self.engine is not None:
+            await self.engine.dispose()
 
 
 def _result_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -119,7 +135,7 @@ def init_app(app: Quart) -> None:
 
     @app.after_serving
     async def close_reader() -> None:
-        app.extensions.pop("db_reader").close()
+        await app.extensions.pop("db_reader").close()
 
 
 def get_reader() -> Reader:

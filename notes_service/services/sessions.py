@@ -85,11 +85,14 @@ async def load_session(reader: Reader, *, secret: str, lifetime: Lifetime) -> Si
     return row
 
 
+def needs_touch(signed_in: SignedIn) -> bool:
+    """`last_seen_at` is over a minute old: note the activity (reads stay reads otherwise)."""
+    return utcnow() - signed_in.last_seen_at >= TOUCH_INTERVAL
+
+
 async def touch_session(session: AsyncSession, *, signed_in: SignedIn) -> None:
-    """Note activity, at most once a minute so that reads do not turn into writes."""
+    """Record activity on the session now."""
     now = utcnow()
-    if now - signed_in.last_seen_at < TOUCH_INTERVAL:
-        return
     await begin_write(session)
     await session.execute(
         update(AuthSession).where(AuthSession.id == signed_in.session_id).values(last_seen_at=now)

@@ -1,0 +1,55 @@
+"""Write transactions: every write of a request commits together; SQLite writers queue per worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from notes_service.models import ApiToken, User
+from notes_service.services import tokens, users
+
+
+async def test_writes_of_one_transaction_commit_or_roll_back_together(app, factory) -> None:
+    user = await factory.user()
+    hasher = app.extensions["hasher"]
+    async with app.extensions["db"]() as session:
+        await tokens.issue_token(session, user_id=user.id, name="t", expires_in_days=None)
+        await session.commit()
+    async with app.extensions["db"]() as session:
+        await users.set_password(session, hasher, user_id=user.id, password="a new password!")
+        await tokens.revoke_all_tokens(session, user_id=user.id)  # a second write, same transaction
+        await session.rollback()
+    async with app.extensions["db"]() as session:
+        assert await session.scalar(select(User.password_hash)) == user.password_hash
+        assert await session.scalar(select(func.count(ApiToken.id))) == 1
+
+
+async def test_sqlite_writers_of_a_worker_take_turns(app, factory, settings) -> None:
+    if not settings["database_url"].startswith("sqlite"):
+        pytest.skip("PostgreSQL locks rows, not the database")
+    user = await factory.user()
+    lock = app.extensions["db"].kw["info"]["write_lock"]
+    first, second = app.extensions["db"](), app.extensions["db"]()
+    await tokens.revoke_all_tokens(first, user_id=user.id)
+    assert lock.locked()
+    waiting = asyncio.create_task(tokens.revoke_all_tokens(second, user_id=user.id))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # queued behind the first writer, not polling SQLite
+    await first.commit()
+    await asyncio.wait_for(waiting, 5)
+    await second.close()  # closing an open write transaction lets the next writer in too
+    await first.close()
+    assert not lock.locked()
+
+
+def test_one_touch_per_interval_is_claimed() -> None:
+    from datetime import timedelta
+
+    from notes_service.services.touches import Touches
+
+    touches = Touches(timedelta(minutes=1))
+    assert [touches.claim(7), touches.claim(7), touches.claim(8)] == [True, False, True]
+    touches.claimed[7] -= 61  # a minute later
+    assert touches.claim(7) is True
