@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from tests.server import free_port
+from tests.server import status_of as http_status
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -25,24 +25,6 @@ STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 # Helper processes that multiprocessing starts next to the workers; they serve no requests.
 NOT_WORKERS = ("resource_tracker", "semaphore_tracker", "forkserver")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_status(url: str) -> int | None:
-    """The status of GET `url`, or None when nothing answers (no proxies: this is all local)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=2) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-    except OSError:
-        return None
 
 
 class Server:

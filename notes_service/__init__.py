@@ -19,6 +19,7 @@ from .config import load_settings
 from .logs import AccessLog
 from .schemas import APIOnlyProvider
 from .security import PasswordHasher
+from .serializers import JSONProvider
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -45,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         openapi_provider_class=APIOnlyProvider,
     )
+    app.json = JSONProvider(app)  # after QuartSchema, which installs its own
     db.init_app(app)
     reader.init_app(app)
     throttle.init_app(app)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from quart import Quart, current_app, flash, g, has_request_context, redirect, request, url_for
+from quart import Quart, Response, current_app, flash, g, has_request_context, redirect, request, url_for
 from quart_auth import (
     Action,
     AuthUser,
@@ -85,6 +85,11 @@ class RequestAwareAuth(QuartAuth):
     @cookie_secure.setter
     def cookie_secure(self, _value: bool | None) -> None:
         """Ignore the static setting; the request decides."""
+
+    async def after_request(self, response: Response) -> Response:
+        if request.path.startswith("/api/"):
+            return response  # cookies never authenticate the API, so there is nothing to write
+        return await super().after_request(response)
 
 
 def init_app(app: Quart) -> None:

@@ -57,7 +57,11 @@ class Reader:
         self._prepared[id(statement)] = Prepared(
             statement=statement,
             compiled=statement.compile(dialect=self.dialect),
-            processors=[_result_processor(column.type, self.dialect) for column in columns],
+            processors=[
+                (index, process)
+                for index, column in enumerate(columns)
+                if (process := _result_processor(column.type, self.dialect)) is not None
+            ],
             row=row or namedtuple("Row", [column.key for column in columns]),  # type: ignore[misc]
         )
         return self._prepared[id(statement)]
@@ -74,14 +78,14 @@ class Reader:
             for name in compiled.positiontup or ()
         ]
         raw = self.sqlite.execute(compiled.string, positional)
-        processors, make = prepared.processors, prepared.row._make
-        return [
-            make(
-                value if process is None else process(value)
-                for value, process in zip(row, processors, strict=True)
-            )
-            for row in raw.fetchall()
-        ]
+        make, convert = prepared.row._make, prepared.processors
+        rows = []
+        for raw_row in raw.fetchall():
+            row = list(raw_row)
+            for index, process in convert:
+                row[index] = process(row[index])
+            rows.append(make(row))
+        return rows
 
     async def first(self, prepared: Prepared, **params: Any) -> Any | None:
         rows = await self.all(prepared, **params)
@@ -122,7 +126,7 @@ class Prepared:
 
     statement: Select[Any]
     compiled: Compiled
-    processors: list[Any]
+    processors: list[tuple[int, Callable[[Any], Any]]]  # (column index, converter), where needed
     row: type[tuple[Any, ...]]
 
 

@@ -13,7 +13,7 @@ from ...db import get_session
 from ...errors import APIError
 from ...logs import event
 from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
-from ...serializers import iso, token_json, user_json
+from ...serializers import token_json, user_json
 from ...services import tokens, users
 from ...services.tokens import Caller
 from ...throttle import throttled
@@ -49,7 +49,7 @@ async def issue_token(data: TokenRequest) -> Any:
     )
     await session.commit()
     event(log, "token_issued", user_id=user.id, token_id=token.id)
-    return {"token": secret, "token_type": "Bearer", "expires_at": iso(token.expires_at)}
+    return {"token": secret, "token_type": "Bearer", "expires_at": token.expires_at}
 
 
 @blueprint.delete("/token")
