@@ -35,6 +35,7 @@ NAMING_CONVENTION = {
 }
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 4
+SERVER_POOL_SIZE = 10  # per worker, for PostgreSQL; reader.py has its own pool of reads
 SQLITE_CACHE_KIB = 1024  # page cache per connection (SQLite's default is 2 MiB); reader.py too
 WRITE = {"notes_begin": "IMMEDIATE"}
 
@@ -74,6 +75,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     if sqlite:
         # Writers take turns on SQLite whatever the pool size; fewer connections, less memory.
         options = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE, **options}
+    else:
+        # A fixed pool: overflow connections opened and closed under load cost more than waiting.
+        options = {"pool_size": SERVER_POOL_SIZE, "max_overflow": 0, **options}
     engine = create_async_engine(url, pool_pre_ping=not sqlite, **options)
     if engine.dialect.name == "sqlite":
         if engine.url.database and engine.url.database != ":memory:":
