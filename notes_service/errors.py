@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from markupsafe import escape
 from pydantic import ValidationError as PydanticValidationError
 from quart import Quart, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -26,6 +27,7 @@ TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+_HTTP_MESSAGES = {413: "Request body too large"}
 
 
 class APIError(Exception):
@@ -57,12 +59,15 @@ async def render_error(error: APIError) -> tuple[Any, int, dict[str, str]]:
         if error.details:
             body["details"] = error.details
         return jsonify(body), error.status, error.headers
-    page = await render_template(
-        "errors/error.html",
-        status=error.status,
-        title=TITLES.get(error.status, "Error"),
-        message=error.message,
-    )
+    title = TITLES.get(error.status, "Error")
+    try:
+        page = await render_template(
+            "errors/error.html", status=error.status, title=title, message=error.message
+        )
+    except Exception:  # noqa: BLE001 - the page itself failed (the database is down, say)
+        log.exception("error page failed")
+        page = f"<!doctype html><title>{title}</title><h1>{error.status} {title}</h1>"
+        page += f"<p>{escape(error.message)}</p>"
     return page, error.status, error.headers
 
 
@@ -96,13 +101,6 @@ def init_app(app: Quart) -> None:
     async def handle_crash(error: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await render_error(APIError(500, "Internal server error"))
-
-
-_HTTP_MESSAGES = {
-    404: "Not found",
-    405: "Method not allowed",
-    413: "Request body too large",
-}
 
 
 def validation_details(error: Exception) -> dict[str, str] | None:
