@@ -23,3 +23,22 @@ async def test_readyz_is_503_when_the_database_does_not_answer() -> None:
         response = await app.test_client().get("/readyz")
         assert response.status_code == 503
         assert (await app.test_client().get("/healthz")).status_code == 200
+
+
+async def test_api_crash_is_a_json_500_without_traceback() -> None:
+    unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+    app = create_app(app_settings(unreachable))
+    async with app.test_app():
+        response = await app.test_client().get("/api/me", headers={"Authorization": "Bearer nts_x"})
+        assert response.status_code == 500
+        assert await response.get_json() == {"error": "Internal server error"}
+
+
+async def test_error_page_falls_back_to_plain_html(client, monkeypatch) -> None:
+    async def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("templates unavailable")
+
+    monkeypatch.setattr("notes_service.errors.render_template", broken)
+    response = await client.get("/no-such-page?<b>")
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 404 and "<h1>404 Not found</h1>" in page
