@@ -172,3 +172,17 @@ async def test_post_without_csrf_token_is_refused(app, client) -> None:
     response = await client.post("/register", form={**registration(), "csrf_token": "forged"})
     assert response.status_code == 400
     assert await count(app, User) == 0
+
+
+async def test_login_upgrades_a_hash_made_at_an_older_cost(database_url, factory, app) -> None:
+    from notes_service import create_app
+    from tests.conftest import app_settings
+
+    await factory.user("alice")  # hashed at cost 4
+    stronger = create_app(app_settings(database_url, bcrypt_rounds=5))
+    async with stronger.test_app():
+        response = await login(stronger.test_client(), "alice@example.com")
+        assert response.status_code == 302
+        async with stronger.extensions["db"]() as session:
+            stored = await session.scalar(select(User.password_hash))
+    assert "r=5" in stored
