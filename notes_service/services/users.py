@@ -1,4 +1,7 @@
-"""Accounts: registration, sign-in checks, password changes and deactivation."""
+"""Accounts: registration, sign-in checks, password changes and deactivation.
+
+Hashing and verifying go through `security.PasswordHasher`, which runs bcrypt in its own thread pool.
+"""
 
 from __future__ import annotations
 
