@@ -48,3 +48,21 @@ async def test_access_line_has_method_path_status_duration_and_client(app, caplo
         await http.get("/healthz?secret=shh")
     [line] = [r.getMessage() for r in caplog.records if r.name == "notes_service.access"]
     assert re.fullmatch(r"GET /healthz 200 \d+\.\dms client=192\.0\.2\.10", line)
+
+
+async def test_a_client_that_leaves_before_the_answer_is_logged_as_499(caplog) -> None:
+    import asyncio
+
+    import pytest
+
+    from notes_service.logs import AccessLog
+
+    async def abandoned(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        raise asyncio.CancelledError  # what hypercorn does when the client disconnects
+
+    caplog.set_level(logging.INFO, logger="notes_service.access")
+    scope = {"type": "http", "method": "GET", "path": "/notes", "client": ("192.0.2.1", 1)}
+    with pytest.raises(asyncio.CancelledError):
+        await AccessLog(abandoned)(scope, None, None)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "notes_service.access"]
+    assert line.startswith("GET /notes 499 ")
