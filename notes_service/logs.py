@@ -6,7 +6,6 @@ headers or cookies; app events name users and tokens by id only.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
@@ -49,7 +48,9 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # unless the app sends a response start
+        # No response started by the time the app is done means the client left first: Quart
+        # cancels the handler and returns, hypercorn cancels the app; either way nginx says 499.
+        status = CLIENT_CLOSED
 
         async def send_and_record(message: Any) -> None:
             nonlocal status
@@ -59,9 +60,9 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_and_record)
-        except asyncio.CancelledError:
-            if status == 500:
-                status = CLIENT_CLOSED  # the client went away before an answer started
+        except Exception:
+            if status == CLIENT_CLOSED:
+                status = 500  # the app crashed before answering; hypercorn sends the 500
             raise
         finally:
             client = (scope.get("client") or ("-", 0))[0]
