@@ -1,4 +1,4 @@
-"""Write transactions: every write of a request commits together; SQLite writers queue per worker."""
+"""Write transactions commit together; SQLite writers queue per worker; PostgreSQL drops are healed."""
 
 from __future__ import annotations
 
@@ -53,3 +53,33 @@ def test_one_touch_per_interval_is_claimed() -> None:
     assert [touches.claim(7), touches.claim(7), touches.claim(8)] == [True, False, True]
     touches.claimed[7] -= 61  # a minute later
     assert touches.claim(7) is True
+
+
+async def test_postgresql_connections_dropped_by_a_restart_are_replaced(client, factory, settings) -> None:
+    if settings["database_url"].startswith("sqlite"):
+        pytest.skip("SQLite has no server to restart")
+    from tests.conftest import _pg_admin, api_token, bearer
+
+    await factory.user(email="ann@example.com")
+    headers = bearer(await api_token(client, "ann@example.com"))
+    assert (
+        await client.post("/api/notes", json={"title": "before", "content": "c"}, headers=headers)
+    ).status_code == 201
+    database = settings["database_url"].rsplit("/", 1)[1]
+    # What a PostgreSQL restart does to the pools' idle connections, without restarting it.
+    await asyncio.to_thread(
+        _pg_admin,
+        # The name is the fixture's own (notes_test_<hex>), not input.
+        [f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"],  # noqa: S608
+    )
+    listed = await client.get("/api/notes", headers=headers)  # the reader's pool: retried once
+    written = await client.post(
+        "/api/notes", json={"title": "after", "content": "c"}, headers=headers
+    )  # pre-ping
+    assert (listed.status_code, written.status_code) == (200, 201)
+    assert [
+        note["title"] for note in (await (await client.get("/api/notes", headers=headers)).get_json())
+    ] == [
+        "after",
+        "before",
+    ]
