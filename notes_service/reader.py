@@ -1,58 +1,94 @@
-"""The read path: hot read-only statements, compiled once per worker.
+"""The read path: hot read-only statements, compiled once per worker, run straight on the driver.
 
-On SQLite, aiosqlite hops to a thread for every driver call, several per query, and SQLAlchemy's
-per-execution bookkeeping costs more than the indexed read itself (py-spy showed them as most of a
-`GET /api/notes`; see the README's Performance section). So each hot statement (the session or
-token check, note lists and counts) is a SQLAlchemy Core `select` compiled once (`Reader.prepared`)
-and run inline on one synchronous, query-only sqlite3 connection per worker, with the columns' own
-result processors. Each statement
-sees the latest commit (WAL), and WAL readers never wait for writers. Other backends (asyncpg) run the
-same statements through the async engine's pool. Writes always go through the ORM session (db.py).
+SQLAlchemy's per-execution bookkeeping costs more than an indexed read itself (py-spy showed it as
+most of a `GET /api/notes` on SQLite, and a third of the reader's time on PostgreSQL; see the README's
+Performance section). So each hot statement (the session or token check, note lists and counts) is a
+SQLAlchemy Core `select` compiled once per worker (`Reader.prepared`) and run on the driver with the
+columns' own result processors: inline on one synchronous, query-only sqlite3 connection (WAL
+readers see the latest commit and never wait for writers), or on an asyncpg pool in autocommit,
+one round trip per read. Writes always go through the ORM session (db.py).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from quart import Quart, current_app
 from sqlalchemy import Select
-from sqlalchemy.engine import Compiled
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import Compiled, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .db import SQLITE_CACHE_KIB, UTCDateTime
 
 # Reads hold a connection for one query: a fixed pool that waiters queue for beats opening and
-# closing overflow connections under load (measured: a tenth of a PostgreSQL read was connecting).
+# closing connections under load (measured: a tenth of a PostgreSQL read was connecting).
 POOL_SIZE = 10
+# A connection the server dropped since its last use (a restart, say) fails its next query: retried once.
+DROPPED = (asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError, asyncpg.InterfaceError, OSError)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement compiled once for this backend, with the result processors of its columns."""
+
+    compiled: Compiled
+    processors: list[tuple[int, Callable[[Any], Any]]]  # (column index, converter), where needed
+    row: type[tuple[Any, ...]]
+
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        """`params` in the driver's positional order, through the columns' bind processors."""
+        values = self.compiled.construct_params(params)
+        binders = self.compiled._bind_processors
+        return [
+            binders[name](values[name]) if name in binders else values[name]
+            for name in self.compiled.positiontup or ()
+        ]
+
+    def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[Any]:
+        make, convert = self.row._make, self.processors
+        if not convert:
+            return [make(raw_row) for raw_row in raw_rows]
+        rows = []
+        for raw_row in raw_rows:
+            row = list(raw_row)
+            for index, process in convert:
+                row[index] = process(row[index])
+            rows.append(make(row))
+        return rows
 
 
 class Reader:
-    """Runs prepared read-only statements: inline on SQLite, through the async engine elsewhere."""
+    """Runs prepared read-only statements: inline on SQLite, on an asyncpg pool on PostgreSQL."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.dialect = engine.dialect
-        self.sqlite: sqlite3.Connection | None = None
-        self.engine: AsyncEngine | None = None
+    def __init__(
+        self, dialect: Dialect, sqlite: sqlite3.Connection | None, pool: asyncpg.Pool | None
+    ) -> None:
+        self.dialect = dialect
+        self.sqlite = sqlite
+        self.pool = pool
         self._prepared: dict[int, Prepared] = {}
-        if engine.dialect.name != "sqlite":
-            # Autocommit and no ping per checkout: a read is one round trip instead of several
-            # (ping, BEGIN, query, ROLLBACK). A connection dropped since its last use is retried once.
-            self.engine = create_async_engine(
-                engine.url, isolation_level="AUTOCOMMIT", pool_size=POOL_SIZE, max_overflow=0
-            )
-        else:
-            self.sqlite = sqlite3.connect(
+
+    @classmethod
+    async def open(cls, engine: AsyncEngine) -> Reader:
+        """A reader on the engine's database, with the engine's own connection arguments."""
+        if engine.dialect.name == "sqlite":
+            connection = sqlite3.connect(
                 engine.url.database or ":memory:", isolation_level=None, check_same_thread=False
             )
-            self.sqlite.execute("PRAGMA query_only = ON")
-            self.sqlite.execute("PRAGMA busy_timeout = 1000")
-            self.sqlite.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            connection.execute("PRAGMA query_only = ON")
+            connection.execute("PRAGMA busy_timeout = 1000")
+            connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            return cls(engine.dialect, connection, None)
+        args, options = engine.dialect.create_connect_args(engine.url)
+        # Connections open as reads need them; no transaction around a single read (autocommit).
+        pool = await asyncpg.create_pool(*args, min_size=0, max_size=POOL_SIZE, **options)
+        return cls(engine.dialect, None, pool)
 
     def prepared(self, statement: Select[Any], row: type[Any] | None = None) -> Prepared:
         """`statement` compiled for this backend, once per worker; rows come as `row` (a NamedTuple
@@ -61,7 +97,6 @@ class Reader:
             return found
         columns = statement.selected_columns
         self._prepared[id(statement)] = Prepared(
-            statement=statement,
             compiled=statement.compile(dialect=self.dialect),
             processors=[
                 (index, process)
@@ -74,45 +109,25 @@ class Reader:
 
     async def all(self, prepared: Prepared, **params: Any) -> list[Any]:
         """Rows with attribute access by column name (labels where names repeat)."""
-        if self.engine is not None:
-            return await self._all_pooled(prepared, params)
-        compiled = prepared.compiled
-        values = compiled.construct_params(params)
-        binders = compiled._bind_processors
-        positional = [
-            binders[name](values[name]) if name in binders else values[name]
-            for name in compiled.positiontup or ()
-        ]
-        raw = self.sqlite.execute(compiled.string, positional)
-        make, convert = prepared.row._make, prepared.processors
-        rows = []
-        for raw_row in raw.fetchall():
-            row = list(raw_row)
-            for index, process in convert:
-                row[index] = process(row[index])
-            rows.append(make(row))
-        return rows
+        arguments = prepared.arguments(params)
+        if self.sqlite is not None:
+            return prepared.rows(self.sqlite.execute(prepared.compiled.string, arguments).fetchall())
+        assert self.pool is not None
+        try:
+            raw_rows = await self.pool.fetch(prepared.compiled.string, *arguments)
+        except DROPPED:
+            raw_rows = await self.pool.fetch(prepared.compiled.string, *arguments)
+        return prepared.rows(raw_rows)
 
     async def first(self, prepared: Prepared, **params: Any) -> Any | None:
         rows = await self.all(prepared, **params)
         return rows[0] if rows else None
 
-    async def _all_pooled(self, prepared: Prepared, params: dict[str, Any], retry: bool = True) -> list[Any]:
-        assert self.engine is not None
-        try:
-            async with self.engine.connect() as connection:
-                result = await connection.execute(prepared.statement, params)
-                return [prepared.row._make(row) for row in result]
-        except DBAPIError as error:
-            if retry and error.connection_invalidated:  # the server restarted since: one new try
-                return await self._all_pooled(prepared, params, retry=False)
-            raise
-
     async def close(self) -> None:
         if self.sqlite is not None:
             self.sqlite.close()
-        if self.engine is not None:
-            await self.engine.dispose()
+        if self.pool is not None:
+            await self.pool.close()
 
 
 def _result_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -126,22 +141,12 @@ def _sqlite_utc_datetime(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A statement compiled once for this backend, with the result processors of its columns."""
-
-    statement: Select[Any]
-    compiled: Compiled
-    processors: list[tuple[int, Callable[[Any], Any]]]  # (column index, converter), where needed
-    row: type[tuple[Any, ...]]
-
-
 def init_app(app: Quart) -> None:
     """Open the reader once the engine exists (db.init_app registers first), close it at the end."""
 
     @app.before_serving
     async def open_reader() -> None:
-        app.extensions["db_reader"] = Reader(app.extensions["db"].kw["bind"])
+        app.extensions["db_reader"] = await Reader.open(app.extensions["db"].kw["bind"])
 
     @app.after_serving
     async def close_reader() -> None:
