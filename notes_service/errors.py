@@ -10,6 +10,8 @@ from pydantic import ValidationError as PydanticValidationError
 from quart import Quart, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .rules import REQUIRED
+
 log = logging.getLogger("notes_service")
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -112,5 +114,5 @@ def validation_details(error: Exception) -> dict[str, str] | None:
         if not item["loc"]:
             return None
         field = ".".join(str(part) for part in item["loc"])
-        details.setdefault(field, item["msg"])
+        details.setdefault(field, REQUIRED if item["type"] == "missing" else item["msg"])
     return details

@@ -5,6 +5,7 @@ The CSRF secret lives in Quart's signed session cookie; tokens are HMACs of it w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Self
 
@@ -12,6 +13,7 @@ from quart import current_app, request, session
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
     Form,
     IntegerField,
     PasswordField,
@@ -19,15 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.csrf.session import SessionCSRF
-from wtforms.validators import (
-    DataRequired,
-    Email,
-    EqualTo,
-    Length,
-    NumberRange,
-    Optional,
-    Regexp,
-)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from .rules import (
     CONTENT_MAX,
@@ -36,12 +30,10 @@ from .rules import (
     TITLE_MAX,
     TOKEN_DAYS_MAX,
     TOKEN_NAME_MAX,
-    USERNAME_LENGTH,
-    USERNAME_MESSAGE,
-    USERNAME_PATTERN,
+    email_problem,
+    password_problem,
+    username_problem,
 )
-
-MIN_PASSWORD, MAX_PASSWORD = PASSWORD_LENGTH
 
 
 class CSRFForm(Form):
@@ -77,20 +69,21 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+class Rule:
+    """A check from rules.py as a WTForms validator (the API runs the same check, same message)."""
+
+    def __init__(self, problem: Callable[[str], str | None]) -> None:
+        self.problem = problem
+
+    def __call__(self, _form: Form, field: Field) -> None:
+        if (message := self.problem(field.data or "")) is not None:
+            raise ValidationError(message)
+
+
 class RegisterForm(CSRFForm):
-    username = StringField(
-        "Username",
-        filters=[_strip],
-        validators=[
-            DataRequired(),
-            Length(*USERNAME_LENGTH),
-            Regexp(USERNAME_PATTERN, message=USERNAME_MESSAGE),
-        ],
-    )
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)])
-    password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)]
-    )
+    username = StringField("Username", filters=[_strip], validators=[DataRequired(), Rule(username_problem)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Rule(email_problem)])
+    password = PasswordField("Password", validators=[DataRequired(), Rule(password_problem)])
     confirm_password = PasswordField(
         "Confirm password",
         validators=[DataRequired(), EqualTo("password", message="Passwords must match.")],
@@ -99,7 +92,7 @@ class RegisterForm(CSRFForm):
 
 class LoginForm(CSRFForm):
     email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=EMAIL_MAX)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_LENGTH[1])])
     remember = BooleanField("Remember me")
 
 
@@ -115,9 +108,7 @@ class NoteForm(CSRFForm):
 
 class PasswordChangeForm(CSRFForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)]
-    )
+    new_password = PasswordField("New password", validators=[DataRequired(), Rule(password_problem)])
     confirm_password = PasswordField(
         "Confirm new password",
         validators=[DataRequired(), EqualTo("new_password", message="Passwords must match.")],

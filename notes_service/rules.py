@@ -1,7 +1,16 @@
-"""Field rules shared by the browser forms and the API schemas, so both refuse the same input."""
+"""Field rules shared by the browser forms and the API, so both refuse the same input, in the same words.
+
+Each `*_problem` function returns the message a person sees for a bad value, or None when it is fine;
+forms.py wraps them as WTForms validators and schemas.py as pydantic validators.
+"""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
-USERNAME_MESSAGE = "Use letters, digits, _ - and . only."
 USERNAME_LENGTH = (3, 80)
 EMAIL_MAX = 254
 PASSWORD_LENGTH = (8, 1024)
@@ -9,3 +18,46 @@ TITLE_MAX = 200
 CONTENT_MAX = 100_000
 TOKEN_NAME_MAX = 100
 TOKEN_DAYS_MAX = 3650
+
+REQUIRED = "This field is required."
+USERNAME_CHARACTERS = "Use letters, digits, _ - and . only."
+EMAIL_INVALID = "Invalid email address."
+_USERNAME = re.compile(USERNAME_PATTERN)
+
+
+def length_message(low: int, high: int) -> str:
+    return f"Field must be between {low} and {high} characters long."
+
+
+def too_long_message(high: int) -> str:
+    return f"Field cannot be longer than {high} characters."
+
+
+def username_problem(username: str) -> str | None:
+    if not username:
+        return REQUIRED
+    if not USERNAME_LENGTH[0] <= len(username) <= USERNAME_LENGTH[1]:
+        return length_message(*USERNAME_LENGTH)
+    if not _USERNAME.match(username):
+        return USERNAME_CHARACTERS
+    return None
+
+
+def email_problem(email: str) -> str | None:
+    if not email:
+        return REQUIRED
+    if len(email) > EMAIL_MAX:
+        return too_long_message(EMAIL_MAX)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return EMAIL_INVALID
+    return None
+
+
+def password_problem(password: str) -> str | None:
+    if not password:
+        return REQUIRED
+    if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
+        return length_message(*PASSWORD_LENGTH)
+    return None

@@ -6,11 +6,12 @@ a 422 naming the field rather than silently ignored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 from quart_schema import OpenAPIProvider
 from werkzeug.routing import Rule
 
@@ -29,17 +30,44 @@ Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX), NoNul
 ]
 Content = Annotated[str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX), NoNul]
+
+
+def _rule(problem: Callable[[str], str | None]) -> AfterValidator:
+    """A check from rules.py as a pydantic validator: the browser form says the very same words."""
+
+    def check(value: str) -> str:
+        if (message := problem(value)) is not None:
+            raise PydanticCustomError("field_rule", message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _documented(**schema: Any) -> Any:
+    """The rule's limits in `/openapi.json` (the check itself is a `_rule`)."""
+    return Field(json_schema_extra=schema)
+
+
 Username = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=rules.USERNAME_LENGTH[0],
-        max_length=rules.USERNAME_LENGTH[1],
-        pattern=rules.USERNAME_PATTERN,
+    StringConstraints(strip_whitespace=True),
+    _documented(
+        minLength=rules.USERNAME_LENGTH[0], maxLength=rules.USERNAME_LENGTH[1], pattern=rules.USERNAME_PATTERN
     ),
+    _rule(rules.username_problem),
+]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    _documented(format="email", maxLength=rules.EMAIL_MAX),
+    NoNul,
+    _rule(rules.email_problem),
 ]
 Password = Annotated[
-    str, StringConstraints(min_length=rules.PASSWORD_LENGTH[0], max_length=rules.PASSWORD_LENGTH[1]), NoNul
+    str,
+    _documented(minLength=rules.PASSWORD_LENGTH[0], maxLength=rules.PASSWORD_LENGTH[1]),
+    NoNul,
+    _rule(rules.password_problem),
 ]
 TokenName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TOKEN_NAME_MAX), NoNul
@@ -74,7 +102,7 @@ class TokenInfo(BaseModel):
 
 class UserCreate(Strict):
     username: Username
-    email: Annotated[EmailStr, StringConstraints(max_length=rules.EMAIL_MAX), NoNul]
+    email: Email
     password: Password
 
 

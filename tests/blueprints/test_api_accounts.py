@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from notes_service.models import ApiToken, User
-from tests.conftest import PASSWORD, api_token, bearer
+from tests.conftest import PASSWORD, api_token, bearer, post_form
 
 
 async def test_issue_token(client, factory) -> None:
@@ -223,3 +224,32 @@ async def test_register_validation_names_each_bad_field(app, client, payload, fi
     assert response.status_code == 422 and set(body["details"]) == fields
     async with app.extensions["db"]() as session:
         assert list(await session.scalars(select(User))) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("username", "ca rol!", "Use letters, digits, _ - and . only."),
+        ("username", "ab", "Field must be between 3 and 80 characters long."),
+        ("username", "", "This field is required."),
+        ("email", "notanemail", "Invalid email address."),
+        ("email", "a" * 250 + "@example.com", "Field cannot be longer than 254 characters."),
+        ("password", "short", "Field must be between 8 and 1024 characters long."),
+    ],
+)
+async def test_register_messages_are_the_forms_word_for_word(app, client, field, value, message) -> None:
+    account = {"username": "carol", "email": "carol@example.com", "password": PASSWORD, field: value}
+    response = await client.post("/api/users", json=account)
+    assert response.status_code == 422
+    assert (await response.get_json())["details"] == {field: message}
+
+    form = await post_form(
+        app.test_client(), "/register", {**account, "confirm_password": account["password"]}
+    )
+    assert form.status_code == 422
+    assert message in html.unescape(await form.get_data(as_text=True))
+
+
+async def test_a_missing_field_is_required_in_the_forms_words(client) -> None:
+    response = await client.post("/api/users", json={"username": "carol", "email": "carol@example.com"})
+    assert (await response.get_json())["details"] == {"password": "This field is required."}
