@@ -82,8 +82,8 @@ def digest(secret: str) -> str:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """True when `target` is a local path: one leading slash, no scheme, host or backslash."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    """True when `target` is a local path: one leading slash, no scheme, host, `//` or backslash."""
+    if not target or not target.startswith("/") or "//" in target:
         return False
     if "\\" in target or any(ord(char) < 32 for char in target):
         return False

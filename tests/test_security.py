@@ -81,6 +81,7 @@ def test_secrets_are_random_and_digests_stable() -> None:
         ("notes", False),
         ("//evil.example", False),
         ("///evil.example", False),
+        ("/notes//evil.example", False),
         ("/\\evil.example", False),
         ("\\\\evil.example", False),
         ("https://evil.example", False),

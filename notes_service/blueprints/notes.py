@@ -19,13 +19,13 @@ blueprint = Blueprint("notes", __name__, url_prefix="/notes")
 @blueprint.get("")
 @login_required
 async def list_notes(user: SignedIn) -> str:
-    """The user's notes, pinned first then newest, one page at a time."""
+    """The user's notes, pinned first then newest, one page at a time (past the end: the last page)."""
     per_page = current_app.config["NOTES"].notes_per_page
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     reader = get_reader()
     summary = await notes.summarize_notes(reader, author_id=user.id)
-    items = await notes.list_notes(reader, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
     pages = max((summary.total + per_page - 1) // per_page, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    items = await notes.list_notes(reader, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
     return await render_template("notes/list.html", notes=items, page=page, pages=pages, summary=summary)
 
 

@@ -102,6 +102,10 @@ async def test_list_is_paginated(app, client, alice) -> None:
     assert "note-24" in first and "note-05" in first and "note-04" not in first
     assert "note-04" in second and "note-00" in second and "note-05" not in second
     assert "Page 1 of 2" in first and 'rel="next"' in first
+    for past_the_end in ("3", "9223372036854775807", "99999999999999999999"):
+        response = await client.get(f"/notes?page={past_the_end}")
+        assert response.status_code == 200  # the last page, not a database overflow
+        assert "Page 2 of 2" in await response.get_data(as_text=True)
 
 
 async def test_another_users_note_is_forbidden_and_a_missing_one_not_found(
