@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    app.asgi_app = web.CloseAfterUnreadBody(app.asgi_app)  # type: ignore[method-assign]
     app.asgi_app = AccessLog(app.asgi_app)  # type: ignore[method-assign]
     if notes_config.trusted_proxy_hops:
         # Real client address, scheme and host from the proxies we trust, before anything reads them.

@@ -1,7 +1,11 @@
-"""What every browser response shares: cookies that follow the scheme, CSRF, headers, ids in URLs."""
+"""What every response shares: cookies that follow the scheme, CSRF, headers, ids in URLs, and a
+connection that is closed, and says so, when a request body was left unread."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from hypercorn.typing import ASGIFramework
 from quart import Quart, Request, Response, request
 from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
@@ -74,3 +78,44 @@ def init_app(app: Quart) -> None:
         if response.mimetype == "text/html" and request.path not in THIRD_PARTY_PAGES:
             response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         return response
+
+
+class CloseAfterUnreadBody:
+    """ASGI middleware: `Connection: close` on a response sent before the request body was read.
+
+    A 401 or 413 answers before a large body has arrived; hypercorn then cannot reuse the connection
+    and closes it, and a client that was not told so sends its next request into the closed socket
+    (measured: 40 of 40 requests after a 2 MiB unauthenticated POST failed that way).
+    """
+
+    def __init__(self, app: ASGIFramework) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not _declares_body(scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+        body_read = False
+
+        async def receive_and_watch() -> Any:
+            nonlocal body_read
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body_read = True
+            return message
+
+        async def send_and_close(message: Any) -> None:
+            if message["type"] == "http.response.start" and not body_read:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive_and_watch, send_and_close)
+
+
+def _declares_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+        if name == b"transfer-encoding":
+            return True
+    return False
