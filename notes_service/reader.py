@@ -16,9 +16,8 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from quart import Quart, current_app
 from sqlalchemy import Select
 from sqlalchemy.engine import Compiled, Dialect
@@ -26,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .db import SQLITE_CACHE_KIB, UTCDateTime
 
+if TYPE_CHECKING:
+    import asyncpg
+
 # Reads hold a connection for one query: a fixed pool that waiters queue for beats opening and
 # closing connections under load (measured: a tenth of a PostgreSQL read was connecting).
 POOL_SIZE = 10
-# A connection the server dropped since its last use (a restart, say) fails its next query: retried once.
-DROPPED = (asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError, asyncpg.InterfaceError, OSError)
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,16 @@ class Reader:
     """Runs prepared read-only statements: inline on SQLite, on an asyncpg pool on PostgreSQL."""
 
     def __init__(
-        self, dialect: Dialect, sqlite: sqlite3.Connection | None, pool: asyncpg.Pool | None
+        self,
+        dialect: Dialect,
+        sqlite: sqlite3.Connection | None = None,
+        pool: asyncpg.Pool | None = None,
+        dropped: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.dialect = dialect
         self.sqlite = sqlite
         self.pool = pool
+        self.dropped = dropped  # what a connection the server dropped raises: that read is retried once
         self._prepared: dict[int, Prepared] = {}
 
     @classmethod
@@ -84,11 +89,19 @@ class Reader:
             connection.execute("PRAGMA query_only = ON")
             connection.execute("PRAGMA busy_timeout = 1000")
             connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-            return cls(engine.dialect, connection, None)
+            return cls(engine.dialect, sqlite=connection)
+        import asyncpg  # here, not at the top: SQLite workers would carry 3 MiB more
+
         args, options = engine.dialect.create_connect_args(engine.url)
         # Connections open as reads need them; no transaction around a single read (autocommit).
         pool = await asyncpg.create_pool(*args, min_size=0, max_size=POOL_SIZE, **options)
-        return cls(engine.dialect, None, pool)
+        dropped = (
+            asyncpg.PostgresConnectionError,
+            asyncpg.AdminShutdownError,
+            asyncpg.InterfaceError,
+            OSError,
+        )
+        return cls(engine.dialect, pool=pool, dropped=dropped)
 
     def prepared(self, statement: Select[Any], row: type[Any] | None = None) -> Prepared:
         """`statement` compiled for this backend, once per worker; rows come as `row` (a NamedTuple
@@ -115,7 +128,7 @@ class Reader:
         assert self.pool is not None
         try:
             raw_rows = await self.pool.fetch(prepared.compiled.string, *arguments)
-        except DROPPED:
+        except self.dropped:  # the server restarted since this connection's last use, say
             raw_rows = await self.pool.fetch(prepared.compiled.string, *arguments)
         return prepared.rows(raw_rows)
 
