@@ -107,20 +107,22 @@ async def test_sigterm_lets_every_request_in_flight_finish(tmp_path, database_ur
     # bcrypt at cost 13 makes each token request take a while: they are in flight at SIGTERM.
     server = Server(tmp_path, database_url, NOTES_BCRYPT_ROUNDS="13").start("--workers", "2")
     sent_at: dict[str, float] = {}
+    logins = {f"login{n}" for n in range(4)}
+    logins_sent = asyncio.Event()
 
     def traced(key: str) -> dict[str, Any]:
         async def trace(event: str, _info: dict[str, Any]) -> None:
             if event == "http11.send_request_body.complete":
                 sent_at[key] = time.monotonic()
+                if logins <= sent_at.keys():
+                    logins_sent.set()
 
         return {"trace": trace}
 
     async with client(server, 128) as http:
         headers = await token_for(http)
         login = {"email": "loader@example.com", "password": PASSWORD}
-        requests = {
-            f"login{n}": http.post("/api/token", json=login, extensions=traced(f"login{n}")) for n in range(4)
-        }
+        requests = {key: http.post("/api/token", json=login, extensions=traced(key)) for key in logins}
         requests |= {
             f"write{n}": http.post(
                 "/api/notes",
@@ -131,7 +133,9 @@ async def test_sigterm_lets_every_request_in_flight_finish(tmp_path, database_ur
             for n in range(100)
         }
         tasks = {key: asyncio.create_task(request) for key, request in requests.items()}
-        await asyncio.sleep(0.3)
+        # Signal once the slow sign-ins are on the wire (a fixed pause was too short on a busy machine).
+        await asyncio.wait_for(logins_sent.wait(), timeout=10)
+        await asyncio.sleep(0.05)  # and a few writes behind them
         signalled = time.monotonic()
         exit_code = await asyncio.to_thread(server.terminate)
         drained = time.monotonic() - signalled
@@ -139,7 +143,7 @@ async def test_sigterm_lets_every_request_in_flight_finish(tmp_path, database_ur
 
     in_flight = {key for key, moment in sent_at.items() if moment < signalled}
     unfinished = {key for key, result in results.items() if not isinstance(result, httpx.Response)}
-    assert {f"login{n}" for n in range(4)} <= in_flight - unfinished, "the slow requests must be in flight"
+    assert logins <= in_flight - unfinished, "the slow requests must be in flight"
     failed = {
         key
         for key in in_flight
