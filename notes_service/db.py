@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quart import Quart, current_app, g
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, event, false, literal, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -171,10 +171,13 @@ def _end_write(session: Session, transaction: SessionTransaction) -> None:
 
 
 async def ping() -> bool:
-    """True when the database answers a trivial query."""
+    """True when the database answers and holds every table (an unmigrated database is not ready)."""
+    every_table = union_all(
+        *(select(literal(1)).select_from(table).where(false()) for table in Base.metadata.sorted_tables)
+    )
     try:
         async with current_app.extensions["db"]() as session:
-            await session.execute(text("SELECT 1"))
+            await session.execute(every_table)
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
     return True

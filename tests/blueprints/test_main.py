@@ -25,6 +25,14 @@ async def test_readyz_is_503_when_the_database_does_not_answer() -> None:
         assert (await app.test_client().get("/healthz")).status_code == 200
 
 
+async def test_readyz_is_503_on_a_database_without_the_schema(tmp_path) -> None:
+    app = create_app(app_settings(f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}"))
+    async with app.test_app():
+        response = await app.test_client().get("/readyz")
+        assert response.status_code == 503
+        assert await response.get_json() == {"status": "database unavailable"}
+
+
 async def test_api_crash_is_a_json_500_without_traceback() -> None:
     unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
     app = create_app(app_settings(unreachable))
