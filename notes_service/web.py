@@ -92,7 +92,8 @@ class CloseAfterUnreadBody:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not _declares_body(scope["headers"]):
+        # HTTP/2 closes streams, not connections, and forbids a Connection header.
+        if scope["type"] != "http" or scope["http_version"] == "2" or not _declares_body(scope["headers"]):
             await self.app(scope, receive, send)
             return
         body_read = False

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+from typing import Any
+
+import pytest
 
 from tests.conftest import PASSWORD
 from tests.server import Server
@@ -35,3 +38,27 @@ def test_a_response_sent_before_the_body_was_read_closes_the_connection_and_says
         assert exchange(connection, "GET", "/healthz") == (200, None)
         assert connection.sock is kept  # a body that was read leaves the connection open
         connection.close()
+
+
+@pytest.mark.parametrize(("version", "added"), [("1.1", [(b"connection", b"close")]), ("2", [])])
+async def test_only_http1_responses_get_the_connection_header(version, added) -> None:
+    # HTTP/2 forbids connection-specific headers; its streams end without closing the connection.
+    # (Driven at the ASGI level: hypercorn 0.18 itself drops an h2 connection when data arrives for a
+    # stream it already answered, hypercorn#334, so an end-to-end h2 test fails before reaching us.)
+    from notes_service.web import CloseAfterUnreadBody
+
+    sent: list[dict[str, Any]] = []
+
+    async def refuse(_scope: dict[str, object], _receive: object, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 401, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def body_still_coming() -> dict[str, object]:
+        return {"type": "http.request", "body": b"x", "more_body": True}
+
+    async def record(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "http_version": version, "headers": [(b"content-length", b"2097152")]}
+    await CloseAfterUnreadBody(refuse)(scope, body_still_coming, record)
+    assert sent[0]["headers"] == added
