@@ -83,3 +83,27 @@ async def test_postgresql_connections_dropped_by_a_restart_are_replaced(client, 
         "after",
         "before",
     ]
+
+
+def test_sqlite_workers_do_not_load_the_postgresql_driver(tmp_path, settings) -> None:
+    # asyncpg is 3 MiB of RSS per worker; only PostgreSQL workers need it.
+    if not settings["database_url"].startswith("sqlite"):
+        pytest.skip("PostgreSQL workers do need asyncpg")
+    import subprocess
+    import sys
+
+    program = (
+        "import asyncio, sys\n"
+        "from notes_service import create_app\n"
+        "app = create_app({'database_url': sys.argv[1], 'secret_key': 'x' * 48, 'env': 'test'})\n"
+        "async def serve():\n"
+        "    async with app.test_app():\n"
+        "        assert (await app.test_client().get('/readyz')).status_code == 200\n"
+        "asyncio.run(serve())\n"
+        "print('asyncpg' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, settings["database_url"]], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

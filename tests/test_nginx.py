@@ -155,3 +155,15 @@ def test_throttling_keys_on_the_real_client_not_a_spoofed_header(proxied) -> Non
         ]
     assert statuses[:5] == [201] * 5
     assert statuses[5] == 429
+
+
+def test_the_service_keeps_idle_connections_longer_than_nginx_does() -> None:
+    # Otherwise nginx can reuse an upstream connection the service is closing, and lose that request.
+    from notes_service.server import load_config
+
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    upstream = re.search(r"upstream notes_service \{(.*?)\}", site, re.S)
+    assert upstream is not None
+    nginx_idle = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    assert nginx_idle is not None, "state nginx's upstream keepalive_timeout in deploy/nginx.conf"
+    assert load_config().keep_alive_timeout > int(nginx_idle.group(1))

@@ -114,13 +114,22 @@ def flash(page: Any, expect: Any, category: str, text: str) -> None:
     expect(page.locator(f"li.flash.flash-{category}")).to_contain_text(text)
 
 
+def submit(page: Any, fields: dict[str, str], button: str) -> None:
+    """Type each value into the field its selector names, then press `button`."""
+    for selector, value in fields.items():
+        page.fill(selector, value)
+    page.click(button)
+
+
 def register(page: Any, expect: Any, server: str, username: str, email: str) -> None:
     page.goto("/register")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=confirm_password]", PASSWORD)
-    page.click("form button[type=submit]:has-text('Register')")
+    fields = {
+        "input[name=username]": username,
+        "input[name=email]": email,
+        "input[name=password]": PASSWORD,
+        "input[name=confirm_password]": PASSWORD,
+    }
+    submit(page, fields, "form button[type=submit]:has-text('Register')")
     page.wait_for_url(path_is(server, "/"))
     flash(page, expect, "success", ACCOUNT_CREATED)
     expect(page.locator("header nav .welcome")).to_have_text(f"Welcome, {username}")
@@ -263,10 +272,12 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
 
     # A changes the password on /settings and stays signed in.
     page.goto("/settings")
-    page.fill("input[name=current_password]", PASSWORD)
-    page.fill("input[name=new_password]", NEW_PASSWORD)
-    page.fill("#password input[name=confirm_password]", NEW_PASSWORD)
-    page.click("#password button[type=submit]")
+    fields = {
+        "input[name=current_password]": PASSWORD,
+        "input[name=new_password]": NEW_PASSWORD,
+        "#password input[name=confirm_password]": NEW_PASSWORD,
+    }
+    submit(page, fields, "#password button[type=submit]")
     page.wait_for_url(path_is(server, "/settings"))
     flash(page, expect, "success", PASSWORD_CHANGED)
     expect(page.locator("header nav .welcome")).to_have_text("Welcome, alice")
