@@ -99,6 +99,7 @@ class Reader:
             asyncpg.PostgresConnectionError,
             asyncpg.AdminShutdownError,
             asyncpg.InterfaceError,
+            asyncpg.InternalClientError,  # a connection caught mid-way by the server's goodbye
             OSError,
         )
         return cls(engine.dialect, pool=pool, dropped=dropped)
@@ -129,6 +130,8 @@ class Reader:
         try:
             raw_rows = await self.pool.fetch(prepared.compiled.string, *arguments)
         except self.dropped:  # the server restarted since this connection's last use, say
+            # A restart drops every pooled connection: reconnect rather than try the next dead one.
+            await self.pool.expire_connections()
             raw_rows = await self.pool.fetch(prepared.compiled.string, *arguments)
         return prepared.rows(raw_rows)
 
