@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 
 from notes_service import models  # noqa: F401 - registers the tables on Base.metadata
 from notes_service.config import DEFAULT_DATABASE_URL
-from notes_service.db import Base, create_engine
+from notes_service.data.engine import create_engine
+from notes_service.data.types import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -13,7 +13,7 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, db, errors, reader, throttle, web
+from . import auth, data, errors, throttle, web
 from .blueprints import account, api, main, notes, settings
 from .config import load_settings
 from .logs import AccessLog
@@ -47,11 +47,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         openapi_provider_class=APIOnlyProvider,
     )
     app.json = JSONProvider(app)  # after QuartSchema, which installs its own
-    db.init_app(app)
-    reader.init_app(app)
+    data.init_app(app)
     throttle.init_app(app)
+    auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)
-    auth.init_app(app)
     errors.init_app(app)
     for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
         app.register_blueprint(blueprint)

@@ -1,73 +1,42 @@
-"""Who is asking: cookie sessions for people (quart-auth), bearer tokens for the API.
+"""Who is asking: cookie sign-ins for people (quart-auth), bearer tokens for the API.
 
-The two never mix: the cookie only names a server-side `AuthSession`, which is looked up (with its
-user) once per request; `/api/*` routes only accept `Authorization: Bearer`. Both can be revoked.
+The two never mix: the cookie only names a server-side auth session, looked up (with its user) once
+per browser request before the route runs; `/api/*` routes only accept `Authorization: Bearer`.
+Both can be revoked at once. Routes get the signed-in user as a `CurrentUser`, their first argument.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
 from quart import Quart, Response, current_app, flash, g, has_request_context, redirect, request, url_for
-from quart_auth import (
-    Action,
-    AuthUser,
-    QuartAuth,
-    Unauthorized,
-    current_user,
-    login_user,
-    logout_user,
-)
+from quart_auth import AuthUser, QuartAuth, Unauthorized, login_user, logout_user
+from quart_auth import current_user as cookie_user
 
-from .db import get_session
-from .errors import BEARER_CHALLENGE, APIError
-from .models import User
-from .reader import get_reader
-from .services import sessions, tokens
-from .services.sessions import SignedIn
-from .services.touches import Touches
+from .activity import Claims, record_activity
+from .data import Store, current_store
+from .errors import BEARER_CHALLENGE, HTTPError
+from .paths import is_api_path
+from .services import auth_sessions, tokens, users
+from .services.users import CurrentUser, Verified
 
 DEACTIVATED = "Your account has been deactivated."
 LOGIN_REQUIRED = "Please log in to access this page."
+# Pages that never show who is signed in, so they need no lookup (and the probes no database).
+ANONYMOUS_ENDPOINTS = {"static", "main.healthz", "main.readyz"}
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 
 
-class SessionUser(AuthUser):
-    """The person behind the cookie; `auth_id` is the secret of their server-side session."""
+@dataclass(frozen=True)
+class BrowserSignIn:
+    """What this browser request's cookie came to: a user, or none (and why, when it matters)."""
 
-    def __init__(self, auth_id: str | None, action: Action = Action.PASS) -> None:
-        super().__init__(auth_id, action)
-        self._loaded = False
-        self.signed_in: SignedIn | None = None
-
-    @property
-    async def is_authenticated(self) -> bool:
-        return await self.load() is not None
-
-    async def load(self) -> SignedIn | None:
-        """Look the session and its user up once; end it if the account was deactivated."""
-        if self._loaded or self.auth_id is None:
-            return self.signed_in
-        self._loaded = True
-        found = await sessions.load_session(get_reader(), secret=self.auth_id, lifetime=_lifetime())
-        if found is None:
-            logout_user()
-            return None
-        if not found.is_active:
-            db = get_session()
-            await sessions.end_session(db, session_id=found.session_id)
-            await db.commit()
-            await flash(DEACTIVATED, "danger")
-            g.deactivated = True
-            logout_user()
-            return None
-        if sessions.needs_touch(found) and _touches("sessions").claim(found.session_id):
-            await sessions.touch_session(get_session(), signed_in=found)
-        self.signed_in = found
-        return found
+    user: CurrentUser | None = None
+    deactivated: bool = False
 
 
 class RequestAwareAuth(QuartAuth):
@@ -76,9 +45,7 @@ class RequestAwareAuth(QuartAuth):
     quart-auth's default (always Secure) makes browsers drop the cookie on plain-http localhost.
     """
 
-    user_class = SessionUser
-
-    @property  # type: ignore[override]
+    @property  # type: ignore[override]  # quart-auth has a plain attribute here
     def cookie_secure(self) -> bool:
         return has_request_context() and request.is_secure
 
@@ -87,7 +54,7 @@ class RequestAwareAuth(QuartAuth):
         """Ignore the static setting; the request decides."""
 
     async def after_request(self, response: Response) -> Response:
-        if request.path.startswith("/api/"):
+        if is_api_path(request.path):
             return response  # cookies never authenticate the API, so there is nothing to write
         return await super().after_request(response)
 
@@ -98,88 +65,113 @@ def init_app(app: Quart) -> None:
     app.config["QUART_AUTH_SALT"] = "notes-service session"
     app.config["QUART_AUTH_DURATION"] = int(timedelta(days=settings.remember_days).total_seconds())
     RequestAwareAuth(app)
-    app.extensions["touches"] = {
-        "sessions": Touches(sessions.TOUCH_INTERVAL),
-        "tokens": Touches(tokens.TOUCH_INTERVAL),
-    }
+    app.extensions["activity"] = Claims()
+
+    @app.before_request
+    async def identify_browser() -> None:
+        if not is_api_path(request.path) and request.endpoint not in ANONYMOUS_ENDPOINTS:
+            g.browser_sign_in = await _browser_sign_in(current_store())
 
     @app.context_processor
-    async def inject_account() -> dict[str, Any]:
-        return {"account": await current_account()}
+    async def inject_user() -> dict[str, Any]:
+        return {"current_user": current_user()}
 
     @app.errorhandler(Unauthorized)
     async def redirect_to_login(_error: Unauthorized) -> Any:
-        if not g.get("deactivated"):
+        if not g.get("browser_sign_in", BrowserSignIn()).deactivated:
             await flash(LOGIN_REQUIRED, "warning")
         return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
 
 
-def _touches(kind: str) -> Touches:
-    """This worker's claims on "last seen" writes (one request writes them, the others skip)."""
-    return current_app.extensions["touches"][kind]  # type: ignore[no-any-return]
+async def _browser_sign_in(store: Store) -> BrowserSignIn:
+    """Look the cookie's auth session up; end it if the account was deactivated."""
+    secret = cookie_user.auth_id
+    if secret is None:
+        return BrowserSignIn()
+    found = await auth_sessions.find_auth_session(store, secret=secret, lifetime=_lifetime())
+    if found is None:
+        logout_user()
+        return BrowserSignIn()
+    if not found.is_active:
+        async with store.write():
+            await auth_sessions.end_auth_session(store, auth_session_id=found.user.auth_session_id)
+        await flash(DEACTIVATED, "danger")
+        logout_user()
+        return BrowserSignIn(deactivated=True)
+    if found.stale:
+        await record_activity(store, found.user)
+    return BrowserSignIn(found.user)
 
 
-def _lifetime() -> sessions.Lifetime:
+def _lifetime() -> auth_sessions.Lifetime:
     settings = current_app.config["NOTES"]
-    return sessions.Lifetime(
+    return auth_sessions.Lifetime(
         remember=timedelta(days=settings.remember_days),
         idle=timedelta(hours=settings.session_idle_hours),
     )
 
 
-async def current_account() -> SignedIn | None:
-    """The signed-in user (and session) of this browser request, or None."""
-    return await current_user.load()  # type: ignore[attr-defined, no-any-return]
+def current_user() -> CurrentUser | None:
+    """The signed-in user of this browser request, or None."""
+    sign_in: BrowserSignIn = g.get("browser_sign_in", BrowserSignIn())
+    return sign_in.user
 
 
 def login_required(view: View) -> View:
-    """Let only signed-in people in, passing the route their `User` first; others go to /login."""
+    """Let only signed-in people in, passing the route their `CurrentUser` first; others go to /login."""
 
     @wraps(view)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        user = await current_account()
+        user = current_user()
         if user is None:
             raise Unauthorized()
         return await view(user, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies
 
 
-async def sign_in(user: User, *, remember: bool) -> None:
-    """Start a server-side session and hand its secret to quart-auth's cookie."""
-    db = get_session()
-    secret = await sessions.start_session(
-        db, user_id=user.id, remember=remember, user_agent=request.headers.get("User-Agent", "")
-    )
-    await db.commit()
-    login_user(SessionUser(secret), remember=remember)
+async def sign_in(store: Store, verified: Verified, *, remember: bool) -> bool:
+    """Start a server-side auth session and hand its secret to quart-auth's cookie.
+
+    False, and no session, when the password was changed since it was checked.
+    """
+    async with store.write():
+        if not await users.still_current(store, verified):
+            return False
+        secret = await auth_sessions.start_auth_session(
+            store,
+            user_id=verified.user_id,
+            remember=remember,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    login_user(AuthUser(secret), remember=remember)
+    return True
 
 
-async def sign_out() -> None:
-    """End this browser's session on the server and drop the cookie."""
-    signed_in = await current_account()
-    if signed_in is not None:
-        db = get_session()
-        await sessions.end_session(db, session_id=signed_in.session_id)
-        await db.commit()
+async def sign_out(store: Store) -> None:
+    """End this browser's auth session on the server and drop the cookie."""
+    user = current_user()
+    if user is not None and user.auth_session_id is not None:
+        async with store.write():
+            await auth_sessions.end_auth_session(store, auth_session_id=user.auth_session_id)
     logout_user()
 
 
 def token_required(view: View) -> View:
-    """Authenticate `/api/*` requests by bearer token and pass the route its `Caller` first."""
+    """Authenticate `/api/*` requests by bearer token and pass the route its `CurrentUser` first."""
 
     @wraps(view)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
-            raise APIError(401, "Token required", headers=BEARER_CHALLENGE)
-        caller = await tokens.authenticate_token(get_reader(), secret=secret)
-        if caller is None:
-            raise APIError(401, "Invalid token", headers=BEARER_CHALLENGE)
-        if caller.needs_touch and _touches("tokens").claim(caller.token_id):
-            await tokens.touch_token(get_session(), token_id=caller.token_id)
-        g.caller = caller
-        return await view(caller, *args, **kwargs)
+            raise HTTPError(401, "Token required", headers=BEARER_CHALLENGE)
+        store = current_store()
+        found = await tokens.find_token(store, secret=secret)
+        if found is None:
+            raise HTTPError(401, "Invalid token", headers=BEARER_CHALLENGE)
+        if found.stale:
+            await record_activity(store, found.user)
+        return await view(found.user, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from .config import ConfigError, load_settings
-from .db import create_engine, sessionmaker_for
+from .data import Database, Store
 from .security import PasswordHasher
 from .services import tokens, users
+from .services.errors import Conflict
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -71,13 +71,17 @@ def create_user(username: str, email: str, password_stdin: bool) -> None:
     if problems:
         raise click.ClickException("; ".join(problems))
 
-    async def create(session: AsyncSession, hasher: PasswordHasher) -> int:
-        user = await users.register_user(session, hasher, username=username, email=email, password=password)
-        return user.id
+    async def create(store: Store, hasher: PasswordHasher) -> int:
+        password_hash = await hasher.hash(password)
+        async with store.write():
+            created = await users.create_user(
+                store, username=username, email=email, password_hash=password_hash
+            )
+        return created.user_id
 
     try:
         user_id = _run(create)
-    except users.Conflict as conflict:
+    except Conflict as conflict:
         raise click.ClickException(" ".join(conflict.fields.values())) from conflict
     click.echo(f"created user {username} (id {user_id})")
 
@@ -87,12 +91,12 @@ def create_user(username: str, email: str, password_stdin: bool) -> None:
 def deactivate_user(email: str) -> None:
     """Deactivate an account: its sessions and API tokens stop working at once."""
 
-    async def deactivate(session: AsyncSession, _hasher: PasswordHasher) -> bool:
-        user = await users.deactivate_user(session, email=email)
-        if user is None:
-            return False
-        await tokens.revoke_all_tokens(session, user_id=user.id)
-        return True
+    async def deactivate(store: Store, _hasher: PasswordHasher) -> bool:
+        async with store.write():
+            user_id = await users.set_active(store, email=email, active=False)
+            if user_id is not None:
+                await tokens.revoke_all_tokens(store, user_id=user_id)
+        return user_id is not None
 
     if not _run(deactivate):
         raise click.ClickException(f"no user with email {email}")
@@ -116,21 +120,18 @@ def _settings():  # type: ignore[no-untyped-def]
         raise click.ClickException(str(error)) from error
 
 
-def _run(work: Callable[[AsyncSession, PasswordHasher], Awaitable[T]]) -> T:
-    """Run `work` in one committed transaction on the configured database."""
+def _run(work: Callable[[Store, PasswordHasher], Awaitable[T]]) -> T:
+    """Run `work` with a store on the configured database (it opens its own write block)."""
     settings = _settings()
 
     async def go() -> T:
-        engine = create_engine(settings.database_url)
+        database = await Database.open(settings.database_url)
         hasher = PasswordHasher(settings.bcrypt_rounds)
         try:
-            async with sessionmaker_for(engine)() as session:
-                result = await work(session, hasher)
-                await session.commit()
-                return result
+            return await work(database.store(), hasher)
         finally:
             hasher.close()
-            await engine.dispose()
+            await database.close()
 
     return asyncio.run(go())
 

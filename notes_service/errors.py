@@ -1,4 +1,7 @@
-"""One error type with stable messages, rendered as JSON under /api and as a page elsewhere."""
+"""One error type with stable messages, rendered as JSON under /api and as a page elsewhere.
+
+Routes raise `HTTPError`; services raise their own `services.errors`, mapped to 404/403 here.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from pydantic import ValidationError as PydanticValidationError
 from quart import Quart, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .paths import is_api_path
 from .rules import REQUIRED
+from .services.errors import Missing, NotOwner
 
 log = logging.getLogger("notes_service")
 
@@ -32,8 +37,9 @@ TITLES = {
 _HTTP_MESSAGES = {413: "Request body too large"}
 
 
-class APIError(Exception):
-    """An error a client should see: a status, a stable message and optional per-field details."""
+class HTTPError(Exception):
+    """An error a client should see: a status, a stable message and optional per-field details;
+    JSON for the API, a page for people."""
 
     def __init__(
         self,
@@ -50,13 +56,9 @@ class APIError(Exception):
         self.headers = headers or {}
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/api"
-
-
-async def render_error(error: APIError) -> tuple[Any, int, dict[str, str]]:
+async def render_error(error: HTTPError) -> tuple[Any, int, dict[str, str]]:
     """JSON `{"error", "details"?}` for the API, the error page for people."""
-    if wants_json():
+    if is_api_path(request.path):
         body: dict[str, Any] = {"error": error.message}
         if error.details:
             body["details"] = error.details
@@ -76,9 +78,17 @@ async def render_error(error: APIError) -> tuple[Any, int, dict[str, str]]:
 def init_app(app: Quart) -> None:
     """Route every error, expected or not, through `render_error`."""
 
-    @app.errorhandler(APIError)
-    async def handle_api_error(error: APIError) -> Any:
+    @app.errorhandler(HTTPError)
+    async def handle_error(error: HTTPError) -> Any:
         return await render_error(error)
+
+    @app.errorhandler(Missing)
+    async def handle_missing(_error: Missing) -> Any:
+        return await render_error(HTTPError(404, "Not found"))
+
+    @app.errorhandler(NotOwner)
+    async def handle_not_owner(_error: NotOwner) -> Any:
+        return await render_error(HTTPError(403, "Forbidden"))
 
     @app.errorhandler(HTTPException)
     async def handle_http_error(error: HTTPException) -> Any:
@@ -88,21 +98,21 @@ def init_app(app: Quart) -> None:
         headers = dict(error.get_headers()) if status in {405, 429} else {}
         headers.pop("Content-Type", None)
         message = _HTTP_MESSAGES.get(status) or TITLES.get(status) or error.name
-        if status == 400 and wants_json():
+        if status == 400 and is_api_path(request.path):
             message = NO_DATA  # the body was not JSON
-        return await render_error(APIError(status, message, headers=headers))
+        return await render_error(HTTPError(status, message, headers=headers))
 
     @app.errorhandler(UnicodeDecodeError)
     async def handle_undecodable_body(_error: UnicodeDecodeError) -> Any:
         # Quart decodes a JSON body before its own error handling; bytes that are not UTF-8 are bad input.
         return await render_error(
-            APIError(400, NO_DATA if wants_json() else "The request body is not valid UTF-8.")
+            HTTPError(400, NO_DATA if is_api_path(request.path) else "The request body is not valid UTF-8.")
         )
 
     @app.errorhandler(Exception)
     async def handle_crash(error: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return await render_error(APIError(500, "Internal server error"))
+        return await render_error(HTTPError(500, "Internal server error"))
 
 
 def validation_details(error: Exception) -> dict[str, str] | None:

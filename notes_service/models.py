@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .db import Base, UTCDateTime, utcnow
+from .data.types import Base, UTCDateTime, utcnow
 
 DIGEST_LENGTH = 64  # hex SHA-256
 

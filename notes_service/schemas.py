@@ -16,6 +16,7 @@ from quart_schema import OpenAPIProvider
 from werkzeug.routing import Rule
 
 from . import rules
+from .paths import is_api_path
 
 
 def _no_nul(value: str) -> str:
@@ -158,7 +159,7 @@ class APIOnlyProvider(OpenAPIProvider):
     """The OpenAPI document describes the JSON API only, not the HTML pages; 204s have no body."""
 
     def generate_rules(self) -> Iterable[Rule]:
-        return (rule for rule in super().generate_rules() if rule.rule.startswith("/api/"))
+        return (rule for rule in super().generate_rules() if is_api_path(rule.rule))
 
     def build_response_object(
         self, model: type[Any], headers_model: type[Any] | None

@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 from quart import Quart, current_app, request
 
 from .config import RateLimit
-from .errors import APIError
+from .errors import HTTPError
 from .logs import event
 
 log = logging.getLogger("notes_service.throttle")
@@ -124,7 +124,7 @@ async def _check(scope: str, limit: RateLimit, account_field: str | None) -> Non
     if waits:
         seconds = max(waits)
         event(log, "throttled", scope=scope, client=request.remote_addr)
-        raise APIError(429, TOO_MANY.format(seconds=seconds), headers={"Retry-After": str(seconds)})
+        raise HTTPError(429, TOO_MANY.format(seconds=seconds), headers={"Retry-After": str(seconds)})
 
 
 async def _submitted(field: str) -> str | None:

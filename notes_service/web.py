@@ -10,8 +10,9 @@ from quart import Quart, Request, Response, request
 from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
-from .errors import APIError
+from .errors import HTTPError
 from .forms import CSRFForm
+from .paths import is_api_path
 
 CSRF_FAILED = "The form expired or was not sent by this site. Go back, reload the page and try again."
 NUL_IN_FORM = "The form contained a NUL character, which no field accepts."
@@ -46,7 +47,7 @@ class SchemeAwareSessionInterface(SecureCookieSessionInterface):
         return request.is_secure
 
     async def open_session(self, app: Quart, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith("/api/"):
+        if is_api_path(request.path):
             return await self.make_null_session(app)
         return await super().open_session(app, request)
 
@@ -64,13 +65,13 @@ def init_app(app: Quart) -> None:
     @app.before_request
     async def check_csrf() -> None:
         """Refuse any browser form POST without a valid `csrf_token`, or with a NUL character (400)."""
-        if request.method != "POST" or request.path.startswith("/api/"):
+        if request.method != "POST" or is_api_path(request.path):
             return
         form = await CSRFForm.from_request()
         if not form.validate():
-            raise APIError(400, CSRF_FAILED)
+            raise HTTPError(400, CSRF_FAILED)
         if any("\x00" in value for value in (await request.form).values()):
-            raise APIError(400, NUL_IN_FORM)  # PostgreSQL text cannot hold NUL characters
+            raise HTTPError(400, NUL_IN_FORM)  # PostgreSQL text cannot hold NUL characters
 
     @app.after_request
     async def add_security_headers(response: Response) -> Response:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from notes_service.cli import main
-from notes_service.db import create_engine
+from notes_service.data.engine import create_engine
 from notes_service.models import User
 
 

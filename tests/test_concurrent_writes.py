@@ -1,6 +1,6 @@
 """Two processes writing to one SQLite file at once never see `database is locked`.
 
-Each write transaction starts with BEGIN IMMEDIATE (see db.py); without it, a transaction that reads
+Each write block starts with BEGIN IMMEDIATE (see data/store.py); without it, a transaction that reads
 and then writes fails at once with SQLITE_BUSY when the other process holds the write lock.
 """
 
@@ -14,32 +14,30 @@ import textwrap
 import pytest
 from sqlalchemy import func, select
 
-from notes_service.db import create_engine
+from notes_service.data.engine import create_engine
 from notes_service.models import Note
 
 WRITER = textwrap.dedent(
     """
     import asyncio, sys
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-    from notes_service.db import create_engine
+    from notes_service.data import Database
     from notes_service.services import notes, users
 
     async def main(url, author_id, count):
-        engine = create_engine(url, pool_size=8)
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        database = await Database.open(url)
 
         async def one(number):
-            async with sessions() as session:
-                await users.get_user(session, user_id=author_id)  # read first...
-                note = await notes.create_note(  # ...then write, in the same session
-                    session, author_id=author_id, title=f"n{number}", content="c"
+            store = database.store()  # one per request, as in the service
+            async with store.write():
+                await users.get_user(store, user_id=author_id)  # read first...
+                note = await notes.create_note(  # ...then write, in the same transaction
+                    store, author_id=author_id, title=f"n{number}", content="c"
                 )
-                await session.commit()
-                await notes.update_note(session, note_id=note.id, author_id=author_id, is_pinned=True)
-                await session.commit()
+            async with store.write():
+                await notes.update_note(store, note_id=note.id, author_id=author_id, is_pinned=True)
 
         await asyncio.gather(*(one(number) for number in range(count)))
-        await engine.dispose()
+        await database.close()
 
     asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
     """

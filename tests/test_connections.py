@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.server import Server
 
 TWO_MIB = b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'"}'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from tests.conftest import PASSWORD, bearer, login, post_form
+from tests.helpers import PASSWORD, bearer, login, post_form
 
 
 async def test_a_full_session_logs_no_password_token_cookie_or_session_id(app, client, caplog) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import inspect
 
 from alembic import command
 from notes_service.cli import alembic_config
-from notes_service.db import Base, create_engine
+from notes_service.data.engine import create_engine
+from notes_service.data.types import Base
 
 
 async def _inspect(url: str, function):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, unavailable
+from tests.helpers import PASSWORD, unavailable
 from tests.server import Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent

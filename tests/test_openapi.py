@@ -56,7 +56,7 @@ from quart import Quart
 from schemathesis.python import asgi
 
 from notes_service import create_app
-from tests.conftest import PASSWORD, api_token, bearer
+from tests.helpers import PASSWORD, api_token, bearer
 
 # --- the contract (SPEC §3) -------------------------------------------------------------------
 

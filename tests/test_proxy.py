@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from notes_service import create_app
-from tests.conftest import PASSWORD, app_settings
+from tests.helpers import PASSWORD, Factory, app_settings
 
 FORWARDED = {
     "X-Forwarded-For": "198.51.100.4",
@@ -39,9 +39,7 @@ async def login_through(app, headers: dict[str, str]) -> httpx.Response:  # type
 async def proxied_app(database_url):  # type: ignore[no-untyped-def]
     app = create_app(app_settings(database_url, trusted_proxy_hops=1))
     async with app.test_app():
-        from tests.conftest import Factory
-
-        await Factory(app).user("alice")
+        await Factory(app.extensions["database"].store(), app.extensions["hasher"]).user("alice")
         yield app
 
 
@@ -66,9 +64,7 @@ async def test_external_urls_use_the_forwarded_scheme_and_host(proxied_app) -> N
 async def test_without_trusted_hops_forwarded_headers_are_ignored(database_url) -> None:
     app = create_app(app_settings(database_url))
     async with app.test_app():
-        from tests.conftest import Factory
-
-        await Factory(app).user("alice")
+        await Factory(app.extensions["database"].store(), app.extensions["hasher"]).user("alice")
         response = await login_through(app, FORWARDED)
     cookies = response.headers.get_list("set-cookie")
     assert cookies and not any("Secure" in cookie for cookie in cookies)

@@ -10,7 +10,7 @@ import pytest
 from notes_service import create_app
 from notes_service.config import RateLimit
 from notes_service.throttle import MemoryCounter, RedisCounter
-from tests.conftest import PASSWORD, app_settings, csrf_token, unavailable
+from tests.helpers import PASSWORD, app_settings, csrf_token, unavailable
 
 REDIS_URL = os.environ.get("NOTES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

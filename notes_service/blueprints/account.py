@@ -7,12 +7,13 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from ..auth import DEACTIVATED, current_account, sign_in, sign_out
-from ..db import get_session
+from ..auth import DEACTIVATED, current_user, sign_in, sign_out
+from ..data import current_store
 from ..forms import LoginForm, RegisterForm, form_status
 from ..logs import event
 from ..security import is_safe_next
 from ..services import users
+from ..services.errors import Conflict
 from ..throttle import throttled
 
 blueprint = Blueprint("account", __name__)
@@ -28,26 +29,23 @@ INVALID_LOGIN = "Invalid email or password."
 @throttled("register")
 async def register() -> Any:
     """Create an account and sign in to it."""
-    if await current_account() is not None:
+    if current_user() is not None:
         return redirect(url_for("main.index"))
     form = await RegisterForm.from_request()
     if request.method == "POST" and form.validate():
-        session = get_session()
+        store = current_store()
+        password_hash = await current_app.extensions["hasher"].hash(form.password.data)
         try:
-            user = await users.register_user(
-                session,
-                current_app.extensions["hasher"],
-                username=form.username.data,
-                email=form.email.data,
-                password=form.password.data,
-            )
-        except users.Conflict as conflict:
+            async with store.write():
+                verified = await users.create_user(
+                    store, username=form.username.data, email=form.email.data, password_hash=password_hash
+                )
+                await sign_in(store, verified, remember=False)
+        except Conflict as conflict:
             for field, message in conflict.fields.items():
                 form[field].errors = [message]
         else:
-            await session.commit()
-            event(log, "registered", user_id=user.id)
-            await sign_in(user, remember=False)
+            event(log, "registered", user_id=verified.user_id)
             await flash(ACCOUNT_CREATED, "success")
             return redirect(url_for("main.index"))
     return await render_template("auth/register.html", form=form), form_status(form)
@@ -58,29 +56,26 @@ async def register() -> Any:
 async def login() -> Any:
     """Sign in with email and password; `next` is followed only when it is a local path."""
     next_url = request.args.get("next") or (await request.form).get("next")
-    if await current_account() is not None:
+    if current_user() is not None:
         return redirect(_safe_next(next_url))
     form = await LoginForm.from_request()
     if request.method == "POST" and form.validate():
-        session = get_session()
-        user = await users.authenticate(
-            session,
-            current_app.extensions["hasher"],
-            email=form.email.data,
-            password=form.password.data,
+        store = current_store()
+        hasher = current_app.extensions["hasher"]
+        verified = await users.check_password(
+            store, hasher, email=form.email.data, password=form.password.data
         )
-        if user is None:
-            event(log, "login_failed", client=request.remote_addr)
-            await flash(INVALID_LOGIN, "danger")
-        elif not user.is_active:
-            event(log, "login_refused", user_id=user.id, reason="inactive")
+        remember = bool(form.remember.data)
+        if verified is not None and not verified.is_active:
+            event(log, "login_refused", user_id=verified.user_id, reason="inactive")
             await flash(DEACTIVATED, "danger")
-        else:
-            await session.commit()  # a rehashed password, if the cost changed
-            await sign_in(user, remember=bool(form.remember.data))
-            event(log, "login_ok", user_id=user.id, remember=bool(form.remember.data))
+        elif verified is not None and await sign_in(store, verified, remember=remember):
+            event(log, "login_ok", user_id=verified.user_id, remember=remember)
             await flash(LOGGED_IN, "success")
             return redirect(_safe_next(next_url))
+        else:
+            event(log, "login_failed", client=request.remote_addr)
+            await flash(INVALID_LOGIN, "danger")
     page = await render_template("auth/login.html", form=form, next_url=next_url)
     return page, form_status(form)
 
@@ -93,8 +88,8 @@ async def logout_page() -> str:
 
 @blueprint.post("/logout")
 async def logout() -> Any:
-    """End this browser's session on the server."""
-    await sign_out()
+    """End this browser's auth session on the server."""
+    await sign_out(current_store())
     await flash(LOGGED_OUT, "info")
     return redirect(url_for("account.login"))
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, render_template
+from quart import Blueprint, current_app, render_template
 
 from ..auth import login_required
-from ..db import ping
-from ..reader import get_reader
+from ..data import Database, current_store
 from ..services import notes
-from ..services.sessions import SignedIn
+from ..services.users import CurrentUser
 
 blueprint = Blueprint("main", __name__)
 RECENT_NOTES = 5
@@ -22,11 +21,11 @@ async def index() -> str:
 
 @blueprint.get("/dashboard")
 @login_required
-async def dashboard(user: SignedIn) -> str:
+async def dashboard(user: CurrentUser) -> str:
     """The user's summary: how many notes, how many pinned, the latest ones."""
-    reader = get_reader()
-    summary = await notes.summarize_notes(reader, author_id=user.id)
-    recent = await notes.list_notes(reader, author_id=user.id, limit=RECENT_NOTES)
+    store = current_store()
+    summary = await notes.summarize_notes(store, author_id=user.id)
+    recent = await notes.list_notes(store, author_id=user.id, limit=RECENT_NOTES)
     return await render_template("dashboard.html", summary=summary, recent=recent)
 
 
@@ -38,7 +37,8 @@ async def healthz() -> dict[str, str]:
 
 @blueprint.get("/readyz")
 async def readyz() -> tuple[dict[str, str], int]:
-    """The database answers; load balancers should only route here when this is 200."""
-    if await ping():
+    """The database answers and is migrated; load balancers should only route here when this is 200."""
+    database: Database = current_app.extensions["database"]
+    if (problem := await database.ready()) is None:
         return {"status": "ready"}, 200
-    return {"status": "database unavailable"}, 503
+    return {"status": problem}, 503

@@ -7,37 +7,36 @@ from typing import Any
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import login_required
-from ..db import get_session
+from ..data import current_store
 from ..forms import NoteForm, form_status
-from ..reader import get_reader
 from ..services import notes
-from ..services.sessions import SignedIn
+from ..services.users import CurrentUser
 
 blueprint = Blueprint("notes", __name__, url_prefix="/notes")
 
 
 @blueprint.get("")
 @login_required
-async def list_notes(user: SignedIn) -> str:
+async def list_notes(user: CurrentUser) -> str:
     """The user's notes, pinned first then newest, one page at a time (past the end: the last page)."""
     per_page = current_app.config["NOTES"].notes_per_page
-    reader = get_reader()
-    summary = await notes.summarize_notes(reader, author_id=user.id)
+    store = current_store()
+    summary = await notes.summarize_notes(store, author_id=user.id)
     pages = max((summary.total + per_page - 1) // per_page, 1)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    items = await notes.list_notes(reader, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
+    items = await notes.list_notes(store, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
     return await render_template("notes/list.html", notes=items, page=page, pages=pages, summary=summary)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
 @login_required
-async def create(user: SignedIn) -> Any:
+async def create(user: CurrentUser) -> Any:
     """Write a new note."""
     form = await NoteForm.from_request()
     if request.method == "POST" and form.validate():
-        session = get_session()
-        note = await notes.create_note(session, author_id=user.id, **form.values())
-        await session.commit()
+        store = current_store()
+        async with store.write():
+            note = await notes.create_note(store, author_id=user.id, **form.values())
         await flash("Note created.", "success")
         return redirect(url_for("notes.show", note_id=note.id))
     page = await render_template("notes/form.html", form=form, note=None)
@@ -46,22 +45,22 @@ async def create(user: SignedIn) -> Any:
 
 @blueprint.get("/<id:note_id>")
 @login_required
-async def show(user: SignedIn, note_id: int) -> str:
+async def show(user: CurrentUser, note_id: int) -> str:
     """One note (403 when it is someone else's, 404 when there is none)."""
-    note = await notes.get_owned_note(get_session(), note_id=note_id, author_id=user.id)
+    note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id)
     return await render_template("notes/show.html", note=note)
 
 
 @blueprint.route("/<id:note_id>/edit", methods=["GET", "POST"])
 @login_required
-async def edit(user: SignedIn, note_id: int) -> Any:
+async def edit(user: CurrentUser, note_id: int) -> Any:
     """Change a note's title, content or pin."""
-    session = get_session()
-    note = await notes.get_owned_note(session, note_id=note_id, author_id=user.id)
+    store = current_store()
+    note = await notes.get_note(store, note_id=note_id, author_id=user.id)
     form = await NoteForm.from_request(title=note.title, content=note.content, is_pinned=note.is_pinned)
     if request.method == "POST" and form.validate():
-        await notes.update_note(session, note_id=note.id, author_id=user.id, **form.values())
-        await session.commit()
+        async with store.write():
+            await notes.update_note(store, note_id=note.id, author_id=user.id, **form.values())
         await flash("Note saved.", "success")
         return redirect(url_for("notes.show", note_id=note.id))
     page = await render_template("notes/form.html", form=form, note=note)
@@ -70,10 +69,10 @@ async def edit(user: SignedIn, note_id: int) -> Any:
 
 @blueprint.post("/<id:note_id>/delete")
 @login_required
-async def delete(user: SignedIn, note_id: int) -> Any:
+async def delete(user: CurrentUser, note_id: int) -> Any:
     """Delete a note for good."""
-    session = get_session()
-    await notes.delete_note(session, note_id=note_id, author_id=user.id)
-    await session.commit()
+    store = current_store()
+    async with store.write():
+        await notes.delete_note(store, note_id=note_id, author_id=user.id)
     await flash("Note deleted.", "info")
     return redirect(url_for("notes.list_notes"))

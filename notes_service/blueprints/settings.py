@@ -1,4 +1,4 @@
-"""Account settings: password, active sessions and API tokens."""
+"""Account settings: password, active auth sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 from quart import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from ..auth import login_required
-from ..db import get_session
-from ..errors import APIError
+from ..data import current_store
+from ..errors import HTTPError
 from ..forms import PasswordChangeForm, TokenForm
 from ..logs import event
-from ..services import sessions, tokens, users
-from ..services.sessions import SignedIn
+from ..services import auth_sessions, tokens, users
+from ..services.users import CurrentUser
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 log = logging.getLogger("notes_service.auth")
@@ -25,7 +25,7 @@ TOKEN_REVOKED = "Token revoked."
 
 
 async def render_settings(
-    user: SignedIn,
+    user: CurrentUser,
     *,
     password_form: PasswordChangeForm | None = None,
     token_form: TokenForm | None = None,
@@ -33,14 +33,14 @@ async def render_settings(
     status: int = 200,
 ) -> tuple[str, int]:
     """The settings page, with whichever form was just submitted shown as it was."""
-    session = get_session()
+    store = current_store()
     page = await render_template(
         "settings/index.html",
         password_form=password_form or PasswordChangeForm(),
         token_form=token_form or TokenForm(),
-        sessions=await sessions.list_sessions(session, user_id=user.id),
-        current_session_id=user.session_id,
-        tokens=await tokens.list_tokens(session, user_id=user.id),
+        auth_sessions=await auth_sessions.list_auth_sessions(store, user_id=user.id),
+        current_auth_session_id=user.auth_session_id,
+        tokens=await tokens.list_tokens(store, user_id=user.id),
         new_secret=new_secret,
     )
     return page, status
@@ -48,28 +48,35 @@ async def render_settings(
 
 @blueprint.get("")
 @login_required
-async def index(user: SignedIn) -> Any:
-    """Password, sessions and tokens on one page."""
+async def index(user: CurrentUser) -> Any:
+    """Password, auth sessions and tokens on one page."""
     return await render_settings(user)
 
 
 @blueprint.post("/password")
 @login_required
-async def change_password(user: SignedIn) -> Any:
-    """Change the password; every other session and every API token of the user ends."""
+async def change_password(user: CurrentUser) -> Any:
+    """Change the password; every other auth session and every API token of the user ends."""
     form = await PasswordChangeForm.from_request()
     if not form.validate():
         return await render_settings(user, password_form=form, status=422)
-    session = get_session()
+    store = current_store()
     hasher = current_app.extensions["hasher"]
-    ok, _ = await hasher.verify(form.current_password.data, user.password_hash)
-    if not ok:
+    verified = await users.check_password(store, hasher, user_id=user.id, password=form.current_password.data)
+    changed = False
+    if verified is not None:
+        new_hash = await hasher.hash(form.new_password.data)
+        async with store.write():
+            # A change that raced this one since the check makes this password wrong.
+            if changed := await users.still_current(store, verified):
+                await users.set_password_hash(store, user_id=user.id, password_hash=new_hash)
+                await auth_sessions.end_other_auth_sessions(
+                    store, user_id=user.id, keep_id=user.auth_session_id
+                )
+                await tokens.revoke_all_tokens(store, user_id=user.id)
+    if not changed:
         form.current_password.errors = [WRONG_PASSWORD]
         return await render_settings(user, password_form=form, status=422)
-    await users.set_password(session, hasher, user_id=user.id, password=form.new_password.data)
-    await sessions.end_other_sessions(session, user_id=user.id, keep_id=user.session_id)
-    await tokens.revoke_all_tokens(session, user_id=user.id)
-    await session.commit()
     event(log, "password_changed", user_id=user.id)
     await flash(PASSWORD_CHANGED, "success")
     return redirect(url_for("settings.index"))
@@ -77,39 +84,40 @@ async def change_password(user: SignedIn) -> Any:
 
 @blueprint.post("/sessions/revoke-others")
 @login_required
-async def revoke_other_sessions(user: SignedIn) -> Any:
+async def revoke_other_sessions(user: CurrentUser) -> Any:
     """Log out every other browser signed in to this account."""
-    session = get_session()
-    await sessions.end_other_sessions(session, user_id=user.id, keep_id=user.session_id)
-    await session.commit()
+    store = current_store()
+    async with store.write():
+        await auth_sessions.end_other_auth_sessions(store, user_id=user.id, keep_id=user.auth_session_id)
     await flash(OTHERS_ENDED, "info")
     return redirect(url_for("settings.index"))
 
 
 @blueprint.post("/tokens")
 @login_required
-async def create_token(user: SignedIn) -> Any:
+async def create_token(user: CurrentUser) -> Any:
     """Create a named API token; its secret is shown on this response only."""
     form = await TokenForm.from_request()
     if not form.validate():
         return await render_settings(user, token_form=form, status=422)
-    session = get_session()
-    token, secret = await tokens.issue_token(
-        session, user_id=user.id, name=form.name.data, expires_in_days=form.expires_in_days.data
-    )
-    await session.commit()
+    store = current_store()
+    async with store.write():
+        token, secret = await tokens.issue_token(
+            store, user_id=user.id, name=form.name.data, expires_in_days=form.expires_in_days.data
+        )
     event(log, "token_issued", user_id=user.id, token_id=token.id)
     return await render_settings(user, new_secret=secret)
 
 
 @blueprint.post("/tokens/<id:token_id>/revoke")
 @login_required
-async def revoke_token(user: SignedIn, token_id: int) -> Any:
+async def revoke_token(user: CurrentUser, token_id: int) -> Any:
     """Revoke one of the user's tokens; someone else's is a 404."""
-    session = get_session()
-    if not await tokens.revoke_token(session, user_id=user.id, token_id=token_id):
-        raise APIError(404, "Not found")
-    await session.commit()
+    store = current_store()
+    async with store.write():
+        revoked = await tokens.revoke_token(store, user_id=user.id, token_id=token_id)
+    if not revoked:
+        raise HTTPError(404, "Not found")
     event(log, "token_revoked", user_id=user.id, token_id=token_id)
     await flash(TOKEN_REVOKED, "info")
     return redirect(url_for("settings.index"))

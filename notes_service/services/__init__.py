@@ -1,4 +1,6 @@
-"""Data access: every query lives here as `verb_noun(session, *, ...)`, scoped by owner.
+"""Data access: every query lives here as `verb_noun(store, *, ...)`, scoped by owner.
 
-Services add and flush; the route that called them owns the transaction and commits once.
+Services read through the `Store` they are given and write only inside the write block their caller
+opened (`async with store.write():`); they never commit. What they refuse, they raise as one of
+`errors.py`'s exceptions, which say nothing about HTTP.
 """

@@ -3,60 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import NamedTuple
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
-from ..db import UTCDateTime, begin_write, utcnow
+from ..data import Store, UTCDateTime, utcnow
 from ..models import ApiToken, User
-from ..reader import Reader
+from ..schemas import TokenInfo
 from ..security import TOKEN_PREFIX, digest, new_secret
+from ..shapes import columns_of
+from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-class Account(NamedTuple):
-    """What the API needs to know of the user behind a token."""
-
-    id: int
-    username: str
-    email: str
-    created_at: datetime
+TOKEN_COLUMNS = columns_of(TokenInfo, ApiToken)
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who an API request comes from: the user and the token they used."""
+class FoundToken:
+    """The user behind a valid token (`user.token_id` names the token)."""
 
-    user: Account
-    token_id: int
-    # last_used_at is over a minute old: write it now. Reads stay reads the rest of the time.
-    needs_touch: bool = False
+    user: CurrentUser
+    stale: bool  # last_used_at is over a minute old: write it now; reads stay reads otherwise
 
 
 async def issue_token(
-    session: AsyncSession, *, user_id: int, name: str, expires_in_days: int | None
-) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is shown once and never stored."""
+    store: Store, *, user_id: int, name: str, expires_in_days: int | None
+) -> tuple[Any, str]:
+    """Create a token; returns its row (`TokenInfo`'s fields) and its secret, shown once, never stored."""
     secret = new_secret(TOKEN_PREFIX)
     now = utcnow()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
-    token = ApiToken(
-        user_id=user_id,
-        name=name,
-        token_digest=digest(secret),
-        created_at=now,
-        expires_at=expires_at,
+    result = await store.execute(
+        insert(ApiToken)
+        .values(
+            user_id=user_id, name=name, token_digest=digest(secret), created_at=now, expires_at=expires_at
+        )
+        .returning(*TOKEN_COLUMNS)
     )
-    await begin_write(session)
-    session.add(token)
-    await session.flush()
-    return token, secret
+    return result.one(), secret
 
 
-CALLER = (
+TOKEN_USER = (
     select(
         User.id,
         User.username,
@@ -74,40 +62,36 @@ CALLER = (
 )
 
 
-async def authenticate_token(reader: Reader, *, secret: str) -> Caller | None:
-    """The active, unexpired token with this secret and its user, in one indexed query."""
+async def find_token(store: Store, *, secret: str) -> FoundToken | None:
+    """The active user's unexpired token with this secret, in one indexed query."""
     now = utcnow()
-    row = await reader.first(reader.prepared(CALLER), digest=digest(secret), now=now)
+    row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
     if row is None:
         return None
-    stale = row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL
-    user = Account(row.id, row.username, row.email, row.created_at)
-    return Caller(user=user, token_id=row.token_id, needs_touch=stale)
+    user = CurrentUser(row.id, row.username, row.email, row.created_at, token_id=row.token_id)
+    return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
 
 
-async def touch_token(session: AsyncSession, *, token_id: int) -> None:
-    """Record that the token was used (callers do it at most once a minute, see `Caller`)."""
-    await begin_write(session)
-    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
-    await session.commit()
+async def touch_token(store: Store, *, token_id: int) -> None:
+    """Record that the token was used now."""
+    await store.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
-async def list_tokens(session: AsyncSession, *, user_id: int) -> list[ApiToken]:
-    result = await session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
-    )
-    return list(result)
+USER_TOKENS = (
+    select(*TOKEN_COLUMNS).where(ApiToken.user_id == bindparam("user_id")).order_by(ApiToken.id.desc())
+)
 
 
-async def revoke_token(session: AsyncSession, *, user_id: int, token_id: int) -> bool:
+async def list_tokens(store: Store, *, user_id: int) -> list[Any]:
+    """The user's tokens, newest first (`TokenInfo`'s fields: never a secret or digest)."""
+    return await store.rows(USER_TOKENS, user_id=user_id)
+
+
+async def revoke_token(store: Store, *, user_id: int, token_id: int) -> bool:
     """Delete one of the user's own tokens; False when there is no such token of theirs."""
-    await begin_write(session)
-    result = await session.execute(
-        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = await store.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
+    return bool(result.rowcount)
 
 
-async def revoke_all_tokens(session: AsyncSession, *, user_id: int) -> None:
-    await begin_write(session)
-    await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+async def revoke_all_tokens(store: Store, *, user_id: int) -> None:
+    await store.execute(delete(ApiToken).where(ApiToken.user_id == user_id))

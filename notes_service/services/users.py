@@ -1,110 +1,140 @@
-"""Accounts: registration, sign-in checks, password changes and deactivation.
+"""Accounts: registration, password checks, password changes and deactivation.
 
-Hashing and verifying go through `security.PasswordHasher`, which runs bcrypt in its own thread pool.
+Passwords are hashed and verified by `security.PasswordHasher` (bcrypt, in its own threads) before
+any write block opens, so no transaction, and on SQLite no writer, waits for bcrypt.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass
+from datetime import datetime
 
-from ..db import begin_write
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..data import Store
 from ..models import User
+from ..schemas import UserOut
 from ..security import PasswordHasher
+from ..shapes import columns_of
+from .errors import Conflict
 
 USERNAME_TAKEN = "Username already taken."
 EMAIL_TAKEN = "Email already registered."
 
 
-class Conflict(Exception):
-    """A username or email that belongs to someone else; `fields` maps field to message."""
+@dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in user of a request, with the browser login or the API token it came with."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__(fields)
-        self.fields = fields
-
-
-async def get_user(session: AsyncSession, *, user_id: int) -> User | None:
-    return await session.get(User, user_id)
-
-
-async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
-    return await session.scalar(select(User).where(User.email == email.strip().lower()))
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+    auth_session_id: int | None = None
+    token_id: int | None = None
 
 
-async def find_conflicts(session: AsyncSession, *, username: str, email: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Verified:
+    """A password that matched: which user, and the hash it matched (to check it is still current)."""
+
+    user_id: int
+    is_active: bool
+    password_hash: str
+    upgraded_hash: str | None = None  # the same password at today's bcrypt cost, when that changed
+
+
+USER_COLUMNS = columns_of(UserOut, User)
+CREDENTIALS_BY_EMAIL = select(User.id, User.is_active, User.password_hash).where(
+    User.email == bindparam("email")
+)
+CREDENTIALS_BY_ID = select(User.id, User.is_active, User.password_hash).where(User.id == bindparam("id"))
+CONFLICTS = select(User.username_key, User.email).where(
+    (User.username_key == bindparam("username_key")) | (User.email == bindparam("email"))
+)
+
+
+async def find_conflicts(store: Store, *, username: str, email: str) -> dict[str, str]:
     """Which of username/email are already taken (usernames compare case-insensitively)."""
-    rows = await session.execute(
-        select(User.username_key, User.email).where(
-            (User.username_key == username.lower()) | (User.email == email.lower())
-        )
-    )
+    rows = await store.rows(CONFLICTS, username_key=username.lower(), email=email.lower())
     conflicts: dict[str, str] = {}
-    for username_key, taken_email in rows:
-        if username_key == username.lower():
+    for row in rows:
+        if row.username_key == username.lower():
             conflicts["username"] = USERNAME_TAKEN
-        if taken_email == email.lower():
+        if row.email == email.lower():
             conflicts["email"] = EMAIL_TAKEN
     return conflicts
 
 
-async def register_user(
-    session: AsyncSession, hasher: PasswordHasher, *, username: str, email: str, password: str
-) -> User:
-    """Create an account, or raise Conflict naming the taken fields. The caller commits."""
-    if conflicts := await find_conflicts(session, username=username, email=email):
+async def create_user(store: Store, *, username: str, email: str, password_hash: str) -> Verified:
+    """Create an account, or raise Conflict naming the taken fields (inside a write block)."""
+    if conflicts := await find_conflicts(store, username=username, email=email):
         raise Conflict(conflicts)
-    password_hash = await hasher.hash(password)
-    await begin_write(session)
-    user = User(
-        username=username,
-        username_key=username.lower(),
-        email=email.lower(),
-        password_hash=password_hash,
+    new_user = insert(User).values(
+        username=username, username_key=username.lower(), email=email.lower(), password_hash=password_hash
     )
-    session.add(user)
     try:
-        await session.flush()
-    except IntegrityError as error:  # somebody took it between our check and our insert
-        await session.rollback()
+        async with store.savepoint():
+            user_id = (await store.execute(new_user.returning(User.id))).scalar_one()
+    except IntegrityError as error:  # PostgreSQL: somebody took it between our check and our insert
         raise Conflict(
-            await find_conflicts(session, username=username, email=email) or {"username": USERNAME_TAKEN}
+            await find_conflicts(store, username=username, email=email) or {"username": USERNAME_TAKEN}
         ) from error
-    return user
+    return Verified(user_id=user_id, is_active=True, password_hash=password_hash)
 
 
-async def authenticate(
-    session: AsyncSession, hasher: PasswordHasher, *, email: str, password: str
-) -> User | None:
-    """The user whose email and password these are (active or not), else None.
+async def get_user(store: Store, *, user_id: int) -> CurrentUser | None:
+    """The user's public fields (those of `UserOut`)."""
+    row = await store.row(select(*USER_COLUMNS).where(User.id == bindparam("id")), id=user_id)
+    return None if row is None else CurrentUser(*row)
 
-    Unknown emails are checked against a dummy hash so both answers take as long. A hash made with
-    an outdated cost is replaced; the caller commits.
+
+async def check_password(
+    store: Store,
+    hasher: PasswordHasher,
+    *,
+    password: str,
+    email: str | None = None,
+    user_id: int | None = None,
+) -> Verified | None:
+    """The account (by email or id, active or not) whose password this is, else None.
+
+    An unknown account is checked against a dummy hash, so both answers take as long.
     """
-    user = await get_user_by_email(session, email=email)
-    await session.commit()  # release the connection while bcrypt runs
-    ok, new_hash = await hasher.verify(password, user.password_hash if user else None)
-    if not ok or user is None:
+    if email is not None:
+        row = await store.row(CREDENTIALS_BY_EMAIL, email=email.strip().lower())
+    else:
+        row = await store.row(CREDENTIALS_BY_ID, id=user_id)
+    ok, upgraded_hash = await hasher.verify(password, row.password_hash if row else None)
+    if not ok or row is None:
         return None
-    if new_hash is not None:
-        await begin_write(session)
-        await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
-    return user
+    return Verified(row.id, row.is_active, row.password_hash, upgraded_hash)
 
 
-async def set_password(session: AsyncSession, hasher: PasswordHasher, *, user_id: int, password: str) -> None:
+async def still_current(store: Store, verified: Verified) -> bool:
+    """Inside a write block: the checked password is still the user's, so a sign-in that raced a
+    password change creates nothing. Locks the user's row until commit (PostgreSQL; SQLite writers
+    are serial) and stores an upgraded hash."""
+    current = await store.scalar(
+        select(User.password_hash).where(User.id == bindparam("id")).with_for_update(), id=verified.user_id
+    )
+    if current != verified.password_hash:
+        return False
+    if verified.upgraded_hash is not None:
+        await set_password_hash(store, user_id=verified.user_id, password_hash=verified.upgraded_hash)
+    return True
+
+
+async def set_password_hash(store: Store, *, user_id: int, password_hash: str) -> None:
     """Store a new password hash; the caller also ends sessions and tokens."""
-    password_hash = await hasher.hash(password)
-    await begin_write(session)
-    await session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+    await store.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
 
 
-async def deactivate_user(session: AsyncSession, *, email: str) -> User | None:
-    """Mark an account inactive; its sessions and tokens stop working at the next request."""
-    await begin_write(session)
-    user = await get_user_by_email(session, email=email)
-    if user is not None:
-        user.is_active = False
-        await session.flush()
-    return user
+async def set_active(store: Store, *, email: str, active: bool) -> int | None:
+    """(De)activate an account; its sessions and tokens stop working at the next request.
+    Returns the user's id, or None when no account has this email."""
+    result = await store.execute(
+        update(User).where(User.email == email.strip().lower()).values(is_active=active).returning(User.id)
+    )
+    return result.scalar_one_or_none()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from notes_service.models import AuthSession, User
-from tests.conftest import PASSWORD, csrf_token, login, post_form
+from tests.helpers import PASSWORD, csrf_token, login, post_form
 
 
-async def count(app, model) -> int:  # type: ignore[no-untyped-def]
-    async with app.extensions["db"]() as session:
-        return await session.scalar(select(func.count()).select_from(model))
+async def count(store, model) -> int:  # type: ignore[no-untyped-def]
+    return await store.scalar(select(func.count()).select_from(model))  # type: ignore[no-any-return]
 
 
 def registration(**changes: str) -> dict[str, str]:
@@ -30,14 +29,13 @@ async def test_home_shows_login_and_register_to_visitors(client) -> None:
     assert "Welcome," not in page
 
 
-async def test_register_creates_account_logs_in_and_flashes(app, client) -> None:
+async def test_register_creates_account_logs_in_and_flashes(store, client) -> None:
     response = await post_form(client, "/register", registration())
     assert response.status_code == 302 and response.headers["Location"] == "/"
     page = await (await client.get("/")).get_data(as_text=True)
     assert "Account created successfully." in page and "flash-success" in page
     assert "Welcome, alice" in page and "Logout" in page
-    async with app.extensions["db"]() as session:
-        user = await session.scalar(select(User))
+    user = await store.row(select(User))
     assert user.email == "alice@example.com"
     assert PASSWORD not in user.password_hash and user.password_hash.startswith("$bcrypt-sha256$")
 
@@ -49,14 +47,14 @@ async def test_register_creates_account_logs_in_and_flashes(app, client) -> None
         ({"email": "ALICE@example.com"}, "Email already registered."),
     ],
 )
-async def test_register_refuses_taken_username_or_email(app, client, factory, changes, message) -> None:
+async def test_register_refuses_taken_username_or_email(store, client, factory, changes, message) -> None:
     await factory.user("alice", email="alice@example.com")
     response = await post_form(
         client, "/register", registration(**{"username": "bob", "email": "bob@example.com", **changes})
     )
     assert response.status_code == 422
     assert message in await response.get_data(as_text=True)
-    assert await count(app, User) == 1
+    assert await count(store, User) == 1
 
 
 @pytest.mark.parametrize(
@@ -69,13 +67,13 @@ async def test_register_refuses_taken_username_or_email(app, client, factory, ch
         ({"email": "not-an-email"}, "Invalid email address."),
     ],
 )
-async def test_register_shows_field_errors_and_keeps_input(app, client, changes, message) -> None:
+async def test_register_shows_field_errors_and_keeps_input(store, client, changes, message) -> None:
     response = await post_form(client, "/register", registration(**changes))
     page = await response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in page
     assert PASSWORD not in page  # typed passwords are never echoed back
-    assert await count(app, User) == 0
+    assert await count(store, User) == 0
 
 
 async def test_register_redirects_logged_in_users(client, factory) -> None:
@@ -85,21 +83,21 @@ async def test_register_redirects_logged_in_users(client, factory) -> None:
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
-async def test_login_then_logout(app, client, factory) -> None:
+async def test_login_then_logout(store, client, factory) -> None:
     await factory.user("alice")
     response = await login(client, "ALICE@example.com")
     assert response.status_code == 302 and response.headers["Location"] == "/"
     page = await (await client.get("/")).get_data(as_text=True)
     assert "Logged in successfully." in page and "Welcome, alice" in page
-    assert await count(app, AuthSession) == 1
+    assert await count(store, AuthSession) == 1
 
     logout_page = await client.get("/logout")  # GET changes nothing
-    assert logout_page.status_code == 200 and await count(app, AuthSession) == 1
+    assert logout_page.status_code == 200 and await count(store, AuthSession) == 1
     response = await post_form(client, "/logout", {}, form_page="/logout")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     page = await (await client.get("/login")).get_data(as_text=True)
     assert "You have been logged out." in page and "flash-info" in page
-    assert await count(app, AuthSession) == 0
+    assert await count(store, AuthSession) == 0
 
 
 @pytest.mark.parametrize("email", ["alice@example.com", "nobody@example.com"])
@@ -155,34 +153,32 @@ async def test_login_follows_only_local_next(client, factory, target, expected) 
     assert response.headers["Location"] == expected
 
 
-async def test_deactivated_account_cannot_log_in(app, client, factory) -> None:
+async def test_deactivated_account_cannot_log_in(store, client, factory) -> None:
     user = await factory.user("alice")
-    async with app.extensions["db"]() as session:
-        (await session.get(User, user.id)).is_active = False
-        await session.commit()
+    async with store.write():
+        await store.execute(update(User).where(User.id == user.id).values(is_active=False))
     response = await login(client, "alice@example.com")
     assert "Your account has been deactivated." in await response.get_data(as_text=True)
-    assert await count(app, AuthSession) == 0
+    assert await count(store, AuthSession) == 0
 
 
-async def test_post_without_csrf_token_is_refused(app, client) -> None:
+async def test_post_without_csrf_token_is_refused(store, client) -> None:
     response = await client.post("/register", form=registration())
     assert response.status_code == 400
-    assert await count(app, User) == 0
+    assert await count(store, User) == 0
     response = await client.post("/register", form={**registration(), "csrf_token": "forged"})
     assert response.status_code == 400
-    assert await count(app, User) == 0
+    assert await count(store, User) == 0
 
 
-async def test_login_upgrades_a_hash_made_at_an_older_cost(database_url, factory, app) -> None:
+async def test_login_upgrades_a_hash_made_at_an_older_cost(database_url, factory, app, store) -> None:
     from notes_service import create_app
-    from tests.conftest import app_settings
+    from tests.helpers import app_settings
 
     await factory.user("alice")  # hashed at cost 4
     stronger = create_app(app_settings(database_url, bcrypt_rounds=5))
     async with stronger.test_app():
         response = await login(stronger.test_client(), "alice@example.com")
         assert response.status_code == 302
-        async with stronger.extensions["db"]() as session:
-            stored = await session.scalar(select(User.password_hash))
+        stored = await stronger.extensions["database"].store().scalar(select(User.password_hash))
     assert "r=5" in stored

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from notes_service.models import ApiToken, User
-from tests.conftest import PASSWORD, api_token, bearer, post_form
+from tests.helpers import PASSWORD, api_token, bearer, post_form
 
 
 async def test_issue_token(client, factory) -> None:
@@ -57,12 +57,11 @@ async def test_issue_token_validates_fields(client, factory) -> None:
     assert set(body["details"]) == {"password", "extra"}
 
 
-async def test_inactive_user_gets_no_token_and_its_tokens_stop_working(app, client, factory) -> None:
+async def test_inactive_user_gets_no_token_and_its_tokens_stop_working(app, client, factory, store) -> None:
     user = await factory.user("alice")
     token = await api_token(client, "alice@example.com")
-    async with app.extensions["db"]() as session:
-        await session.execute(update(User).where(User.id == user.id).values(is_active=False))
-        await session.commit()
+    async with store.write():
+        await store.execute(update(User).where(User.id == user.id).values(is_active=False))
     response = await client.post("/api/token", json={"email": "alice@example.com", "password": PASSWORD})
     assert response.status_code == 401 and (await response.get_json())["error"] == "Invalid credentials"
     response = await client.get("/api/me", headers=bearer(token))
@@ -101,7 +100,7 @@ async def test_scheme_is_case_insensitive(client, factory) -> None:
 
 
 async def test_browser_cookie_does_not_authenticate_the_api(app, client, factory) -> None:
-    from tests.conftest import login
+    from tests.helpers import login
 
     await factory.user("alice")
     await login(client, "alice@example.com")
@@ -138,12 +137,11 @@ async def test_revoke_current_token(client, factory) -> None:
     assert (await client.get("/api/me", headers=bearer(other))).status_code == 200
 
 
-async def test_expired_token_is_refused(app, client, factory) -> None:
+async def test_expired_token_is_refused(app, client, factory, store) -> None:
     await factory.user("alice")
     token = await api_token(client, "alice@example.com")
-    async with app.extensions["db"]() as session:
-        await session.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-        await session.commit()
+    async with store.write():
+        await store.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     response = await client.get("/api/me", headers=bearer(token))
     assert response.status_code == 401 and await response.get_json() == {"error": "Invalid token"}
 
@@ -166,15 +164,13 @@ async def test_list_and_revoke_tokens_only_ones_own(client, factory) -> None:
     assert (await client.get("/api/me", headers=bearer(alice))).status_code == 401
 
 
-async def test_last_used_is_written_at_most_once_a_minute(app, client, factory) -> None:
+async def test_last_used_is_written_at_most_once_a_minute(app, client, factory, store) -> None:
     await factory.user("alice")
     token = await api_token(client, "alice@example.com")
     await client.get("/api/me", headers=bearer(token))
-    async with app.extensions["db"]() as session:
-        first = await session.scalar(select(ApiToken.last_used_at))
+    first = await store.scalar(select(ApiToken.last_used_at))
     await client.get("/api/me", headers=bearer(token))
-    async with app.extensions["db"]() as session:
-        assert await session.scalar(select(ApiToken.last_used_at)) == first
+    assert await store.scalar(select(ApiToken.last_used_at)) == first
 
 
 async def test_register_user(app, client) -> None:
@@ -195,13 +191,12 @@ async def test_register_user(app, client) -> None:
         ({"username": "newbie", "email": "alice@EXAMPLE.com"}, "Email already registered."),
     ],
 )
-async def test_register_conflicts_are_409(app, client, factory, payload, error) -> None:
+async def test_register_conflicts_are_409(app, client, factory, payload, error, store) -> None:
     await factory.user("alice")
     response = await client.post("/api/users", json={**payload, "password": PASSWORD})
     assert response.status_code == 409
     assert (await response.get_json())["error"] == error
-    async with app.extensions["db"]() as session:
-        assert len(list(await session.scalars(select(User)))) == 1
+    assert len(await store.rows(select(User))) == 1
 
 
 @pytest.mark.parametrize(
@@ -218,12 +213,11 @@ async def test_register_conflicts_are_409(app, client, factory, payload, error) 
         ),
     ],
 )
-async def test_register_validation_names_each_bad_field(app, client, payload, fields) -> None:
+async def test_register_validation_names_each_bad_field(app, client, payload, fields, store) -> None:
     response = await client.post("/api/users", json=payload)
     body = await response.get_json()
     assert response.status_code == 422 and set(body["details"]) == fields
-    async with app.extensions["db"]() as session:
-        assert list(await session.scalars(select(User))) == []
+    assert await store.rows(select(User)) == []
 
 
 @pytest.mark.parametrize(

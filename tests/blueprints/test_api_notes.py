@@ -9,27 +9,27 @@ import pytest
 from sqlalchemy import func, select
 
 from notes_service.models import Note
+from notes_service.schemas import NoteOut
 from notes_service.services import notes as notes_service
-from tests.conftest import api_token, bearer
+from tests.helpers import api_token, bearer
 
-NOTE_FIELDS = {"id", "title", "content", "is_pinned", "created_at", "updated_at"}
+NOTE_FIELDS = set(NoteOut.model_fields)
 
 
 @pytest.fixture
-async def alice(client, factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+async def alice_headers(client, factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
     await factory.user("alice")
     return bearer(await api_token(client, "alice@example.com"))
 
 
 @pytest.fixture
-async def bob(client, factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+async def bob_headers(client, factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
     await factory.user("bob")
     return bearer(await api_token(client, "bob@example.com"))
 
 
-async def note_count(app) -> int:  # type: ignore[no-untyped-def]
-    async with app.extensions["db"]() as session:
-        return await session.scalar(select(func.count(Note.id)))
+async def note_count(store) -> int:  # type: ignore[no-untyped-def]
+    return await store.scalar(select(func.count(Note.id)))  # type: ignore[no-any-return]
 
 
 async def create(client, headers, **fields):  # type: ignore[no-untyped-def]
@@ -38,73 +38,75 @@ async def create(client, headers, **fields):  # type: ignore[no-untyped-def]
     return await response.get_json()
 
 
-async def test_create_returns_note_and_location(client, alice) -> None:
-    response = await client.post("/api/notes", json={"title": "  Hi  ", "content": "there"}, headers=alice)
+async def test_create_returns_note_and_location(client, alice_headers) -> None:
+    response = await client.post(
+        "/api/notes", json={"title": "  Hi  ", "content": "there"}, headers=alice_headers
+    )
     body = await response.get_json()
     assert response.status_code == 201
     assert set(body) == NOTE_FIELDS
     assert (body["title"], body["content"], body["is_pinned"]) == ("Hi", "there", False)
     assert response.headers["Location"].endswith(f"/api/notes/{body['id']}")
-    fetched = await client.get(f"/api/notes/{body['id']}", headers=alice)
+    fetched = await client.get(f"/api/notes/{body['id']}", headers=alice_headers)
     assert await fetched.get_json() == body
 
 
-async def test_patch_changes_only_given_fields(client, alice) -> None:
-    note = await create(client, alice, title="t")
-    response = await client.patch(f"/api/notes/{note['id']}", json={"is_pinned": True}, headers=alice)
+async def test_patch_changes_only_given_fields(client, alice_headers) -> None:
+    note = await create(client, alice_headers, title="t")
+    response = await client.patch(f"/api/notes/{note['id']}", json={"is_pinned": True}, headers=alice_headers)
     body = await response.get_json()
     assert response.status_code == 200
     assert (body["title"], body["content"], body["is_pinned"]) == ("t", "body", True)
     assert body["updated_at"] > note["updated_at"]
 
 
-async def test_put_replaces_and_needs_title_and_content(client, alice) -> None:
-    note = await create(client, alice, title="t", is_pinned=True)
-    response = await client.put(f"/api/notes/{note['id']}", json={"title": "new"}, headers=alice)
+async def test_put_replaces_and_needs_title_and_content(client, alice_headers) -> None:
+    note = await create(client, alice_headers, title="t", is_pinned=True)
+    response = await client.put(f"/api/notes/{note['id']}", json={"title": "new"}, headers=alice_headers)
     assert response.status_code == 422 and set((await response.get_json())["details"]) == {"content"}
     response = await client.put(
-        f"/api/notes/{note['id']}", json={"title": "new", "content": "c"}, headers=alice
+        f"/api/notes/{note['id']}", json={"title": "new", "content": "c"}, headers=alice_headers
     )
     body = await response.get_json()
     assert response.status_code == 200
     assert (body["title"], body["content"], body["is_pinned"]) == ("new", "c", False)
 
 
-async def test_delete(app, client, alice) -> None:
-    note = await create(client, alice, title="t")
-    response = await client.delete(f"/api/notes/{note['id']}", headers=alice)
+async def test_delete(app, client, alice_headers, store) -> None:
+    note = await create(client, alice_headers, title="t")
+    response = await client.delete(f"/api/notes/{note['id']}", headers=alice_headers)
     assert response.status_code == 204
-    assert (await client.get(f"/api/notes/{note['id']}", headers=alice)).status_code == 404
-    assert await note_count(app) == 0
+    assert (await client.get(f"/api/notes/{note['id']}", headers=alice_headers)).status_code == 404
+    assert await note_count(store) == 0
 
 
-async def test_another_users_note_is_403_and_untouched(app, client, alice, bob) -> None:
-    note = await create(client, bob, title="bob's")
+async def test_another_users_note_is_403_and_untouched(app, client, alice_headers, bob_headers) -> None:
+    note = await create(client, bob_headers, title="bob's")
     calls = [
-        client.get(f"/api/notes/{note['id']}", headers=alice),
-        client.patch(f"/api/notes/{note['id']}", json={"title": "x"}, headers=alice),
-        client.put(f"/api/notes/{note['id']}", json={"title": "x", "content": "y"}, headers=alice),
-        client.delete(f"/api/notes/{note['id']}", headers=alice),
+        client.get(f"/api/notes/{note['id']}", headers=alice_headers),
+        client.patch(f"/api/notes/{note['id']}", json={"title": "x"}, headers=alice_headers),
+        client.put(f"/api/notes/{note['id']}", json={"title": "x", "content": "y"}, headers=alice_headers),
+        client.delete(f"/api/notes/{note['id']}", headers=alice_headers),
     ]
     for call in calls:
         response = await call
         assert response.status_code == 403 and await response.get_json() == {"error": "Forbidden"}
-    assert await (await client.get("/api/notes", headers=alice)).get_json() == []
-    assert await (await client.get(f"/api/notes/{note['id']}", headers=bob)).get_json() == note
+    assert await (await client.get("/api/notes", headers=alice_headers)).get_json() == []
+    assert await (await client.get(f"/api/notes/{note['id']}", headers=bob_headers)).get_json() == note
 
 
 @pytest.mark.parametrize(
     "path", ["/api/notes/999999", "/api/notes/abc", "/api/notes/99999999999999999999999"]
 )
-async def test_missing_note_is_json_404(client, alice, path) -> None:
-    response = await client.get(path, headers=alice)
+async def test_missing_note_is_json_404(client, alice_headers, path) -> None:
+    response = await client.get(path, headers=alice_headers)
     assert response.status_code == 404 and await response.get_json() == {"error": "Not found"}
 
 
-async def test_unknown_route_and_wrong_method_are_json(client, alice) -> None:
+async def test_unknown_route_and_wrong_method_are_json(client, alice_headers) -> None:
     response = await client.get("/api/nothing-here")
     assert response.status_code == 404 and await response.get_json() == {"error": "Not found"}
-    response = await client.post("/api/me", headers=alice)
+    response = await client.post("/api/me", headers=alice_headers)
     assert response.status_code == 405 and (await response.get_json())["error"] == "Method not allowed"
 
 
@@ -124,13 +126,13 @@ async def test_unknown_route_and_wrong_method_are_json(client, alice) -> None:
     ],
 )
 async def test_invalid_note_is_422_naming_fields_and_nothing_stored(
-    app, client, alice, payload, fields
+    app, client, alice_headers, payload, fields, store
 ) -> None:
-    response = await client.post("/api/notes", json=payload, headers=alice)
+    response = await client.post("/api/notes", json=payload, headers=alice_headers)
     body = await response.get_json()
     assert response.status_code == 422, body
     assert body["error"] == "Validation failed" and set(body["details"]) == fields
-    assert await note_count(app) == 0
+    assert await note_count(store) == 0
 
 
 @pytest.mark.parametrize(
@@ -143,25 +145,25 @@ async def test_invalid_note_is_422_naming_fields_and_nothing_stored(
         {"data": ""},
     ],
 )
-async def test_malformed_body_is_400(app, client, alice, kwargs) -> None:
-    headers = {**alice, **kwargs.pop("headers", {})}
+async def test_malformed_body_is_400(app, client, alice_headers, kwargs, store) -> None:
+    headers = {**alice_headers, **kwargs.pop("headers", {})}
     response = await client.post("/api/notes", headers=headers, **kwargs)
     assert response.status_code == 400 and (await response.get_json())["error"] == "No data provided"
-    assert await note_count(app) == 0
+    assert await note_count(store) == 0
 
 
-async def test_null_is_not_a_value_in_patch(client, alice) -> None:
-    note = await create(client, alice, title="t")
-    response = await client.patch(f"/api/notes/{note['id']}", json={"title": None}, headers=alice)
+async def test_null_is_not_a_value_in_patch(client, alice_headers) -> None:
+    note = await create(client, alice_headers, title="t")
+    response = await client.patch(f"/api/notes/{note['id']}", json={"title": None}, headers=alice_headers)
     assert response.status_code == 422 and set((await response.get_json())["details"]) == {"title"}
 
 
-async def test_body_over_one_mebibyte_is_413(app, client, alice) -> None:
+async def test_body_over_one_mebibyte_is_413(app, client, alice_headers, store) -> None:
     response = await client.post(
-        "/api/notes", json={"title": "big", "content": "x" * (1024 * 1024 + 1)}, headers=alice
+        "/api/notes", json={"title": "big", "content": "x" * (1024 * 1024 + 1)}, headers=alice_headers
     )
     assert response.status_code == 413 and "error" in await response.get_json()
-    assert await note_count(app) == 0
+    assert await note_count(store) == 0
 
 
 async def walk(client, headers, url):  # type: ignore[no-untyped-def]
@@ -176,15 +178,16 @@ async def walk(client, headers, url):  # type: ignore[no-untyped-def]
     return pages
 
 
-async def test_walk_120_notes_in_pages_of_50_sees_each_once_in_order(app, client, alice) -> None:
-    me = await (await client.get("/api/me", headers=alice)).get_json()
-    async with app.extensions["db"]() as session:
+async def test_walk_120_notes_in_pages_of_50_sees_each_once_in_order(
+    app, client, alice_headers, store
+) -> None:
+    me = await (await client.get("/api/me", headers=alice_headers)).get_json()
+    async with store.write():
         for number in range(120):
             await notes_service.create_note(
-                session, author_id=me["id"], title=f"n{number}", content="c", is_pinned=number % 7 == 0
+                store, author_id=me["id"], title=f"n{number}", content="c", is_pinned=number % 7 == 0
             )
-        await session.commit()
-    pages = await walk(client, alice, "/api/notes?limit=50")
+    pages = await walk(client, alice_headers, "/api/notes?limit=50")
     assert [len(page) for page in pages] == [50, 50, 20]
     seen = [note for page in pages for note in page]
     assert len({note["id"] for note in seen}) == 120
@@ -193,31 +196,31 @@ async def test_walk_120_notes_in_pages_of_50_sees_each_once_in_order(app, client
     assert all(note["is_pinned"] for note in seen[:18]) and not any(note["is_pinned"] for note in seen[18:])
 
 
-async def test_default_limit_is_50_and_max_200(client, alice) -> None:
-    response = await client.get("/api/notes?limit=201", headers=alice)
+async def test_default_limit_is_50_and_max_200(client, alice_headers) -> None:
+    response = await client.get("/api/notes?limit=201", headers=alice_headers)
     assert response.status_code == 422 and "limit" in (await response.get_json())["details"]
-    response = await client.get("/api/notes?limit=0", headers=alice)
+    response = await client.get("/api/notes?limit=0", headers=alice_headers)
     assert response.status_code == 422
 
 
-async def test_tampered_cursor_is_400(client, alice) -> None:
+async def test_tampered_cursor_is_400(client, alice_headers) -> None:
     for _ in range(3):
-        await create(client, alice, title="t")
-    response = await client.get("/api/notes?limit=1", headers=alice)
+        await create(client, alice_headers, title="t")
+    response = await client.get("/api/notes?limit=1", headers=alice_headers)
     cursor = re.search(r"cursor=([^&>]+)", response.headers["Link"]).group(1)
     tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
     for bad in (tampered, "garbage", "W10"):
-        response = await client.get(f"/api/notes?cursor={bad}", headers=alice)
+        response = await client.get(f"/api/notes?cursor={bad}", headers=alice_headers)
         assert response.status_code == 400 and (await response.get_json())["error"] == "Invalid cursor"
 
 
-async def test_secret_is_not_in_the_database_file(app, client, alice, settings) -> None:
+async def test_secret_is_not_in_the_database_file(app, client, alice_headers, settings) -> None:
     if not settings["database_url"].startswith("sqlite"):
         pytest.skip("greps the SQLite file")
-    token = alice["Authorization"].split()[1]
-    await create(client, alice, title="t")
+    token = alice_headers["Authorization"].split()[1]
+    await create(client, alice_headers, title="t")
     path = Path(settings["database_url"].split("///", 1)[1])
-    await app.extensions["db"].kw["bind"].dispose()  # checkpoint the WAL into the file
+    await app.extensions["database"].engine.dispose()  # checkpoint the WAL into the file
     files = [path, path.with_name(path.name + "-wal")]
     raw = b"".join(file.read_bytes() for file in files if file.exists())
     assert b"alice@example.com" in raw  # we are reading the right file

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notes_service import create_app
-from tests.conftest import app_settings
+from tests.helpers import app_settings
 
 
 async def test_healthz(client) -> None:
@@ -30,7 +30,7 @@ async def test_readyz_is_503_on_a_database_without_the_schema(tmp_path) -> None:
     async with app.test_app():
         response = await app.test_client().get("/readyz")
         assert response.status_code == 503
-        assert await response.get_json() == {"status": "database unavailable"}
+        assert await response.get_json() == {"status": "database not migrated"}
 
 
 async def test_api_crash_is_a_json_500_without_traceback() -> None:

@@ -9,28 +9,25 @@ from sqlalchemy import select
 
 from notes_service.models import Note
 from notes_service.services import notes as notes_service
-from tests.conftest import login, post_form
+from tests.helpers import login, post_form
 
 
 @pytest.fixture
-async def alice(client, factory):  # type: ignore[no-untyped-def]
+async def signed_in_alice(client, factory):  # type: ignore[no-untyped-def]
     user = await factory.user("alice")
     await login(client, "alice@example.com")
     return user
 
 
-async def add_note(app, author_id: int, title: str, *, is_pinned: bool = False) -> Note:  # type: ignore[no-untyped-def]
-    async with app.extensions["db"]() as session:
-        note = await notes_service.create_note(
-            session, author_id=author_id, title=title, content=f"about {title}", is_pinned=is_pinned
+async def add_note(store, author_id: int, title: str, *, is_pinned: bool = False):  # type: ignore[no-untyped-def]
+    async with store.write():
+        return await notes_service.create_note(
+            store, author_id=author_id, title=title, content=f"about {title}", is_pinned=is_pinned
         )
-        await session.commit()
-        return note
 
 
-async def stored_notes(app) -> list[Note]:  # type: ignore[no-untyped-def]
-    async with app.extensions["db"]() as session:
-        return list(await session.scalars(select(Note).order_by(Note.id)))
+async def stored_notes(store):  # type: ignore[no-untyped-def]
+    return await store.rows(select(Note).order_by(Note.id))
 
 
 @pytest.mark.parametrize(
@@ -51,13 +48,18 @@ async def test_login_form_carries_next_through_its_post(client, factory) -> None
     assert 'name="next" value="/notes/new"' in page
 
 
-async def test_create_note_redirects_to_it(app, client, alice) -> None:
+async def test_create_note_redirects_to_it(app, client, signed_in_alice, store) -> None:
     response = await post_form(
         client, "/notes/new", {"title": "  Groceries  ", "content": "eggs", "is_pinned": "y"}
     )
-    [note] = await stored_notes(app)
+    [note] = await stored_notes(store)
     assert response.status_code == 302 and response.headers["Location"] == f"/notes/{note.id}"
-    assert (note.title, note.content, note.is_pinned, note.author_id) == ("Groceries", "eggs", True, alice.id)
+    assert (note.title, note.content, note.is_pinned, note.author_id) == (
+        "Groceries",
+        "eggs",
+        True,
+        signed_in_alice.id,
+    )
     page = await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
     assert "Groceries" in page and "eggs" in page
 
@@ -70,33 +72,37 @@ async def test_create_note_redirects_to_it(app, client, alice) -> None:
         ({"title": "ok", "content": ""}, "This field is required."),
     ],
 )
-async def test_invalid_note_is_shown_again_and_not_stored(app, client, alice, form, message) -> None:
+async def test_invalid_note_is_shown_again_and_not_stored(
+    app, client, signed_in_alice, form, message, store
+) -> None:
     response = await post_form(client, "/notes/new", form)
     assert response.status_code == 422
     assert message in await response.get_data(as_text=True)
-    assert await stored_notes(app) == []
+    assert await stored_notes(store) == []
 
 
-async def test_a_nul_character_in_a_form_is_refused(app, client, alice) -> None:
+async def test_a_nul_character_in_a_form_is_refused(app, client, signed_in_alice, store) -> None:
     response = await post_form(client, "/notes/new", {"title": "nul\x00", "content": "x"})
     assert response.status_code == 400
-    assert await stored_notes(app) == []
+    assert await stored_notes(store) == []
 
 
-async def test_list_shows_only_own_notes_pinned_first_then_newest(app, client, factory, alice) -> None:
+async def test_list_shows_only_own_notes_pinned_first_then_newest(
+    app, client, factory, signed_in_alice, store
+) -> None:
     bob = await factory.user("bob")
-    await add_note(app, alice.id, "old")
-    await add_note(app, alice.id, "pinned", is_pinned=True)
-    await add_note(app, alice.id, "new")
-    await add_note(app, bob.id, "bob's secret")
+    await add_note(store, signed_in_alice.id, "old")
+    await add_note(store, signed_in_alice.id, "pinned", is_pinned=True)
+    await add_note(store, signed_in_alice.id, "new")
+    await add_note(store, bob.id, "bob's secret")
     page = await (await client.get("/notes")).get_data(as_text=True)
     assert "bob&#39;s secret" not in page and "bob's secret" not in page
     assert page.index("pinned") < page.index(">new<") < page.index(">old<")
 
 
-async def test_list_is_paginated(app, client, alice) -> None:
+async def test_list_is_paginated(app, client, signed_in_alice, store) -> None:
     for number in range(25):
-        await add_note(app, alice.id, f"note-{number:02d}")
+        await add_note(store, signed_in_alice.id, f"note-{number:02d}")
     first = await (await client.get("/notes")).get_data(as_text=True)
     second = await (await client.get("/notes?page=2")).get_data(as_text=True)
     assert "note-24" in first and "note-05" in first and "note-04" not in first
@@ -109,10 +115,10 @@ async def test_list_is_paginated(app, client, alice) -> None:
 
 
 async def test_another_users_note_is_forbidden_and_a_missing_one_not_found(
-    app, client, factory, alice
+    app, client, factory, signed_in_alice, store
 ) -> None:
     bob = await factory.user("bob")
-    note = await add_note(app, bob.id, "bob's")
+    note = await add_note(store, bob.id, "bob's")
     for path in (f"/notes/{note.id}", f"/notes/{note.id}/edit"):
         response = await client.get(path)
         assert response.status_code == 403
@@ -123,43 +129,43 @@ async def test_another_users_note_is_forbidden_and_a_missing_one_not_found(
     assert response.status_code == 403
     response = await post_form(client, f"/notes/{note.id}/delete", {}, form_page="/notes/new")
     assert response.status_code == 403
-    [still_there] = await stored_notes(app)
+    [still_there] = await stored_notes(store)
     assert still_there.title == "bob's"
     for path in ("/notes/999999", "/notes/99999999999999999999", "/notes/abc"):
         assert (await client.get(path)).status_code == 404
 
 
-async def test_edit_changes_the_note_and_its_updated_at(app, client, alice) -> None:
-    note = await add_note(app, alice.id, "draft")
+async def test_edit_changes_the_note_and_its_updated_at(app, client, signed_in_alice, store) -> None:
+    note = await add_note(store, signed_in_alice.id, "draft")
     page = await (await client.get(f"/notes/{note.id}/edit")).get_data(as_text=True)
     assert 'value="draft"' in page
     response = await post_form(
         client, f"/notes/{note.id}/edit", {"title": "final", "content": "done", "is_pinned": "y"}
     )
     assert response.headers["Location"] == f"/notes/{note.id}"
-    [edited] = await stored_notes(app)
+    [edited] = await stored_notes(store)
     assert (edited.title, edited.content, edited.is_pinned) == ("final", "done", True)
     assert edited.updated_at > note.updated_at
 
 
-async def test_delete_removes_the_note(app, client, alice) -> None:
-    note = await add_note(app, alice.id, "doomed")
+async def test_delete_removes_the_note(app, client, signed_in_alice, store) -> None:
+    note = await add_note(store, signed_in_alice.id, "doomed")
     response = await post_form(client, f"/notes/{note.id}/delete", {}, form_page=f"/notes/{note.id}")
     assert response.status_code == 302 and response.headers["Location"] == "/notes"
-    assert await stored_notes(app) == []
+    assert await stored_notes(store) == []
 
 
-async def test_user_text_is_escaped(app, client, alice) -> None:
+async def test_user_text_is_escaped(app, client, signed_in_alice, store) -> None:
     await post_form(client, "/notes/new", {"title": "<script>alert(1)</script>", "content": "<b>x</b>"})
-    [note] = await stored_notes(app)
+    [note] = await stored_notes(store)
     page = await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "<b>x</b>" not in page
 
 
-async def test_dashboard_counts_notes(app, client, alice) -> None:
-    await add_note(app, alice.id, "a", is_pinned=True)
-    await add_note(app, alice.id, "b")
+async def test_dashboard_counts_notes(app, client, signed_in_alice, store) -> None:
+    await add_note(store, signed_in_alice.id, "a", is_pinned=True)
+    await add_note(store, signed_in_alice.id, "b")
     page = await (await client.get("/dashboard")).get_data(as_text=True)
     assert '<span class="number" id="note-count">2</span>' in page
     assert '<span class="number" id="pinned-count">1</span>' in page

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.server import Server
 
 CONCURRENT_WRITES = 500

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 from quart import Blueprint, current_app, request
 from quart_schema import document_response, tag
 
 from ...auth import token_required
-from ...db import get_session
-from ...errors import APIError
+from ...data import current_store
+from ...errors import HTTPError
 from ...logs import event
 from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
-from ...serializers import token_json, user_json
 from ...services import tokens, users
-from ...services.tokens import Caller
+from ...services.errors import Conflict
+from ...services.users import CurrentUser
+from ...shapes import dump, dump_all
 from ...throttle import throttled
 from .responses import bearer_required, documented_no_content, errors, no_content
 from .validation import json_body
@@ -24,6 +26,7 @@ blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
 log = logging.getLogger("notes_service.auth")
 INVALID_CREDENTIALS = "Invalid credentials"
 DEFAULT_TOKEN_NAME = "API token"
+TOKEN_TYPE = "Bearer"
 
 
 @blueprint.post("/token")
@@ -34,22 +37,28 @@ DEFAULT_TOKEN_NAME = "API token"
 @errors(400, 401, 413, 422, 429)
 async def issue_token(data: TokenRequest) -> Any:
     """Exchange an email and password for a new bearer token (other tokens stay valid)."""
-    session = get_session()
-    user = await users.authenticate(
-        session, current_app.extensions["hasher"], email=data.email, password=data.password
-    )
-    if user is None or not user.is_active:
+    store = current_store()
+    hasher = current_app.extensions["hasher"]
+    verified = await users.check_password(store, hasher, email=data.email, password=data.password)
+    issued = None
+    if verified is not None and verified.is_active:
+        async with store.write():
+            # A password change that raced this sign-in since the check wins: no token.
+            if await users.still_current(store, verified):
+                issued = await tokens.issue_token(
+                    store,
+                    user_id=verified.user_id,
+                    name=data.name or DEFAULT_TOKEN_NAME,
+                    expires_in_days=data.expires_in_days,
+                )
+    if verified is None or issued is None:
         event(log, "token_refused", client=request.remote_addr)
-        raise APIError(401, INVALID_CREDENTIALS)
-    token, secret = await tokens.issue_token(
-        session,
-        user_id=user.id,
-        name=data.name or DEFAULT_TOKEN_NAME,
-        expires_in_days=data.expires_in_days,
+        raise HTTPError(401, INVALID_CREDENTIALS)
+    token, secret = issued
+    event(log, "token_issued", user_id=verified.user_id, token_id=token.id)
+    return dump(
+        TokenIssued, SimpleNamespace(token=secret, token_type=TOKEN_TYPE, expires_at=token.expires_at)
     )
-    await session.commit()
-    event(log, "token_issued", user_id=user.id, token_id=token.id)
-    return {"token": secret, "token_type": "Bearer", "expires_at": token.expires_at}
 
 
 @blueprint.delete("/token")
@@ -58,12 +67,13 @@ async def issue_token(data: TokenRequest) -> Any:
 @bearer_required
 @documented_no_content
 @errors(401)
-async def revoke_current_token(caller: Caller) -> Any:
+async def revoke_current_token(user: CurrentUser) -> Any:
     """Revoke the token that authenticated this request."""
-    session = get_session()
-    await tokens.revoke_token(session, user_id=caller.user.id, token_id=caller.token_id)
-    await session.commit()
-    event(log, "token_revoked", user_id=caller.user.id, token_id=caller.token_id)
+    assert user.token_id is not None  # token_required sets it
+    store = current_store()
+    async with store.write():
+        await tokens.revoke_token(store, user_id=user.id, token_id=user.token_id)
+    event(log, "token_revoked", user_id=user.id, token_id=user.token_id)
     return no_content()
 
 
@@ -73,10 +83,9 @@ async def revoke_current_token(caller: Caller) -> Any:
 @bearer_required
 @document_response(list[TokenInfo])
 @errors(401)
-async def list_tokens(caller: Caller) -> Any:
+async def list_tokens(user: CurrentUser) -> Any:
     """The caller's tokens, newest first; secrets and digests are never shown."""
-    found = await tokens.list_tokens(get_session(), user_id=caller.user.id)
-    return [token_json(token) for token in found]
+    return dump_all(TokenInfo, await tokens.list_tokens(current_store(), user_id=user.id))
 
 
 @blueprint.delete("/tokens/<id:token_id>")
@@ -85,13 +94,14 @@ async def list_tokens(caller: Caller) -> Any:
 @bearer_required
 @documented_no_content
 @errors(401, 404)
-async def revoke_token(caller: Caller, token_id: int) -> Any:
+async def revoke_token(user: CurrentUser, token_id: int) -> Any:
     """Revoke one of the caller's tokens (404 when it is not theirs)."""
-    session = get_session()
-    if not await tokens.revoke_token(session, user_id=caller.user.id, token_id=token_id):
-        raise APIError(404, "Not found")
-    await session.commit()
-    event(log, "token_revoked", user_id=caller.user.id, token_id=token_id)
+    store = current_store()
+    async with store.write():
+        revoked = await tokens.revoke_token(store, user_id=user.id, token_id=token_id)
+    if not revoked:
+        raise HTTPError(404, "Not found")
+    event(log, "token_revoked", user_id=user.id, token_id=token_id)
     return no_content()
 
 
@@ -103,21 +113,18 @@ async def revoke_token(caller: Caller, token_id: int) -> Any:
 @errors(400, 409, 413, 422, 429)
 async def register(data: UserCreate) -> Any:
     """Create an account; a taken username or email is a 409."""
-    session = get_session()
+    store = current_store()
+    password_hash = await current_app.extensions["hasher"].hash(data.password)
     try:
-        user = await users.register_user(
-            session,
-            current_app.extensions["hasher"],
-            username=data.username,
-            email=str(data.email),
-            password=data.password,
-        )
-    except users.Conflict as conflict:
+        async with store.write():
+            verified = await users.create_user(
+                store, username=data.username, email=str(data.email), password_hash=password_hash
+            )
+    except Conflict as conflict:
         message = next(iter(conflict.fields.values()))
-        raise APIError(409, message, details=conflict.fields) from conflict
-    await session.commit()
-    event(log, "registered", user_id=user.id)
-    return user_json(user), 201
+        raise HTTPError(409, message, details=conflict.fields) from conflict
+    event(log, "registered", user_id=verified.user_id)
+    return dump(UserOut, await users.get_user(store, user_id=verified.user_id)), 201
 
 
 @blueprint.get("/me")
@@ -126,6 +133,6 @@ async def register(data: UserCreate) -> Any:
 @bearer_required
 @document_response(UserOut)
 @errors(401)
-async def me(caller: Caller) -> Any:
+async def me(user: CurrentUser) -> Any:
     """The account the token belongs to."""
-    return user_json(caller.user)
+    return dump(UserOut, user)

@@ -10,14 +10,13 @@ from quart import Blueprint, current_app, jsonify, url_for
 from quart_schema import document_response, tag
 
 from ...auth import token_required
-from ...db import get_session
-from ...errors import APIError
-from ...reader import get_reader
+from ...data import current_store
+from ...errors import HTTPError
 from ...schemas import NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
-from ...serializers import note_json
 from ...services import notes
 from ...services.notes import Position
-from ...services.tokens import Caller
+from ...services.users import CurrentUser
+from ...shapes import dump, dump_all
 from .responses import bearer_required, documented_no_content, errors, no_content
 from .validation import json_body, query_args
 
@@ -41,7 +40,7 @@ def decode_cursor(cursor: str) -> Position:
         pinned, created_at, note_id = _cursors().loads(cursor)
         return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
     except (BadData, ValueError, TypeError) as error:
-        raise APIError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
+        raise HTTPError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
 
 
 @blueprint.get("")
@@ -51,13 +50,13 @@ def decode_cursor(cursor: str) -> Position:
 @query_args(NotesQuery)
 @document_response(list[NoteOut])
 @errors(400, 401, 422)
-async def list_notes(caller: Caller, query: NotesQuery) -> Any:
+async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     """The caller's notes, pinned first then newest; `Link: rel="next"` when more remain."""
     after = decode_cursor(query.cursor) if query.cursor else None
     page = await notes.list_notes_after(
-        get_reader(), author_id=caller.user.id, after=after, limit=query.limit + 1
+        current_store(), author_id=user.id, after=after, limit=query.limit + 1
     )
-    response = jsonify([note_json(row) for row in page[: query.limit]])
+    response = jsonify(dump_all(NoteOut, page[: query.limit]))
     if len(page) > query.limit:
         cursor = encode_cursor(Position.of(page[query.limit - 1]))
         link = url_for(".list_notes", limit=query.limit, cursor=cursor, _external=True)
@@ -72,13 +71,13 @@ async def list_notes(caller: Caller, query: NotesQuery) -> Any:
 @document_response(NoteOut, 201)
 @errors(400, 401, 413, 422)
 @json_body(NoteCreate)
-async def create_note(caller: Caller, data: NoteCreate) -> Any:
+async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     """Write a new note; `Location` names it."""
-    session = get_session()
-    note = await notes.create_note(session, author_id=caller.user.id, **data.model_dump())
-    await session.commit()
+    store = current_store()
+    async with store.write():
+        note = await notes.create_note(store, author_id=user.id, **data.model_dump())
     location = url_for(".get_note", note_id=note.id, _external=True)
-    return note_json(note), 201, {"Location": location}
+    return dump(NoteOut, note), 201, {"Location": location}
 
 
 @blueprint.get("/<id:note_id>")
@@ -87,10 +86,9 @@ async def create_note(caller: Caller, data: NoteCreate) -> Any:
 @bearer_required
 @document_response(NoteOut)
 @errors(401, 403, 404)
-async def get_note(caller: Caller, note_id: int) -> Any:
+async def get_note(user: CurrentUser, note_id: int) -> Any:
     """One note: 403 when it is someone else's, 404 when there is none."""
-    note = await notes.get_owned_note(get_session(), note_id=note_id, author_id=caller.user.id)
-    return note_json(note)
+    return dump(NoteOut, await notes.get_note(current_store(), note_id=note_id, author_id=user.id))
 
 
 @blueprint.patch("/<id:note_id>")
@@ -100,9 +98,9 @@ async def get_note(caller: Caller, note_id: int) -> Any:
 @document_response(NoteOut)
 @errors(400, 401, 403, 404, 413, 422)
 @json_body(NotePatch)
-async def patch_note(caller: Caller, note_id: int, data: NotePatch) -> Any:
+async def patch_note(user: CurrentUser, note_id: int, data: NotePatch) -> Any:
     """Change only the fields given."""
-    return await _save(caller, note_id, data.model_dump(exclude_unset=True))
+    return await _save(user, note_id, data.model_dump(exclude_unset=True))
 
 
 @blueprint.put("/<id:note_id>")
@@ -112,9 +110,9 @@ async def patch_note(caller: Caller, note_id: int, data: NotePatch) -> Any:
 @document_response(NoteOut)
 @errors(400, 401, 403, 404, 413, 422)
 @json_body(NoteReplace)
-async def replace_note(caller: Caller, note_id: int, data: NoteReplace) -> Any:
+async def replace_note(user: CurrentUser, note_id: int, data: NoteReplace) -> Any:
     """Replace title, content and pin at once."""
-    return await _save(caller, note_id, data.model_dump())
+    return await _save(user, note_id, data.model_dump())
 
 
 @blueprint.delete("/<id:note_id>")
@@ -123,16 +121,16 @@ async def replace_note(caller: Caller, note_id: int, data: NoteReplace) -> Any:
 @bearer_required
 @documented_no_content
 @errors(401, 403, 404)
-async def delete_note(caller: Caller, note_id: int) -> Any:
+async def delete_note(user: CurrentUser, note_id: int) -> Any:
     """Delete a note for good."""
-    session = get_session()
-    await notes.delete_note(session, note_id=note_id, author_id=caller.user.id)
-    await session.commit()
+    store = current_store()
+    async with store.write():
+        await notes.delete_note(store, note_id=note_id, author_id=user.id)
     return no_content()
 
 
-async def _save(caller: Caller, note_id: int, changes: dict[str, Any]) -> Any:
-    session = get_session()
-    note = await notes.update_note(session, note_id=note_id, author_id=caller.user.id, **changes)
-    await session.commit()
-    return note_json(note)
+async def _save(user: CurrentUser, note_id: int, changes: dict[str, Any]) -> Any:
+    store = current_store()
+    async with store.write():
+        note = await notes.update_note(store, note_id=note_id, author_id=user.id, **changes)
+    return dump(NoteOut, note)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from quart import request
 from quart_schema import document_querystring, document_request
 
-from ...errors import NO_DATA, APIError, validation_details
+from ...errors import NO_DATA, HTTPError, validation_details
 
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 VALIDATION_FAILED = "Validation failed"
@@ -24,11 +24,11 @@ VALIDATION_FAILED = "Validation failed"
 def _checked(model: type[BaseModel], data: Any) -> BaseModel:
     """`data` as `model`: 400 when it is not a JSON object, 422 naming each bad field."""
     if not isinstance(data, dict):
-        raise APIError(400, NO_DATA)
+        raise HTTPError(400, NO_DATA)
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise APIError(422, VALIDATION_FAILED, details=validation_details(error)) from error
+        raise HTTPError(422, VALIDATION_FAILED, details=validation_details(error)) from error
 
 
 def json_body(model: type[BaseModel]) -> Callable[[View], View]:

@@ -1,0 +1,116 @@
+"""The one adapter between SQLAlchemy's compiler and a raw driver: statements compiled once.
+
+The fast read path (`reads.py`) runs SQLAlchemy Core statements straight on sqlite3 or asyncpg,
+because SQLAlchemy's per-execution bookkeeping costs more than an indexed read (README,
+Performance). What it needs from SQLAlchemy is the compiled SQL, the driver's parameter order and
+each column type's bind and result converters. All of that comes through public API only
+(`Compiled.string`, `.positiontup`, `.binds`, `.construct_params`, `TypeEngine.dialect_impl`,
+`.bind_processor`, `.result_processor`); `tests/data/test_compiled.py` fails loudly if an upgrade
+changes what they return.
+
+Compiled statements are cached by the statement object itself, held strongly in a bounded LRU: a
+cached entry keeps its statement alive, so an id can never be reused by another statement, and a
+statement built per call only costs a compile.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from .types import UTCDateTime
+
+Converter = Callable[[Any], Any]
+CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement compiled for one backend, with the converters of its parameters and columns."""
+
+    sql: str
+    compiler: SQLCompiler
+    binders: dict[str, Converter]  # parameter name -> converter, where the type has one
+    processors: list[tuple[int, Converter]]  # (column index, converter), where the type has one
+    row: type[tuple[Any, ...]]
+
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        """`params` in the driver's positional order, through the parameters' bind converters."""
+        values = self.compiler.construct_params(params)
+        binders = self.binders
+        return [
+            binders[name](values[name]) if name in binders else values[name]
+            for name in self.compiler.positiontup or ()
+        ]
+
+    def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """Driver rows as named rows, each value through its column's result converter."""
+        make, convert = self.row._make, self.processors
+        if not convert:
+            return [make(raw_row) for raw_row in raw_rows]
+        rows = []
+        for raw_row in raw_rows:
+            row = list(raw_row)
+            for index, process in convert:
+                row[index] = process(row[index])
+            rows.append(make(row))
+        return rows
+
+
+def compile_select(statement: Select[Any], dialect: Dialect) -> Compiled:
+    """`statement` compiled for `dialect`, with every converter looked up once."""
+    compiler = statement.compile(dialect=dialect)
+    assert isinstance(compiler, SQLCompiler)
+    binders = {
+        name: process
+        for name, parameter in compiler.binds.items()
+        if (process := parameter.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    }
+    columns = statement.selected_columns
+    processors = [
+        (index, process)
+        for index, column in enumerate(columns)
+        if (process := result_converter(column.type, dialect)) is not None
+    ]
+    # Unnamed expressions (a bare count) get positional names.
+    row = namedtuple("Row", [str(column.key) for column in columns], rename=True)  # type: ignore[misc]
+    return Compiled(sql=compiler.string, compiler=compiler, binders=binders, processors=processors, row=row)
+
+
+def result_converter(column_type: Any, dialect: Dialect) -> Converter | None:
+    """The column type's own converter, except UTC datetimes on SQLite, parsed by the C parser."""
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
+        return _sqlite_utc_datetime
+    converter: Converter | None = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    return converter
+
+
+def _sqlite_utc_datetime(value: str | None) -> datetime | None:
+    # One parse with the offset appended: 0.5 µs, against 2.8 µs for parse-then-`replace(tzinfo=UTC)`.
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+class CompiledCache:
+    """Compiled statements for one dialect, least recently used dropped first."""
+
+    def __init__(self, dialect: Dialect, size: int = CACHE_SIZE) -> None:
+        self.dialect = dialect
+        self.size = size
+        self._entries: OrderedDict[Select[Any], Compiled] = OrderedDict()
+
+    def get(self, statement: Select[Any]) -> Compiled:
+        found = self._entries.get(statement)
+        if found is not None:
+            self._entries.move_to_end(statement)
+            return found
+        compiled = self._entries[statement] = compile_select(statement, self.dialect)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return compiled

@@ -1,0 +1,87 @@
+"""The fast read path: compiled statements run straight on the driver, outside any transaction.
+
+Inline on one synchronous, query-only sqlite3 connection (WAL readers see the latest commit and
+never wait for writers; aiosqlite's thread hop per call cost more than the indexed read itself), or
+on an asyncpg pool in autocommit, one round trip per read. Only `Store` uses this module.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Select
+
+from .compiled import CompiledCache
+from .engine import SQLITE_CACHE_KIB
+
+if TYPE_CHECKING:
+    import asyncpg
+
+# Reads hold a connection for one query: a fixed pool that waiters queue for beats opening and
+# closing connections under load (measured: a tenth of a PostgreSQL read was connecting).
+POOL_SIZE = 10
+
+
+class Reads:
+    """Runs read-only statements: inline on SQLite, on an asyncpg pool on PostgreSQL."""
+
+    def __init__(
+        self,
+        compiled: CompiledCache,
+        sqlite: sqlite3.Connection | None = None,
+        pool: asyncpg.Pool | None = None,
+        dropped: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self.compiled = compiled
+        self.sqlite = sqlite
+        self.pool = pool
+        self.dropped = dropped  # what a connection the server dropped raises: that read is retried once
+
+    @classmethod
+    async def open(cls, engine: AsyncEngine) -> Reads:
+        """Reads on the engine's database, with the engine's own connection arguments."""
+        compiled = CompiledCache(engine.dialect)
+        if engine.dialect.name == "sqlite":
+            connection = sqlite3.connect(
+                engine.url.database or ":memory:", isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA query_only = ON")
+            connection.execute("PRAGMA busy_timeout = 1000")
+            connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            return cls(compiled, sqlite=connection)
+        import asyncpg  # here, not at the top: SQLite workers would carry 3 MiB more
+
+        args, options = engine.dialect.create_connect_args(engine.url)
+        # Connections open as reads need them; no transaction around a single read (autocommit).
+        pool = await asyncpg.create_pool(*args, min_size=0, max_size=POOL_SIZE, **options)
+        dropped = (
+            asyncpg.PostgresConnectionError,
+            asyncpg.AdminShutdownError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,  # a connection caught mid-way by the server's goodbye
+            OSError,
+        )
+        return cls(compiled, pool=pool, dropped=dropped)
+
+    async def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Any]:
+        """Rows with attribute access by column name (labels where names repeat)."""
+        compiled = self.compiled.get(statement)
+        arguments = compiled.arguments(params)
+        if self.sqlite is not None:
+            return compiled.rows(self.sqlite.execute(compiled.sql, arguments).fetchall())
+        assert self.pool is not None
+        try:
+            raw_rows = await self.pool.fetch(compiled.sql, *arguments)
+        except self.dropped:  # the server restarted since this connection's last use, say
+            # A restart drops every pooled connection: reconnect rather than try the next dead one.
+            await self.pool.expire_connections()
+            raw_rows = await self.pool.fetch(compiled.sql, *arguments)
+        return compiled.rows(raw_rows)
+
+    async def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+        if self.pool is not None:
+            await self.pool.close()

@@ -1,0 +1,128 @@
+"""The one way to reach the database: a `Store` per request, command or background task.
+
+Services take a `Store` as their only database parameter and never choose how to reach the
+database:
+
+- **Reads** (`rows`, `row`, `scalar`) outside a write block run on the fast read path (`reads.py`);
+  inside one they run on the write transaction, so a request reads its own uncommitted writes.
+- **Writes** (`execute`) only happen inside `async with store.write():`, opened by the route (or the
+  command, or the background task), never by a service. The block takes this worker's writer lock
+  on SQLite, begins the transaction (`BEGIN IMMEDIATE` there), commits once at the end, rolls back
+  on error and releases the lock. A block opened inside another joins it.
+
+A store is per request because a write block's transaction is state; opening one costs nothing, and
+outside write blocks it holds no connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import false, literal, select, union_all
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable, Select
+
+from .engine import BEGIN_IMMEDIATE, create_engine
+from .reads import Reads
+from .types import Base
+
+NOT_IN_WRITE_BLOCK = "writes go inside `async with store.write():`, opened by the route"
+
+
+class Database:
+    """What a worker opens once: the engine (writes), the fast read path and SQLite's writer lock."""
+
+    def __init__(self, engine: AsyncEngine, reads: Reads) -> None:
+        self.engine = engine
+        self.reads = reads
+        # One writer per worker at a time on SQLite: writers then queue here in order instead of
+        # polling SQLite's busy handler, whose back-off gave a long latency tail under load.
+        self.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @classmethod
+    async def open(cls, url: str) -> Database:
+        engine = create_engine(url)
+        return cls(engine, await Reads.open(engine))
+
+    def store(self) -> Store:
+        return Store(self)
+
+    async def ready(self) -> str | None:
+        """None when the database answers and holds every table, else why not."""
+        every_table = union_all(
+            *(select(literal(1)).select_from(table).where(false()) for table in Base.metadata.sorted_tables)
+        )
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(every_table)
+        except (OperationalError, ProgrammingError) as error:
+            missing_table = "no such table" in str(error) or "does not exist" in str(error)
+            return "database not migrated" if missing_table else "database unavailable"
+        except Exception:  # noqa: BLE001 - whatever the driver raises, the database is not there
+            return "database unavailable"
+        return None
+
+    async def close(self) -> None:
+        await self.reads.close()
+        await self.engine.dispose()
+
+
+class Store:
+    """Reads and write blocks for one request (see the module docstring)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._writing: AsyncConnection | None = None
+
+    async def rows(self, statement: Select[Any], **params: Any) -> list[Any]:
+        """Every row of a read, with attribute access by column name."""
+        if self._writing is not None:
+            return list((await self._writing.execute(statement, params)).all())
+        return await self.database.reads.rows(statement, params)
+
+    async def row(self, statement: Select[Any], **params: Any) -> Any | None:
+        """The first row of a read, or None."""
+        rows = await self.rows(statement, **params)
+        return rows[0] if rows else None
+
+    async def scalar(self, statement: Select[Any], **params: Any) -> Any:
+        """The first column of the first row, or None."""
+        found = await self.row(statement, **params)
+        return None if found is None else found[0]
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[None]:
+        """One transaction: begun here, committed at the end, rolled back on error."""
+        if self._writing is not None:
+            yield  # joins the block this request already has open
+            return
+        lock = self.database.write_lock
+        async with lock if lock is not None else contextlib.nullcontext():
+            async with self.database.engine.connect() as connection:
+                await connection.execution_options(**BEGIN_IMMEDIATE)
+                async with connection.begin():
+                    self._writing = connection
+                    try:
+                        yield
+                    finally:
+                        self._writing = None
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Inside a write block: a part that can fail (a unique constraint, say) without the rest."""
+        async with self._connection().begin_nested():
+            yield
+
+    async def execute(self, statement: Executable, **params: Any) -> CursorResult[Any]:
+        """Run a write (INSERT, UPDATE, DELETE) in the open write block."""
+        return await self._connection().execute(statement, params or None)
+
+    def _connection(self) -> AsyncConnection:
+        if self._writing is None:
+            raise RuntimeError(NOT_IN_WRITE_BLOCK)
+        return self._writing

@@ -1,0 +1,115 @@
+"""Auth sessions (browser sign-ins): the server-side half of a sign-in, so any can end at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from ..data import Store, utcnow
+from ..models import AuthSession, User
+from ..security import digest, new_secret
+from .users import CurrentUser
+
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long auth sessions live: remembered ones from creation, others from last activity."""
+
+    remember: timedelta
+    idle: timedelta
+
+    def expired(self, *, remember: bool, started_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
+        if remember:
+            return now - started_at > self.remember
+        return now - last_seen_at > self.idle
+
+
+@dataclass(frozen=True)
+class FoundAuthSession:
+    """A live auth session and its user, who may have been deactivated since."""
+
+    user: CurrentUser
+    is_active: bool
+    stale: bool  # last_seen_at is over a minute old: note the activity
+
+
+SIGNED_IN = (
+    select(
+        User.id,
+        User.username,
+        User.email,
+        User.created_at,
+        User.is_active,
+        AuthSession.id.label("auth_session_id"),
+        AuthSession.remember,
+        AuthSession.created_at.label("started_at"),
+        AuthSession.last_seen_at,
+    )
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id_digest == bindparam("digest"))
+)
+
+
+async def find_auth_session(store: Store, *, secret: str, lifetime: Lifetime) -> FoundAuthSession | None:
+    """The live auth session with this secret and its user, in one indexed query."""
+    row = await store.row(SIGNED_IN, digest=digest(secret))
+    now = utcnow()
+    if row is None or lifetime.expired(
+        remember=row.remember, started_at=row.started_at, last_seen_at=row.last_seen_at, now=now
+    ):
+        return None
+    user = CurrentUser(row.id, row.username, row.email, row.created_at, auth_session_id=row.auth_session_id)
+    return FoundAuthSession(user, row.is_active, stale=now - row.last_seen_at >= TOUCH_INTERVAL)
+
+
+async def start_auth_session(store: Store, *, user_id: int, remember: bool, user_agent: str) -> str:
+    """Record a new sign-in and return its secret (for the cookie; only its digest is stored)."""
+    secret = new_secret()
+    await store.execute(
+        insert(AuthSession).values(
+            id_digest=digest(secret), user_id=user_id, remember=remember, user_agent=user_agent[:255]
+        )
+    )
+    return secret
+
+
+async def touch_auth_session(store: Store, *, auth_session_id: int) -> None:
+    """Record activity on the auth session now."""
+    await store.execute(
+        update(AuthSession).where(AuthSession.id == auth_session_id).values(last_seen_at=utcnow())
+    )
+
+
+AUTH_SESSIONS = (
+    select(
+        AuthSession.id,
+        AuthSession.user_agent,
+        AuthSession.remember,
+        AuthSession.created_at,
+        AuthSession.last_seen_at,
+    )
+    .where(AuthSession.user_id == bindparam("user_id"))
+    .order_by(AuthSession.last_seen_at.desc())
+)
+
+
+async def list_auth_sessions(store: Store, *, user_id: int) -> list[Any]:
+    """The user's auth sessions, most recently active first."""
+    return await store.rows(AUTH_SESSIONS, user_id=user_id)
+
+
+async def end_auth_session(store: Store, *, auth_session_id: int) -> None:
+    await store.execute(delete(AuthSession).where(AuthSession.id == auth_session_id))
+
+
+async def end_other_auth_sessions(store: Store, *, user_id: int, keep_id: int | None) -> int:
+    """End every auth session of the user except `keep_id`; returns how many ended."""
+    statement = delete(AuthSession).where(AuthSession.user_id == user_id)
+    if keep_id is not None:
+        statement = statement.where(AuthSession.id != keep_id)
+    return (await store.execute(statement)).rowcount

@@ -1,0 +1,19 @@
+"""What a service refuses, in the service's own words; `notes_service.errors` maps them to HTTP."""
+
+from __future__ import annotations
+
+
+class Missing(LookupError):
+    """There is no such row (a 404)."""
+
+
+class NotOwner(PermissionError):
+    """The row exists but belongs to someone else (a 403)."""
+
+
+class Conflict(ValueError):
+    """Values that must be unique are taken; `fields` maps each field to its message (a 409)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(fields)
+        self.fields = fields
