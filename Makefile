@@ -34,9 +34,10 @@ bench: | $(BIN)/python  ## the benchmark against its baselines (~4 min; BENCH_AR
 		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff (lint + format) over the code, mypy --strict over the package
 	$(BIN)/ruff check notes_service tests bench
 	$(BIN)/ruff format --check notes_service tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    # Quart declares asgi_app as a method; replacing it with middleware is Quart's documented way.
     app.asgi_app = web.CloseAfterUnreadBody(app.asgi_app)  # type: ignore[method-assign]
     app.asgi_app = AccessLog(app.asgi_app)  # type: ignore[method-assign]
     if notes_config.trusted_proxy_hops:

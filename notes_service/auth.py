@@ -45,7 +45,7 @@ class RequestAwareAuth(QuartAuth):
     quart-auth's default (always Secure) makes browsers drop the cookie on plain-http localhost.
     """
 
-    @property  # type: ignore[override]  # quart-auth has a plain attribute here
+    @property
     def cookie_secure(self) -> bool:
         return has_request_context() and request.is_secure
 
@@ -94,7 +94,7 @@ async def _browser_sign_in(store: Store) -> BrowserSignIn:
         return BrowserSignIn()
     if not found.is_active:
         async with store.write():
-            await auth_sessions.end_auth_session(store, auth_session_id=found.user.auth_session_id)
+            await auth_sessions.end_auth_session(store, auth_session_id=found.auth_session_id)
         await flash(DEACTIVATED, "danger")
         logout_user()
         return BrowserSignIn(deactivated=True)

@@ -6,15 +6,18 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from .config import ConfigError, load_settings
+from .config import ConfigError, Settings, load_settings
 from .data import Database, Store
 from .security import PasswordHasher
 from .services import tokens, users
 from .services.errors import Conflict
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -103,7 +106,7 @@ def deactivate_user(email: str) -> None:
     click.echo(f"deactivated {email}")
 
 
-def alembic_config(database_url: str):  # type: ignore[no-untyped-def]
+def alembic_config(database_url: str) -> Config:
     """Alembic's configuration for this checkout, pointed at `database_url`."""
     from alembic.config import Config
 
@@ -113,7 +116,7 @@ def alembic_config(database_url: str):  # type: ignore[no-untyped-def]
     return config
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as error:

@@ -20,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.csrf.session import SessionCSRF
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
@@ -38,6 +39,8 @@ from .rules import (
 
 class CSRFForm(Form):
     """A form with nothing but the CSRF token (also used alone for button-only forms)."""
+
+    csrf_token: CSRFTokenField  # added by WTForms from `Meta.csrf`
 
     class Meta:
         csrf = True
@@ -63,6 +66,11 @@ class CSRFForm(Form):
 def form_status(form: Form) -> int:
     """422 when a submitted form broke a field rule (it is shown again with the errors), else 200."""
     return 422 if form.errors else 200
+
+
+def text(field: Field) -> str:
+    """A text field's value as a string (WTForms types it optional; a validated field has one)."""
+    return str(field.data or "")
 
 
 def _strip(value: str | None) -> str | None:

@@ -127,6 +127,7 @@ class NoteReplace(NoteCreate):
 class NotePatch(Strict):
     """PATCH: only the fields given change; null is not a value for any of them."""
 
+    # None only marks "not sent" (exclude_unset); the types stay non-optional so null is a 422.
     title: Title = None  # type: ignore[assignment]
     content: Content = None  # type: ignore[assignment]
     is_pinned: bool = None  # type: ignore[assignment]

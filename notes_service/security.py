@@ -13,11 +13,15 @@ import hashlib
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from passlib.context import CryptContext
+from quart import current_app
 
+Result = TypeVar("Result")
 TOKEN_PREFIX = "nts_"
 BCRYPT_NICENESS = 10
 
@@ -52,7 +56,7 @@ class PasswordHasher:
             self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
 
-    async def _run(self, function, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, function: Callable[..., Result], *args: Any) -> Result:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     def close(self) -> None:
@@ -81,7 +85,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     """True when `target` is a local path: one leading slash, no scheme, host, `//` or backslash."""
     if not target or not target.startswith("/") or "//" in target:
         return False
@@ -89,3 +93,9 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def current_hasher() -> PasswordHasher:
+    """This app's password hasher (made once in `create_app`)."""
+    hasher: PasswordHasher = current_app.extensions["hasher"]
+    return hasher

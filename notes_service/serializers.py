@@ -26,7 +26,7 @@ class JSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         body = _encode(self._prepare_response_obj(args, kwargs))
-        return self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[no-any-return]
+        return Response(body, mimetype=self.mimetype)
 
 
 def _encode(obj: Any) -> bytes:

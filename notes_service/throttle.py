@@ -110,7 +110,7 @@ def throttled(scope: str, *, account_field: str | None = None) -> Callable[[View
                 await _check(scope, limit, account_field)
             return await view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]  # functools.wraps: the view's own signature
 
     return decorator
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from hypercorn.typing import ASGIFramework
-from quart import Quart, Request, Response, request
+from quart import Quart, Response, request
 from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
+from quart.wrappers import BaseRequestWebsocket
 from werkzeug.routing import IntegerConverter
 
 from .errors import HTTPError
@@ -46,7 +47,7 @@ class SchemeAwareSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Quart) -> bool:
         return request.is_secure
 
-    async def open_session(self, app: Quart, request: Request) -> SecureCookieSession | None:
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> SecureCookieSession | None:
         if is_api_path(request.path):
             return await self.make_null_session(app)
         return await super().open_session(app, request)

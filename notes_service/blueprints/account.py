@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..auth import DEACTIVATED, current_user, sign_in, sign_out
 from ..data import current_store
-from ..forms import LoginForm, RegisterForm, form_status
+from ..forms import LoginForm, RegisterForm, form_status, text
 from ..logs import event
-from ..security import is_safe_next
+from ..security import current_hasher, is_safe_next
 from ..services import users
 from ..services.errors import Conflict
 from ..throttle import throttled
@@ -34,11 +34,11 @@ async def register() -> Any:
     form = await RegisterForm.from_request()
     if request.method == "POST" and form.validate():
         store = current_store()
-        password_hash = await current_app.extensions["hasher"].hash(form.password.data)
+        password_hash = await current_hasher().hash(text(form.password))
         try:
             async with store.write():
                 verified = await users.create_user(
-                    store, username=form.username.data, email=form.email.data, password_hash=password_hash
+                    store, username=text(form.username), email=text(form.email), password_hash=password_hash
                 )
                 await sign_in(store, verified, remember=False)
         except Conflict as conflict:
@@ -61,9 +61,9 @@ async def login() -> Any:
     form = await LoginForm.from_request()
     if request.method == "POST" and form.validate():
         store = current_store()
-        hasher = current_app.extensions["hasher"]
+        hasher = current_hasher()
         verified = await users.check_password(
-            store, hasher, email=form.email.data, password=form.password.data
+            store, hasher, email=text(form.email), password=text(form.password)
         )
         remember = bool(form.remember.data)
         if verified is not None and not verified.is_active:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, current_app, flash, redirect, render_template, url_for
+from quart import Blueprint, flash, redirect, render_template, url_for
 
 from ..auth import login_required
 from ..data import current_store
 from ..errors import HTTPError
-from ..forms import PasswordChangeForm, TokenForm
+from ..forms import PasswordChangeForm, TokenForm, text
 from ..logs import event
+from ..security import current_hasher
 from ..services import auth_sessions, tokens, users
 from ..services.users import CurrentUser
 
@@ -61,11 +62,13 @@ async def change_password(user: CurrentUser) -> Any:
     if not form.validate():
         return await render_settings(user, password_form=form, status=422)
     store = current_store()
-    hasher = current_app.extensions["hasher"]
-    verified = await users.check_password(store, hasher, user_id=user.id, password=form.current_password.data)
+    hasher = current_hasher()
+    verified = await users.check_password(
+        store, hasher, user_id=user.id, password=text(form.current_password)
+    )
     changed = False
     if verified is not None:
-        new_hash = await hasher.hash(form.new_password.data)
+        new_hash = await hasher.hash(text(form.new_password))
         async with store.write():
             # A change that raced this one since the check makes this password wrong.
             if changed := await users.still_current(store, verified):
@@ -103,7 +106,7 @@ async def create_token(user: CurrentUser) -> Any:
     store = current_store()
     async with store.write():
         token, secret = await tokens.issue_token(
-            store, user_id=user.id, name=form.name.data, expires_in_days=form.expires_in_days.data
+            store, user_id=user.id, name=text(form.name), expires_in_days=form.expires_in_days.data
         )
     event(log, "token_issued", user_id=user.id, token_id=token.id)
     return await render_settings(user, new_secret=secret)

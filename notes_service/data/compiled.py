@@ -16,10 +16,10 @@ statement built per call only costs a compile.
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
@@ -28,6 +28,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from .types import UTCDateTime
 
 Converter = Callable[[Any], Any]
+Columns = TypeVarTuple("Columns")
 CACHE_SIZE = 256
 
 
@@ -39,7 +40,7 @@ class Compiled:
     compiler: SQLCompiler
     binders: dict[str, Converter]  # parameter name -> converter, where the type has one
     processors: list[tuple[int, Converter]]  # (column index, converter), where the type has one
-    row: type[tuple[Any, ...]]
+    make_row: Callable[[Iterable[Any]], Any]  # a namedtuple class's _make
 
     def arguments(self, params: dict[str, Any]) -> list[Any]:
         """`params` in the driver's positional order, through the parameters' bind converters."""
@@ -50,9 +51,9 @@ class Compiled:
             for name in self.compiler.positiontup or ()
         ]
 
-    def rows(self, raw_rows: Sequence[Sequence[Any]]) -> list[Any]:
+    def rows(self, raw_rows: Sequence[Any]) -> list[Any]:
         """Driver rows as named rows, each value through its column's result converter."""
-        make, convert = self.row._make, self.processors
+        make, convert = self.make_row, self.processors
         if not convert:
             return [make(raw_row) for raw_row in raw_rows]
         rows = []
@@ -64,24 +65,24 @@ class Compiled:
         return rows
 
 
-def compile_select(statement: Select[Any], dialect: Dialect) -> Compiled:
+def compile_select(statement: Select[*Columns], dialect: Dialect) -> Compiled:
     """`statement` compiled for `dialect`, with every converter looked up once."""
     compiler = statement.compile(dialect=dialect)
     assert isinstance(compiler, SQLCompiler)
-    binders = {
-        name: process
-        for name, parameter in compiler.binds.items()
-        if (process := parameter.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    }
+    binders: dict[str, Converter] = {}
+    for name, parameter in compiler.binds.items():
+        if (bind := parameter.type.dialect_impl(dialect).bind_processor(dialect)) is not None:
+            binders[name] = bind
     columns = statement.selected_columns
-    processors = [
-        (index, process)
-        for index, column in enumerate(columns)
-        if (process := result_converter(column.type, dialect)) is not None
-    ]
+    processors: list[tuple[int, Converter]] = []
+    for index, column in enumerate(columns):
+        if (result := result_converter(column.type, dialect)) is not None:
+            processors.append((index, result))
     # Unnamed expressions (a bare count) get positional names.
-    row = namedtuple("Row", [str(column.key) for column in columns], rename=True)  # type: ignore[misc]
-    return Compiled(sql=compiler.string, compiler=compiler, binders=binders, processors=processors, row=row)
+    row = namedtuple("Row", [str(column.key) for column in columns], rename=True)  # type: ignore[misc]  # names known only here
+    return Compiled(
+        sql=compiler.string, compiler=compiler, binders=binders, processors=processors, make_row=row._make
+    )
 
 
 def result_converter(column_type: Any, dialect: Dialect) -> Converter | None:
@@ -103,9 +104,9 @@ class CompiledCache:
     def __init__(self, dialect: Dialect, size: int = CACHE_SIZE) -> None:
         self.dialect = dialect
         self.size = size
-        self._entries: OrderedDict[Select[Any], Compiled] = OrderedDict()
+        self._entries: OrderedDict[Select[*tuple[Any, ...]], Compiled] = OrderedDict()
 
-    def get(self, statement: Select[Any]) -> Compiled:
+    def get(self, statement: Select[*Columns]) -> Compiled:
         found = self._entries.get(statement)
         if found is not None:
             self._entries.move_to_end(statement)

@@ -8,7 +8,7 @@ on an asyncpg pool in autocommit, one round trip per read. Only `Store` uses thi
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Select
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Reads hold a connection for one query: a fixed pool that waiters queue for beats opening and
 # closing connections under load (measured: a tenth of a PostgreSQL read was connecting).
 POOL_SIZE = 10
+Columns = TypeVarTuple("Columns")
 
 
 class Reads:
@@ -65,7 +66,7 @@ class Reads:
         )
         return cls(compiled, pool=pool, dropped=dropped)
 
-    async def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Any]:
+    async def rows(self, statement: Select[*Columns], params: dict[str, Any]) -> list[Any]:
         """Rows with attribute access by column name (labels where names repeat)."""
         compiled = self.compiled.get(statement)
         arguments = compiled.arguments(params)

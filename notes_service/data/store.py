@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import false, literal, select, union_all
 from sqlalchemy.engine import CursorResult
@@ -31,6 +31,7 @@ from .engine import BEGIN_IMMEDIATE, create_engine
 from .reads import Reads
 from .types import Base
 
+Columns = TypeVarTuple("Columns")
 NOT_IN_WRITE_BLOCK = "writes go inside `async with store.write():`, opened by the route"
 
 
@@ -79,18 +80,18 @@ class Store:
         self.database = database
         self._writing: AsyncConnection | None = None
 
-    async def rows(self, statement: Select[Any], **params: Any) -> list[Any]:
+    async def rows(self, statement: Select[*Columns], **params: Any) -> list[Any]:
         """Every row of a read, with attribute access by column name."""
         if self._writing is not None:
             return list((await self._writing.execute(statement, params)).all())
         return await self.database.reads.rows(statement, params)
 
-    async def row(self, statement: Select[Any], **params: Any) -> Any | None:
+    async def row(self, statement: Select[*Columns], **params: Any) -> Any | None:
         """The first row of a read, or None."""
         rows = await self.rows(statement, **params)
         return rows[0] if rows else None
 
-    async def scalar(self, statement: Select[Any], **params: Any) -> Any:
+    async def scalar(self, statement: Select[*Columns], **params: Any) -> Any:
         """The first column of the first row, or None."""
         found = await self.row(statement, **params)
         return None if found is None else found[0]

@@ -41,7 +41,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value  # type: ignore[no-any-return]  # the driver's datetime, now aware
+        return value
 
 
 def utcnow() -> datetime:

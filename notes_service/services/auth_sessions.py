@@ -34,6 +34,7 @@ class FoundAuthSession:
     """A live auth session and its user, who may have been deactivated since."""
 
     user: CurrentUser
+    auth_session_id: int
     is_active: bool
     stale: bool  # last_seen_at is over a minute old: note the activity
 
@@ -64,7 +65,9 @@ async def find_auth_session(store: Store, *, secret: str, lifetime: Lifetime) ->
     ):
         return None
     user = CurrentUser(row.id, row.username, row.email, row.created_at, auth_session_id=row.auth_session_id)
-    return FoundAuthSession(user, row.is_active, stale=now - row.last_seen_at >= TOUCH_INTERVAL)
+    return FoundAuthSession(
+        user, row.auth_session_id, row.is_active, stale=now - row.last_seen_at >= TOUCH_INTERVAL
+    )
 
 
 async def start_auth_session(store: Store, *, user_id: int, remember: bool, user_agent: str) -> str:

@@ -6,7 +6,7 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
-from quart import Blueprint, current_app, request
+from quart import Blueprint, request
 from quart_schema import document_response, tag
 
 from ...auth import token_required
@@ -14,6 +14,7 @@ from ...data import current_store
 from ...errors import HTTPError
 from ...logs import event
 from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
+from ...security import current_hasher
 from ...services import tokens, users
 from ...services.errors import Conflict
 from ...services.users import CurrentUser
@@ -38,7 +39,7 @@ TOKEN_TYPE = "Bearer"
 async def issue_token(data: TokenRequest) -> Any:
     """Exchange an email and password for a new bearer token (other tokens stay valid)."""
     store = current_store()
-    hasher = current_app.extensions["hasher"]
+    hasher = current_hasher()
     verified = await users.check_password(store, hasher, email=data.email, password=data.password)
     issued = None
     if verified is not None and verified.is_active:
@@ -114,7 +115,7 @@ async def revoke_token(user: CurrentUser, token_id: int) -> Any:
 async def register(data: UserCreate) -> Any:
     """Create an account; a taken username or email is a 409."""
     store = current_store()
-    password_hash = await current_app.extensions["hasher"].hash(data.password)
+    password_hash = await current_hasher().hash(data.password)
     try:
         async with store.write():
             verified = await users.create_user(

@@ -26,7 +26,7 @@ INVALID_CURSOR = "Invalid cursor"
 
 
 def _cursors() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
+    return URLSafeSerializer(current_app.config["NOTES"].secret_key, salt=CURSOR_SALT)
 
 
 def encode_cursor(position: Position) -> str:

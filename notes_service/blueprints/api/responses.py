@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from quart import Response
 from quart_schema import document_response, security_scheme
 
 from ...schemas import Error, NoContent
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Callable[..., Any])
 bearer_required = security_scheme([{"bearer": []}])
 
 
