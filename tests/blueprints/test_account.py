@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -73,6 +75,9 @@ async def test_register_shows_field_errors_and_keeps_input(store, client, change
     assert response.status_code == 422
     assert message in page
     assert PASSWORD not in page  # typed passwords are never echoed back
+    kept = registration(**changes)
+    for name in ("username", "email"):  # the other fields keep what was typed
+        assert re.search(rf'<input[^>]* name="{name}"[^>]* value="{re.escape(kept[name])}"', page), name
     assert await count(store, User) == 0
 
 

@@ -196,7 +196,15 @@ async def test_walk_120_notes_in_pages_of_50_sees_each_once_in_order(
     assert all(note["is_pinned"] for note in seen[:18]) and not any(note["is_pinned"] for note in seen[18:])
 
 
-async def test_default_limit_is_50_and_max_200(client, alice_headers) -> None:
+async def test_default_limit_is_50_and_max_200(client, alice_headers, store) -> None:
+    me = await (await client.get("/api/me", headers=alice_headers)).get_json()
+    async with store.write():
+        for number in range(201):
+            await notes_service.create_note(store, author_id=me["id"], title=f"n{number}", content="c")
+    response = await client.get("/api/notes", headers=alice_headers)
+    assert len(await response.get_json()) == 50 and "Link" in response.headers
+    response = await client.get("/api/notes?limit=200", headers=alice_headers)
+    assert response.status_code == 200 and len(await response.get_json()) == 200
     response = await client.get("/api/notes?limit=201", headers=alice_headers)
     assert response.status_code == 422 and "limit" in (await response.get_json())["details"]
     response = await client.get("/api/notes?limit=0", headers=alice_headers)

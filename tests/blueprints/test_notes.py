@@ -163,6 +163,17 @@ async def test_user_text_is_escaped(app, client, signed_in_alice, store) -> None
     assert "<b>x</b>" not in page
 
 
+async def test_pages_carry_a_content_security_policy_that_allows_no_inline_script(
+    client, signed_in_alice, store
+) -> None:
+    note = await add_note(store, signed_in_alice.id, "t")
+    for path in ("/", "/notes", f"/notes/{note.id}", "/settings"):
+        policy = (await client.get(path)).headers.get("Content-Security-Policy", "")
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        assert directives.get("default-src") == "'self'", (path, policy)
+        assert directives.get("frame-ancestors") == "'none'" and "unsafe-inline" not in policy
+
+
 async def test_dashboard_counts_notes(app, client, signed_in_alice, store) -> None:
     await add_note(store, signed_in_alice.id, "a", is_pinned=True)
     await add_note(store, signed_in_alice.id, "b")
