@@ -14,6 +14,7 @@ from ..forms import PasswordChangeForm, TokenForm
 from ..logs import event
 from ..services import sessions, tokens, users
 from ..services.sessions import SignedIn
+from ..throttle import limit_password_checks
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 log = logging.getLogger("notes_service.auth")
@@ -62,6 +63,7 @@ async def change_password(user: SignedIn) -> Any:
         return await render_settings(user, password_form=form, status=422)
     session = get_session()
     hasher = current_app.extensions["hasher"]
+    await limit_password_checks(user.id)
     ok, _ = await hasher.verify(form.current_password.data, user.password_hash)
     if not ok:
         form.current_password.errors = [WRONG_PASSWORD]
