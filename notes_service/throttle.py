@@ -34,8 +34,9 @@ TOO_MANY = "Too many attempts. Please wait {seconds} seconds and try again."
 SIGNIN = "signin"
 PASSWORD_CHECK = "password-check"
 KEY_PREFIX = "notes:throttle:"
-# About 200 bytes a key: a worker holds at most ~10 MB of counters, however many emails are sent.
-MAX_KEYS = 50_000
+# About 270 bytes a key (600 with a 254-character email): at most ~12 MB of counters a worker,
+# however many emails are sent, and far more keys than honest sign-ins make in one window.
+MAX_KEYS = 20_000
 EVICTED_SLOTS = 1 << 16
 REDIS_RETRY_SECONDS = 5.0
 # One atomic step, with commands Redis 2.6 already had (EXPIRE ... NX needs Redis 7): count, give a
@@ -180,7 +181,7 @@ def throttled(scope: str, *, account_field: str | None = None) -> Callable[[View
                 await _spend(f"{scope}:ip:{request.remote_addr}", scope, limit)
                 # Only a request the address may make counts against the account (and makes a key).
                 if account_field and (account := await _submitted(account_field)):
-                    await _spend(_account_key(account), SIGNIN, limit)
+                    await limit_signin(account)
             return await view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -8,6 +8,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -180,15 +181,15 @@ async def test_redis_back_is_used_again_and_logged(
 ) -> None:
     """Redis behind a port that is closed, then forwarded to the real server: the outage ends."""
     caplog.set_level(logging.INFO, logger="notes_service.throttle")
-    host, port = REDIS_URL.split("//")[1].split("/")[0].split(":")
-    database = REDIS_URL.rsplit("/", 1)[1]
+    real = urlsplit(REDIS_URL)
+    host, port, database = real.hostname or "127.0.0.1", real.port or 6379, real.path.strip("/") or "0"
     local = free_port()
     counter = RedisCounter(f"redis://127.0.0.1:{local}/{database}", prefix=redis_prefix, retry_seconds=0)
     limit = RateLimit(5, 60)
     assert await counter.hit("k", limit) is None  # down: counted in memory
 
     async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
 
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             while data := await source.read(65536):
