@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from notes_service import create_app
-from tests.conftest import PASSWORD, Factory, app_settings, csrf_token, login, post_form
+from tests.conftest import PASSWORD, app_settings, csrf_token, login, post_form
 
 
 @pytest.fixture
@@ -101,6 +101,12 @@ def behind_proxy(database_url: str, limit: str):  # type: ignore[no-untyped-def]
     return create_app(app_settings(database_url, auth_rate_limit=limit, trusted_proxy_hops=1))
 
 
+async def register_alice(client) -> None:  # type: ignore[no-untyped-def]
+    """alice@example.com with PASSWORD, made through the API (its own per-address budget)."""
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    assert (await client.post("/api/users", json=body)).status_code == 201
+
+
 def client_address(number: int) -> dict[str, str]:
     return {"X-Forwarded-For": f"198.51.100.{number}"}
 
@@ -109,8 +115,8 @@ async def test_api_token_counts_the_account_whatever_the_content_type(database_u
     """The API reads any body as JSON; a text/plain one must count against the account all the same."""
     app = behind_proxy(database_url, "8/60")
     async with app.test_app():
-        await Factory(app).user("alice")
         client = app.test_client()
+        await register_alice(client)
 
         async def attempt(password: str, number: int) -> int:
             body = json.dumps({"email": "alice@example.com", "password": password})
@@ -124,8 +130,8 @@ async def test_api_token_counts_the_account_whatever_the_content_type(database_u
 async def test_an_account_locked_on_login_is_locked_on_the_api_too(database_url) -> None:
     app = behind_proxy(database_url, "3/60")
     async with app.test_app():
-        await Factory(app).user("alice")
         client = app.test_client()
+        await register_alice(client)
         form = {"email": "alice@example.com", "password": "wrong", "csrf_token": await csrf_token(client)}
         statuses = [
             (await client.post("/login", form=form, headers=client_address(n))).status_code for n in range(4)
@@ -139,8 +145,8 @@ async def test_an_account_locked_on_login_is_locked_on_the_api_too(database_url)
 async def test_current_password_checks_are_limited_per_user(database_url) -> None:
     app = create_app(app_settings(database_url, auth_rate_limit="3/60"))
     async with app.test_app():
-        await Factory(app).user("alice")
         client = app.test_client()
+        await register_alice(client)
         assert (await login(client, "alice@example.com")).status_code == 302
 
         async def change(current: str) -> int:
