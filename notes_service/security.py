@@ -24,19 +24,24 @@ from quart import current_app
 Result = TypeVar("Result")
 TOKEN_PREFIX = "nts_"
 BCRYPT_NICENESS = 10
+MIN_COST = 4  # bcrypt's lowest
 
 
 class PasswordHasher:
     """Hash and verify passwords off the event loop, with bounded concurrency."""
 
     def __init__(self, rounds: int, max_workers: int | None = None) -> None:
+        self.rounds = rounds
         self.context = CryptContext(schemes=["bcrypt_sha256"], bcrypt_sha256__rounds=rounds)
         self.executor = ThreadPoolExecutor(
             max_workers=max_workers or os.cpu_count() or 2,
             thread_name_prefix="bcrypt",
             initializer=_yield_to_requests,
         )
-        self._dummy_hash: str | None = None
+        # Made once, here (at start-up): made on first use, it cost the first unknown email a second hash.
+        self.dummy_hash = self.context.hash(secrets.token_urlsafe(16))
+        handler = self.context.handler()
+        self._padding = [handler.using(rounds=cost) for cost in range(MIN_COST, rounds)]
 
     async def hash(self, password: str) -> str:
         return await self._run(self.context.hash, password)
@@ -44,17 +49,30 @@ class PasswordHasher:
     async def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
         """Check a password; returns (ok, new_hash) where new_hash is set when the cost changed.
 
-        With no hash (unknown account) a dummy hash is checked, so the answer takes as long.
+        A wrong password costs the same bcrypt work, 2^rounds, whether or not the account exists:
+        see `_verify`.
+        """
+        return await self._run(self._verify, password, password_hash)
+
+    def _verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
+        """Unknown accounts (no hash) are checked against the dummy hash, made at the current cost.
+
+        A stored hash made at an older, lower cost c checks in 2^c, which would tell a known account
+        from an unknown one until its owner signs in again (and it is rehashed). So a failed check
+        against it also hashes the password at costs c, c+1, ..., rounds-1: 2^c + (2^c + ... +
+        2^(rounds-1)) = 2^rounds, the dummy's work exactly. We pad only failures (a success is
+        rehashed at the current cost anyway), and cannot pad a hash above the current cost (after
+        lowering NOTES_BCRYPT_ROUNDS): those accounts check slower until they sign in once.
         """
         if password_hash is None:
-            await self._run(self.context.verify, password, await self.dummy_hash())
+            self.context.verify(password, self.dummy_hash)
             return False, None
-        return await self._run(self.context.verify_and_update, password, password_hash)
-
-    async def dummy_hash(self) -> str:
-        if self._dummy_hash is None:
-            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
-        return self._dummy_hash
+        ok, new_hash = self.context.verify_and_update(password, password_hash)
+        if not ok:
+            cost = self.context.handler().from_string(password_hash).rounds
+            for padding in self._padding[max(cost - MIN_COST, 0) :]:
+                padding.hash(password)
+        return ok, new_hash
 
     async def _run(self, function: Callable[..., Result], *args: Any) -> Result:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)

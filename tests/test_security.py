@@ -7,6 +7,7 @@ import os
 import threading
 import time
 
+import bcrypt
 import pytest
 
 from notes_service.security import PasswordHasher, digest, is_safe_next, new_secret
@@ -37,9 +38,27 @@ async def test_outdated_cost_is_upgraded_on_verify() -> None:
     old.close(), new.close()
 
 
-async def test_unknown_user_costs_a_hash_too(hasher) -> None:
-    assert await hasher.verify("whatever", None) == (False, None)
-    assert hasher._dummy_hash is not None  # a real bcrypt ran against the dummy
+async def test_a_wrong_password_costs_the_same_whether_or_not_the_account_exists(monkeypatch) -> None:
+    """Counted in bcrypt work (2^cost per run, recorded at bcrypt itself), not in wall time, which a
+    busy machine blurs. Accounts hashed at an older, lower cost must not answer faster than unknown
+    emails, and the first unknown email must not pay for making the dummy hash."""
+    old, hasher = PasswordHasher(rounds=4), PasswordHasher(rounds=7)
+    stored = {"old cost": await old.hash("pw-old-account"), "current cost": await hasher.hash("pw-current")}
+    costs: list[int] = []
+    hashpw = bcrypt.hashpw
+
+    def counted(password: bytes, salt: bytes) -> bytes:
+        costs.append(int(salt.split(b"$")[2]))
+        return hashpw(password, salt)
+
+    monkeypatch.setattr(bcrypt, "hashpw", counted)
+    work = {}
+    for name, password_hash in {"unknown": None, **stored, "unknown again": None}.items():
+        costs.clear()
+        assert await hasher.verify("wrong password", password_hash) == (False, None)
+        work[name] = sum(2**cost for cost in costs)
+    assert work == dict.fromkeys(["unknown", "old cost", "current cost", "unknown again"], 2**7)
+    old.close(), hasher.close()
 
 
 async def test_hashing_runs_off_the_event_loop() -> None:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import json
 import uuid
 
 import pytest
 
 from notes_service import create_app
-from notes_service.config import RateLimit
-from notes_service.throttle import MemoryCounter, RedisCounter
-from tests.helpers import PASSWORD, app_settings, csrf_token, unavailable
-
-REDIS_URL = os.environ.get("NOTES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.helpers import PASSWORD, app_settings, csrf_token, login, post_form
 
 
 @pytest.fixture
@@ -100,49 +96,77 @@ async def test_off_disables_throttling(database_url) -> None:
             assert (await client.post("/api/token", **token_request())).status_code == 401
 
 
-async def test_memory_counter_window_resets() -> None:
-    counter = MemoryCounter()
-    limit = RateLimit(2, 60)
-    assert [await counter.hit("k", limit) for _ in range(2)] == [None, None]
-    assert await counter.hit("k", limit) == 60
-    counter.windows["k"] = (0.0, 99)  # the window ended
-    assert await counter.hit("k", limit) is None
+def behind_proxy(database_url: str, limit: str):  # type: ignore[no-untyped-def]
+    """An app that takes each request's client address from X-Forwarded-For (one trusted proxy)."""
+    return create_app(app_settings(database_url, auth_rate_limit=limit, trusted_proxy_hops=1))
 
 
-async def test_redis_counter_is_shared_between_workers() -> None:
-    """Two counters (two workers, or two hosts) on one Redis spend one budget."""
-    first, second = RedisCounter(REDIS_URL), RedisCounter(REDIS_URL)
-    try:
-        await first.redis.ping()
-    except Exception as error:  # noqa: BLE001
-        await first.close()
-        await second.close()
-        unavailable(f"Redis at {REDIS_URL} ({error})")
-    key = f"notes:test:{uuid.uuid4().hex}"
-    limit = RateLimit(3, 30)
-    results = [await counter.hit(key, limit) for counter in (first, second, first)]
-    assert results == [None, None, None]
-    wait = await second.hit(key, limit)
-    assert wait is not None and 1 <= wait <= 30
-    assert 0 < await first.redis.ttl(key) <= 30  # keys expire by themselves
-    await first.close()
-    await second.close()
+async def register_alice(client) -> None:  # type: ignore[no-untyped-def]
+    """alice@example.com with PASSWORD, made through the API (its own per-address budget)."""
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    assert (await client.post("/api/users", json=body)).status_code == 201
 
 
-async def test_app_uses_redis_when_configured(database_url) -> None:
-    app = create_app(app_settings(database_url, auth_rate_limit="2/60", redis_url=REDIS_URL))
+def client_address(number: int) -> dict[str, str]:
+    return {"X-Forwarded-For": f"198.51.100.{number}"}
+
+
+async def test_api_token_counts_the_account_whatever_the_content_type(database_url) -> None:
+    """The API reads any body as JSON; a text/plain one must count against the account all the same."""
+    app = behind_proxy(database_url, "8/60")
     async with app.test_app():
-        counter = app.extensions["throttle"]
-        assert isinstance(counter, RedisCounter)
-        try:
-            await counter.redis.ping()
-        except Exception as error:  # noqa: BLE001
-            unavailable(f"Redis at {REDIS_URL} ({error})")
-        email = f"{uuid.uuid4().hex[:8]}@example.com"
-        other_worker = create_app(app_settings(database_url, auth_rate_limit="2/60", redis_url=REDIS_URL))
-        async with other_worker.test_app():
-            await counter.redis.flushdb()
-            a, b = app.test_client(), other_worker.test_client()
-            assert (await a.post("/api/token", **token_request(email))).status_code == 401
-            assert (await b.post("/api/token", **token_request(email))).status_code == 401
-            assert (await a.post("/api/token", **token_request(email))).status_code == 429
+        client = app.test_client()
+        await register_alice(client)
+
+        async def attempt(password: str, number: int) -> int:
+            body = json.dumps({"email": "alice@example.com", "password": password})
+            headers = {"Content-Type": "text/plain", **client_address(number)}
+            return (await client.post("/api/token", data=body, headers=headers)).status_code
+
+        assert [await attempt("wrong password", n) for n in range(8)] == [401] * 8
+        assert await attempt(PASSWORD, 9) == 429
+
+
+async def test_an_account_locked_on_login_is_locked_on_the_api_too(database_url) -> None:
+    app = behind_proxy(database_url, "3/60")
+    async with app.test_app():
+        client = app.test_client()
+        await register_alice(client)
+        form = {"email": "alice@example.com", "password": "wrong", "csrf_token": await csrf_token(client)}
+        statuses = [
+            (await client.post("/login", form=form, headers=client_address(n))).status_code for n in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        body = {"email": "alice@example.com", "password": PASSWORD}
+        response = await client.post("/api/token", json=body, headers=client_address(9))
+        assert response.status_code == 429 and "Retry-After" in response.headers
+
+
+async def test_current_password_checks_are_limited_per_user(database_url) -> None:
+    app = create_app(app_settings(database_url, auth_rate_limit="3/60"))
+    async with app.test_app():
+        client = app.test_client()
+        await register_alice(client)
+        assert (await login(client, "alice@example.com")).status_code == 302
+
+        async def change(current: str) -> int:
+            form = {
+                "current_password": current,
+                "new_password": "n3w password!",
+                "confirm_password": "n3w password!",
+            }
+            return (await post_form(client, "/settings/password", form, form_page="/settings")).status_code
+
+        assert [await change("wrong password") for _ in range(3)] == [422] * 3
+        assert await change(PASSWORD) == 429
+        assert (await login(app.test_client(), "alice@example.com")).status_code == 302  # not changed
+
+
+async def test_a_request_refused_per_address_adds_no_account_key(database_url) -> None:
+    app = create_app(app_settings(database_url, auth_rate_limit="3/60"))
+    async with app.test_app():
+        client = app.test_client()
+        for number in range(20):
+            await client.post("/api/token", **token_request(f"user{number}@example.com"))
+        keys = app.extensions["throttle"].windows
+        assert len([key for key in keys if ":account:" in key]) == 3

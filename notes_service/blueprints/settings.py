@@ -15,6 +15,7 @@ from ..logs import event
 from ..security import current_hasher
 from ..services import auth_sessions, tokens, users
 from ..services.users import CurrentUser
+from ..throttle import limit_password_checks
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 log = logging.getLogger("notes_service.auth")
@@ -63,6 +64,7 @@ async def change_password(user: CurrentUser) -> Any:
         return await render_settings(user, password_form=form, status=422)
     store = current_store()
     hasher = current_hasher()
+    await limit_password_checks(user.id)
     verified = await users.check_password(
         store, hasher, user_id=user.id, password=text(form.current_password)
     )
