@@ -13,7 +13,7 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, data, errors, throttle, web
+from . import auth, data, errors, housekeeping, throttle, web
 from .blueprints import account, api, main, notes, settings
 from .config import load_settings
 from .logs import AccessLog
@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     )
     app.json = JSONProvider(app)  # after QuartSchema, which installs its own
     data.init_app(app)
+    housekeeping.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)

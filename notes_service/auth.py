@@ -104,11 +104,7 @@ async def _browser_sign_in(store: Store) -> BrowserSignIn:
 
 
 def _lifetime() -> auth_sessions.Lifetime:
-    settings = current_app.config["NOTES"]
-    return auth_sessions.Lifetime(
-        remember=timedelta(days=settings.remember_days),
-        idle=timedelta(hours=settings.session_idle_hours),
-    )
+    return auth_sessions.Lifetime.of(current_app.config["NOTES"])
 
 
 def current_user() -> CurrentUser | None:

@@ -66,6 +66,10 @@ class Settings:
     trusted_proxy_hops: int = 0
     remember_days: int = 30
     session_idle_hours: int = 24
+    # A browser-session sign-in ("remember me" off) also ends this long after it began, however active.
+    session_max_hours: int = 7 * 24
+    # How often each worker deletes expired auth sessions and tokens (housekeeping.py).
+    housekeeping_seconds: float = 3600.0
     notes_per_page: int = 20
 
     @property

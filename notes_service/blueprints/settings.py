@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, flash, redirect, render_template, url_for
+from quart import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from ..auth import login_required
 from ..data import current_store
@@ -40,7 +40,9 @@ async def render_settings(
         "settings/index.html",
         password_form=password_form or PasswordChangeForm(),
         token_form=token_form or TokenForm(),
-        auth_sessions=await auth_sessions.list_auth_sessions(store, user_id=user.id),
+        auth_sessions=await auth_sessions.list_auth_sessions(
+            store, user_id=user.id, lifetime=auth_sessions.Lifetime.of(current_app.config["NOTES"])
+        ),
         current_auth_session_id=user.auth_session_id,
         tokens=await tokens.list_tokens(store, user_id=user.id),
         new_secret=new_secret,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, not_, or_, select, update
 
-from ..data import Store, utcnow
+from ..config import Settings
+from ..data import Store, UTCDateTime, utcnow
 from ..models import AuthSession, User
 from ..security import digest, new_secret
 from .users import CurrentUser
@@ -18,15 +19,47 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Lifetime:
-    """How long auth sessions live: remembered ones from creation, others from last activity."""
+    """How long auth sessions live: remembered ones from creation; others from last activity, and
+    at most `longest` from creation however active (a restored browser session must end too)."""
 
     remember: timedelta
     idle: timedelta
+    longest: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> Lifetime:
+        return cls(
+            remember=timedelta(days=settings.remember_days),
+            idle=timedelta(hours=settings.session_idle_hours),
+            longest=timedelta(hours=settings.session_max_hours),
+        )
 
     def expired(self, *, remember: bool, started_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
         if remember:
             return now - started_at > self.remember
-        return now - last_seen_at > self.idle
+        return now - last_seen_at > self.idle or now - started_at > self.longest
+
+    def live_since(self, now: datetime) -> dict[str, datetime]:
+        """The bounds of `LIVE` at `now`."""
+        return {
+            "remembered_since": now - self.remember,
+            "seen_since": now - self.idle,
+            "started_since": now - self.longest,
+        }
+
+
+# The SQL twin of `Lifetime.expired`: which rows are still live.
+LIVE = or_(
+    and_(
+        AuthSession.remember.is_(True),
+        AuthSession.created_at > bindparam("remembered_since", type_=UTCDateTime),
+    ),
+    and_(
+        AuthSession.remember.is_(False),
+        AuthSession.last_seen_at > bindparam("seen_since", type_=UTCDateTime),
+        AuthSession.created_at > bindparam("started_since", type_=UTCDateTime),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -96,14 +129,14 @@ AUTH_SESSIONS = (
         AuthSession.created_at,
         AuthSession.last_seen_at,
     )
-    .where(AuthSession.user_id == bindparam("user_id"))
+    .where(AuthSession.user_id == bindparam("user_id"), LIVE)
     .order_by(AuthSession.last_seen_at.desc())
 )
 
 
-async def list_auth_sessions(store: Store, *, user_id: int) -> list[Any]:
-    """The user's auth sessions, most recently active first."""
-    return await store.rows(AUTH_SESSIONS, user_id=user_id)
+async def list_auth_sessions(store: Store, *, user_id: int, lifetime: Lifetime) -> list[Any]:
+    """The user's live auth sessions, most recently active first."""
+    return await store.rows(AUTH_SESSIONS, user_id=user_id, **lifetime.live_since(utcnow()))
 
 
 async def end_auth_session(store: Store, *, auth_session_id: int) -> None:
@@ -116,3 +149,9 @@ async def end_other_auth_sessions(store: Store, *, user_id: int, keep_id: int | 
     if keep_id is not None:
         statement = statement.where(AuthSession.id != keep_id)
     return (await store.execute(statement)).rowcount
+
+
+async def delete_expired_auth_sessions(store: Store, *, lifetime: Lifetime) -> int:
+    """Delete every auth session that has ended (no cookie can use them); returns how many."""
+    bounds = lifetime.live_since(utcnow())
+    return (await store.execute(delete(AuthSession).where(not_(LIVE)), **bounds)).rowcount

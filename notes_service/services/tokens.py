@@ -17,6 +17,7 @@ from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 TOKEN_COLUMNS = columns_of(TokenInfo, ApiToken)
+UNEXPIRED = or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now", type_=UTCDateTime))
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ TOKEN_USER = (
     .where(
         ApiToken.token_digest == bindparam("digest"),
         User.is_active.is_(True),
-        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now", type_=UTCDateTime)),
+        UNEXPIRED,
     )
 )
 
@@ -78,13 +79,15 @@ async def touch_token(store: Store, *, token_id: int) -> None:
 
 
 USER_TOKENS = (
-    select(*TOKEN_COLUMNS).where(ApiToken.user_id == bindparam("user_id")).order_by(ApiToken.id.desc())
+    select(*TOKEN_COLUMNS)
+    .where(ApiToken.user_id == bindparam("user_id"), UNEXPIRED)
+    .order_by(ApiToken.id.desc())
 )
 
 
 async def list_tokens(store: Store, *, user_id: int) -> list[Any]:
-    """The user's tokens, newest first (`TokenInfo`'s fields: never a secret or digest)."""
-    return await store.rows(USER_TOKENS, user_id=user_id)
+    """The user's unexpired tokens, newest first (`TokenInfo`'s fields: never a secret or digest)."""
+    return await store.rows(USER_TOKENS, user_id=user_id, now=utcnow())
 
 
 async def revoke_token(store: Store, *, user_id: int, token_id: int) -> bool:
@@ -95,3 +98,8 @@ async def revoke_token(store: Store, *, user_id: int, token_id: int) -> bool:
 
 async def revoke_all_tokens(store: Store, *, user_id: int) -> None:
     await store.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+
+
+async def delete_expired_tokens(store: Store) -> int:
+    """Delete every token past its expiry (none can authenticate); returns how many."""
+    return (await store.execute(delete(ApiToken).where(~UNEXPIRED), now=utcnow())).rowcount

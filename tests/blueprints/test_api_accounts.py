@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from notes_service.models import ApiToken, User
-from tests.helpers import PASSWORD, api_token, bearer, post_form
+from tests.helpers import PASSWORD, Factory, api_token, bearer, post_form
 
 
 async def test_issue_token(client, factory) -> None:
@@ -144,6 +145,38 @@ async def test_expired_token_is_refused(app, client, factory, store) -> None:
         await store.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     response = await client.get("/api/me", headers=bearer(token))
     assert response.status_code == 401 and await response.get_json() == {"error": "Invalid token"}
+
+
+async def test_expired_tokens_are_not_listed(client, factory, store) -> None:
+    await factory.user("alice")
+    token = await api_token(client, "alice@example.com")
+    await api_token(client, "alice@example.com")  # expires now
+    async with store.write():
+        await store.execute(
+            update(ApiToken)
+            .where(ApiToken.id == select(func.max(ApiToken.id)).scalar_subquery())
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    listed = await (await client.get("/api/tokens", headers=bearer(token))).get_json()
+    assert len(listed) == 1
+
+
+async def test_the_service_deletes_expired_tokens_by_itself(settings, factory) -> None:
+    from notes_service import create_app
+
+    settings["housekeeping_seconds"] = 0.05
+    app = create_app(settings)
+    async with app.test_app():
+        store = app.extensions["database"].store()
+        await Factory(store, app.extensions["hasher"]).user("alice")
+        await api_token(app.test_client(), "alice@example.com")
+        async with store.write():
+            await store.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        for _ in range(100):  # a round every 0.05 s: gone well within 5 s
+            if await store.scalar(select(func.count(ApiToken.id))) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await store.scalar(select(func.count(ApiToken.id))) == 0
 
 
 async def test_list_and_revoke_tokens_only_ones_own(client, factory) -> None:

@@ -7,11 +7,14 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from notes_service.data import utcnow
+from notes_service.housekeeping import delete_expired
 from notes_service.models import AuthSession
 from notes_service.security import digest
 from notes_service.services import auth_sessions
 
-LIFETIME = auth_sessions.Lifetime(remember=timedelta(days=30), idle=timedelta(hours=24))
+LIFETIME = auth_sessions.Lifetime(
+    remember=timedelta(days=30), idle=timedelta(hours=24), longest=timedelta(days=7)
+)
 
 
 async def start(store, user_id: int, *, remember: bool) -> str:  # type: ignore[no-untyped-def]
@@ -59,3 +62,32 @@ async def test_a_remembered_session_lasts_its_days_whatever_the_activity(store, 
 
 async def test_unknown_secret(store) -> None:
     assert await load(store, "not-a-session") is None
+
+
+async def test_a_browser_session_ends_a_week_after_it_began_however_active(store, factory) -> None:
+    user = await factory.user()
+    secret = await start(store, user.id, remember=False)
+    await age(store, created_at=utcnow() - timedelta(days=6), last_seen_at=utcnow())
+    assert await load(store, secret) is not None
+    await age(store, created_at=utcnow() - timedelta(days=8), last_seen_at=utcnow())
+    assert await load(store, secret) is None
+
+
+async def test_ended_sessions_are_not_listed_and_housekeeping_deletes_them(store, factory) -> None:
+    user = await factory.user()
+    for remember in (False, False, True):
+        await start(store, user.id, remember=remember)
+    live, idle, old = (row.id for row in await store.rows(select(AuthSession.id).order_by(AuthSession.id)))
+    async with store.write():
+        await store.execute(
+            update(AuthSession)
+            .where(AuthSession.id == idle)
+            .values(last_seen_at=utcnow() - timedelta(hours=25))
+        )
+        await store.execute(
+            update(AuthSession).where(AuthSession.id == old).values(created_at=utcnow() - timedelta(days=31))
+        )
+    listed = await auth_sessions.list_auth_sessions(store, user_id=user.id, lifetime=LIFETIME)
+    assert [row.id for row in listed] == [live]
+    await delete_expired(store.database, LIFETIME)
+    assert [row.id for row in await store.rows(select(AuthSession.id))] == [live]
