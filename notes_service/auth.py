@@ -13,19 +13,22 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from quart import Quart, Response, current_app, flash, g, has_request_context, redirect, request, url_for
+from quart import Quart, Response, current_app, flash, g, redirect, request, url_for
 from quart_auth import AuthUser, QuartAuth, Unauthorized, login_user, logout_user
 from quart_auth import current_user as cookie_user
 
+from . import cookies
 from .activity import Claims, record_activity
 from .data import Store, current_store
 from .errors import BEARER_CHALLENGE, HTTPError
+from .forms import renew_csrf_secret
 from .paths import is_api_path
 from .services import auth_sessions, tokens, users
 from .services.users import CurrentUser, Verified
 
 DEACTIVATED = "Your account has been deactivated."
 LOGIN_REQUIRED = "Please log in to access this page."
+AUTH_COOKIE = "notes_auth"
 # Pages that never show who is signed in, so they need no lookup (and the probes no database).
 ANONYMOUS_ENDPOINTS = {"static", "main.healthz", "main.readyz"}
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
@@ -40,18 +43,26 @@ class BrowserSignIn:
 
 
 class RequestAwareAuth(QuartAuth):
-    """quart-auth whose cookie is Secure exactly when the request came over HTTPS.
+    """quart-auth whose cookie is Secure, and `__Host-` named, exactly when the request came over HTTPS.
 
     quart-auth's default (always Secure) makes browsers drop the cookie on plain-http localhost.
     """
 
     @property
     def cookie_secure(self) -> bool:
-        return has_request_context() and request.is_secure
+        return cookies.is_secure()
 
     @cookie_secure.setter
     def cookie_secure(self, _value: bool | None) -> None:
         """Ignore the static setting; the request decides."""
+
+    @property
+    def cookie_name(self) -> str:
+        return cookies.cookie_name(AUTH_COOKIE)
+
+    @cookie_name.setter
+    def cookie_name(self, _value: str | None) -> None:
+        """Ignore the static setting; the request's scheme decides."""
 
     async def after_request(self, response: Response) -> Response:
         if is_api_path(request.path):
@@ -61,7 +72,6 @@ class RequestAwareAuth(QuartAuth):
 
 def init_app(app: Quart) -> None:
     settings = app.config["NOTES"]
-    app.config["QUART_AUTH_COOKIE_NAME"] = "notes_auth"
     app.config["QUART_AUTH_SALT"] = "notes-service session"
     app.config["QUART_AUTH_DURATION"] = int(timedelta(days=settings.remember_days).total_seconds())
     RequestAwareAuth(app)
@@ -141,6 +151,7 @@ async def sign_in(store: Store, verified: Verified, *, remember: bool) -> bool:
             user_agent=request.headers.get("User-Agent", ""),
         )
     login_user(AuthUser(secret), remember=remember)
+    renew_csrf_secret()  # a form token taken before signing in is no good after
     return True
 
 
@@ -151,6 +162,7 @@ async def sign_out(store: Store) -> None:
         async with store.write():
             await auth_sessions.end_auth_session(store, auth_session_id=user.auth_session_id)
     logout_user()
+    renew_csrf_secret()
 
 
 def token_required(view: View) -> View:

@@ -36,6 +36,8 @@ from .rules import (
     username_problem,
 )
 
+CSRF_SECRET_KEY = "csrf"  # where wtforms' SessionCSRF keeps the secret in Quart's session
+
 
 class CSRFForm(Form):
     """A form with nothing but the CSRF token (also used alone for button-only forms)."""
@@ -61,6 +63,12 @@ class CSRFForm(Form):
         """Bind to the POSTed form; on GET, start from `data`."""
         formdata = await request.form if request.method == "POST" else None
         return cls(formdata=formdata, data=data or None)
+
+
+def renew_csrf_secret() -> None:
+    """Forget this browser's CSRF secret (at sign-in and sign-out): the next form gets a new one,
+    and every token made from the old one is refused."""
+    session.pop(CSRF_SECRET_KEY, None)
 
 
 def form_status(form: Form) -> int:

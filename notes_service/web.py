@@ -11,6 +11,7 @@ from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
 from quart.wrappers import BaseRequestWebsocket
 from werkzeug.routing import IntegerConverter
 
+from . import cookies
 from .errors import HTTPError
 from .forms import CSRFForm
 from .paths import is_api_path
@@ -39,13 +40,16 @@ class IdConverter(IntegerConverter):
 
 
 class SchemeAwareSessionInterface(SecureCookieSessionInterface):
-    """Quart's signed session cookie (CSRF secret, flashes), Secure exactly over HTTPS.
+    """Quart's signed session cookie (CSRF secret, flashes), Secure and `__Host-` named exactly over HTTPS.
 
     The JSON API has no use for it (bearer tokens only), so /api requests skip it altogether.
     """
 
     def get_cookie_secure(self, app: Quart) -> bool:
-        return request.is_secure
+        return cookies.is_secure()
+
+    def get_cookie_name(self, app: Quart) -> str:
+        return cookies.cookie_name(super().get_cookie_name(app))
 
     async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> SecureCookieSession | None:
         if is_api_path(request.path):

@@ -50,6 +50,17 @@ async def test_cookies_are_secure_when_the_proxy_says_https(proxied_app) -> None
     assert cookies and all("Secure" in cookie for cookie in cookies)
 
 
+async def test_cookies_over_https_have_host_prefixed_names_and_still_sign_in(proxied_app) -> None:
+    response = await login_through(proxied_app, FORWARDED)
+    names = {cookie.split("=", 1)[0] for cookie in response.headers.get_list("set-cookie")}
+    assert names == {"__Host-notes_auth", "__Host-notes_session"}
+    transport = httpx.ASGITransport(app=proxied_app, client=("127.0.0.1", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_list("set-cookie"))
+        notes = await http.get("/notes", headers={**FORWARDED, "Cookie": cookie})
+    assert notes.status_code == 200  # the prefixed cookie is read back on the next request
+
+
 async def test_external_urls_use_the_forwarded_scheme_and_host(proxied_app) -> None:
     transport = httpx.ASGITransport(app=proxied_app, client=("127.0.0.1", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:

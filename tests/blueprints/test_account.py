@@ -187,3 +187,24 @@ async def test_login_upgrades_a_hash_made_at_an_older_cost(database_url, factory
         assert response.status_code == 302
         stored = await stronger.extensions["database"].store().scalar(select(User.password_hash))
     assert "r=5" in stored
+
+
+async def test_a_csrf_token_taken_before_sign_in_is_refused_after_it(client, factory) -> None:
+    await factory.user("alice")
+    before = await csrf_token(client, "/login")
+    form = {"email": "alice@example.com", "password": PASSWORD, "csrf_token": before}
+    assert (await client.post("/login", form=form)).status_code == 302
+    response = await client.post("/settings/sessions/revoke-others", form={"csrf_token": before})
+    assert response.status_code == 400
+    fresh = await csrf_token(client, "/settings")
+    response = await client.post("/settings/sessions/revoke-others", form={"csrf_token": fresh})
+    assert response.status_code == 302
+
+
+async def test_a_csrf_token_taken_before_sign_out_is_refused_after_it(client, factory) -> None:
+    await factory.user("alice")
+    await login(client, "alice@example.com")
+    before = await csrf_token(client, "/settings")
+    assert (await client.post("/logout", form={"csrf_token": before})).status_code == 302
+    form = {"email": "alice@example.com", "password": PASSWORD, "csrf_token": before}
+    assert (await client.post("/login", form=form)).status_code == 400
