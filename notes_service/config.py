@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path("instance")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///instance/notes.db"
@@ -61,6 +62,7 @@ class Settings:
     secret_key: str = ""
     env: str = "development"
     redis_url: str | None = None
+    public_url: str | None = None
     auth_rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(10, 60))
     bcrypt_rounds: int = 12
     trusted_proxy_hops: int = 0
@@ -82,6 +84,7 @@ ENVIRONMENT = {
     "secret_key": "NOTES_SECRET_KEY",
     "env": "NOTES_ENV",
     "redis_url": "NOTES_REDIS_URL",
+    "public_url": "NOTES_PUBLIC_URL",
     "auth_rate_limit": "NOTES_AUTH_RATE_LIMIT",
     "bcrypt_rounds": "NOTES_BCRYPT_ROUNDS",
     "trusted_proxy_hops": "NOTES_TRUSTED_PROXY_HOPS",
@@ -118,6 +121,16 @@ def check(settings: Settings) -> None:
                 f"NOTES_SECRET_KEY is too short or a placeholder; use at least {MIN_SECRET_LENGTH} "
                 "random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+    if settings.public_url is not None:
+        parts = urlsplit(settings.public_url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(
+                f"NOTES_PUBLIC_URL must look like https://notes.example.com, not {settings.public_url!r}"
+            )
+    elif settings.is_production:
+        raise ConfigError(
+            "NOTES_PUBLIC_URL must be set when NOTES_ENV=production (e.g. https://notes.example.com)"
+        )
     if not 4 <= settings.bcrypt_rounds <= 31:
         raise ConfigError("NOTES_BCRYPT_ROUNDS must be between 4 and 31")
     if settings.trusted_proxy_hops < 0 or settings.remember_days < 1:
@@ -150,4 +163,6 @@ def _coerce(name: str, value: Any) -> Any:
             raise ConfigError(f"{ENVIRONMENT[name]} must be a whole number, not {value!r}") from error
     if name == "redis_url":
         return value or None
+    if name == "public_url":
+        return value.rstrip("/") or None
     return value

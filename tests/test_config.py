@@ -38,6 +38,7 @@ def test_environment_overrides(monkeypatch) -> None:
 @pytest.mark.parametrize("key", [None, "", "change-me", "short", "a" * 40])
 def test_production_refuses_missing_short_or_placeholder_secret(monkeypatch, key) -> None:
     monkeypatch.setenv("NOTES_ENV", "production")
+    monkeypatch.setenv("NOTES_PUBLIC_URL", "https://notes.example.com")
     if key is None:
         monkeypatch.delenv("NOTES_SECRET_KEY", raising=False)
     else:
@@ -49,7 +50,26 @@ def test_production_refuses_missing_short_or_placeholder_secret(monkeypatch, key
 def test_production_accepts_a_strong_secret(monkeypatch) -> None:
     monkeypatch.setenv("NOTES_ENV", "production")
     monkeypatch.setenv("NOTES_SECRET_KEY", STRONG)
-    assert load_settings().is_production
+    monkeypatch.setenv("NOTES_PUBLIC_URL", "https://notes.example.com/")
+    settings = load_settings()
+    assert settings.is_production and settings.public_url == "https://notes.example.com"
+
+
+def test_production_refuses_to_start_without_a_public_url(monkeypatch) -> None:
+    monkeypatch.setenv("NOTES_ENV", "production")
+    monkeypatch.setenv("NOTES_SECRET_KEY", STRONG)
+    monkeypatch.delenv("NOTES_PUBLIC_URL", raising=False)
+    with pytest.raises(ConfigError, match="NOTES_PUBLIC_URL must be set"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "url", ["notes.example.com", "ftp://notes.example.com", "https://", "https://x.example/?a=1"]
+)
+def test_a_public_url_that_is_not_one_is_refused(monkeypatch, url) -> None:
+    monkeypatch.setenv("NOTES_PUBLIC_URL", url)
+    with pytest.raises(ConfigError, match="NOTES_PUBLIC_URL must look like"):
+        load_settings()
 
 
 @pytest.mark.parametrize(

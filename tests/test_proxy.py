@@ -79,3 +79,19 @@ async def test_without_trusted_hops_forwarded_headers_are_ignored(database_url) 
         response = await login_through(app, FORWARDED)
     cookies = response.headers.get_list("set-cookie")
     assert cookies and not any("Secure" in cookie for cookie in cookies)
+
+
+async def test_with_a_public_url_no_host_header_chooses_where_links_point(database_url) -> None:
+    app = create_app(app_settings(database_url, trusted_proxy_hops=1, public_url="https://notes.example.com"))
+    async with app.test_app():
+        await Factory(app.extensions["database"].store(), app.extensions["hasher"]).user("alice")
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5555))
+        async with httpx.AsyncClient(transport=transport, base_url="http://evil.example") as http:
+            login = {"email": "alice@example.com", "password": PASSWORD}
+            token = (await http.post("/api/token", json=login)).json()["token"]
+            auth = {"Authorization": f"Bearer {token}", **FORWARDED, "X-Forwarded-Host": "evil.example"}
+            for title in ("one", "two"):
+                created = await http.post("/api/notes", json={"title": title, "content": "c"}, headers=auth)
+            listed = await http.get("/api/notes?limit=1", headers=auth)
+    assert created.headers["location"].startswith("https://notes.example.com/api/notes/")
+    assert listed.headers["link"].startswith("<https://notes.example.com/api/notes?")

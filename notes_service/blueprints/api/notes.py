@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
-from quart import Blueprint, current_app, jsonify, url_for
+from quart import Blueprint, current_app, jsonify
 from quart_schema import document_response, tag
 
 from ...auth import token_required
 from ...data import current_store
 from ...errors import HTTPError
+from ...links import external_url
 from ...schemas import NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
 from ...services import notes
 from ...services.notes import Position
@@ -59,7 +60,7 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     response = jsonify(dump_all(NoteOut, page[: query.limit]))
     if len(page) > query.limit:
         cursor = encode_cursor(Position.of(page[query.limit - 1]))
-        link = url_for(".list_notes", limit=query.limit, cursor=cursor, _external=True)
+        link = external_url(".list_notes", limit=query.limit, cursor=cursor)
         response.headers["Link"] = f'<{link}>; rel="next"'
     return response
 
@@ -76,7 +77,7 @@ async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     store = current_store()
     async with store.write():
         note = await notes.create_note(store, author_id=user.id, **data.model_dump())
-    location = url_for(".get_note", note_id=note.id, _external=True)
+    location = external_url(".get_note", note_id=note.id)
     return dump(NoteOut, note), 201, {"Location": location}
 
 
