@@ -1,12 +1,17 @@
 """What every response shares: cookies that follow the scheme, CSRF, headers, ids in URLs, and a
-connection that is closed, and says so, when a request body was left unread."""
+connection that is closed, and says so, when a request body was left unread.
+
+Pages of a signed-in person, /settings (it shows a new token's secret once) and the whole API
+(`POST /api/token` answers with a secret) are `Cache-Control: no-store`: no browser history, disk
+cache or shared proxy may keep them for the next person at that machine.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hypercorn.typing import ASGIFramework
-from quart import Quart, Request, Response, request
+from quart import Quart, Request, Response, current_app, request
 from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
@@ -23,6 +28,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+PRIVATE_PREFIXES = ("/api/", "/settings/")
 
 
 class IdConverter(IntegerConverter):
@@ -76,7 +82,22 @@ def init_app(app: Quart) -> None:
         response.headers.update(SECURITY_HEADERS)
         if response.mimetype == "text/html":  # a page with its own policy (docs.py) keeps it
             response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        if _private(response):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _private(response: Response) -> bool:
+    """Whether this answer may hold something of one person's (so no cache may keep it).
+
+    Any page requested with the sign-in cookie counts, valid or not: checking it here would cost a
+    lookup, and an expired cookie's page is at worst stored nowhere.
+    """
+    path = f"{request.path.rstrip('/')}/"
+    if path.startswith(PRIVATE_PREFIXES):
+        return True
+    signed_in = current_app.config["QUART_AUTH_COOKIE_NAME"] in request.cookies
+    return signed_in and response.mimetype == "text/html"
 
 
 class CloseAfterUnreadBody:
