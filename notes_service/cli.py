@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .config import ConfigError, load_settings
 from .db import create_engine, sessionmaker_for
+from .dberrors import describe
 from .security import PasswordHasher
 from .services import tokens, users
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """A database problem (dberrors.py) ends the command with one line and its fix, exit 1, instead
+    of a traceback of a hundred lines; anything else is a bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return command(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as error:
+            message = describe(error, _settings().database_url)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +54,7 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+@_one_line_errors
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations (same as `alembic upgrade head`)."""
     from alembic import command
@@ -116,6 +139,7 @@ def _settings():  # type: ignore[no-untyped-def]
         raise click.ClickException(str(error)) from error
 
 
+@_one_line_errors
 def _run(work: Callable[[AsyncSession, PasswordHasher], Awaitable[T]]) -> T:
     """Run `work` in one committed transaction on the configured database."""
     settings = _settings()

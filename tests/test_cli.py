@@ -82,3 +82,49 @@ def test_production_without_secret_fails_with_one_line(runner, monkeypatch) -> N
     result = runner.invoke(main, ["serve"])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: NOTES_SECRET_KEY must be set when NOTES_ENV=production"
+
+
+def _bad_databases(tmp_path) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """name -> (NOTES_DATABASE_URL, what the one line must say)."""
+    from tests.server import free_port
+
+    return {
+        "unmigrated": (f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", "run `notes-service db upgrade`"),
+        "unparsable": ("not a url at all", "NOTES_DATABASE_URL is not a database URL"),
+        "no driver": ("postgresql+nodriver://u@127.0.0.1/db", "driver that is not installed"),
+        "wrong port": (
+            f"postgresql+asyncpg://postgres:{SECRET_PASSWORD}@127.0.0.1:{free_port()}/nope",
+            "cannot connect to 127.0.0.1:",
+        ),
+    }
+
+
+SECRET_PASSWORD = "pw-in-the-url-1234"
+BAD_DATABASES = ["unmigrated", "unparsable", "no driver", "wrong port"]
+
+
+@pytest.mark.parametrize("case", BAD_DATABASES)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["create-user", "--username", "root", "--email", "root@example.com", "--password-stdin"],
+        ["deactivate-user", "root@example.com"],
+    ],
+)
+def test_database_problems_are_one_line_with_the_fix(runner, monkeypatch, tmp_path, case, args) -> None:
+    url, says = _bad_databases(tmp_path)[case]
+    monkeypatch.setenv("NOTES_DATABASE_URL", url)
+    result = runner.invoke(main, args, input="a long enough password\n")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: "), result.output
+    assert says in result.output and SECRET_PASSWORD not in result.output
+
+
+@pytest.mark.parametrize("case", ["unparsable", "no driver", "wrong port"])
+def test_db_upgrade_problems_are_one_line_with_the_fix(runner, monkeypatch, tmp_path, case) -> None:
+    url, says = _bad_databases(tmp_path)[case]
+    monkeypatch.setenv("NOTES_DATABASE_URL", url)
+    result = runner.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and says in result.output, result.output
+    assert SECRET_PASSWORD not in result.output
