@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
+from .dberrors import missing_schema
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -170,14 +172,14 @@ def _end_write(session: Session, transaction: SessionTransaction) -> None:
             lock.release()
 
 
-async def ping() -> bool:
-    """True when the database answers and holds every table (an unmigrated database is not ready)."""
+async def ping() -> str | None:
+    """None when the database answers and holds every table, else why it is not ready."""
     every_table = union_all(
         *(select(literal(1)).select_from(table).where(false()) for table in Base.metadata.sorted_tables)
     )
     try:
         async with current_app.extensions["db"]() as session:
             await session.execute(every_table)
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return False
-    return True
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+        return "database not migrated" if missing_schema(error) else "database unavailable"
+    return None

@@ -38,7 +38,8 @@ async def healthz() -> dict[str, str]:
 
 @blueprint.get("/readyz")
 async def readyz() -> tuple[dict[str, str], int]:
-    """The database answers; load balancers should only route here when this is 200."""
-    if await ping():
+    """The database answers and is migrated; load balancers should only route here when this is 200."""
+    problem = await ping()
+    if problem is None:
         return {"status": "ready"}, 200
-    return {"status": "database unavailable"}, 503
+    return {"status": problem}, 503
