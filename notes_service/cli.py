@@ -1,4 +1,4 @@
-"""The `notes-service` command: db upgrade, serve, create-user, deactivate-user."""
+"""The `notes-service` command: db upgrade, serve, create-user, deactivate-user, reactivate-user."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .config import ConfigError, load_settings
 from .db import create_engine, sessionmaker_for
 from .dberrors import describe
 from .security import PasswordHasher
-from .services import tokens, users
+from .services import sessions, tokens, users
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -120,6 +120,24 @@ def deactivate_user(email: str) -> None:
     if not _run(deactivate):
         raise click.ClickException(f"no user with email {email}")
     click.echo(f"deactivated {email}")
+
+
+@main.command("reactivate-user")
+@click.argument("email")
+def reactivate_user(email: str) -> None:
+    """Undo deactivate-user: the account can sign in again (no session or token of before comes back)."""
+
+    async def reactivate(session: AsyncSession, _hasher: PasswordHasher) -> bool:
+        user = await users.reactivate_user(session, email=email)
+        if user is None:
+            return False
+        # A browser that was never back during the deactivation still holds a session row.
+        await sessions.end_other_sessions(session, user_id=user.id, keep_id=None)
+        return True
+
+    if not _run(reactivate):
+        raise click.ClickException(f"no user with email {email}")
+    click.echo(f"reactivated {email}")
 
 
 def alembic_config(database_url: str):  # type: ignore[no-untyped-def]

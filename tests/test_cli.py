@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from notes_service.cli import main
-from notes_service.db import create_engine
-from notes_service.models import User
+from notes_service.db import create_engine, sessionmaker_for
+from notes_service.models import AuthSession, User
+from notes_service.services.sessions import start_session
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ def users(url: str) -> list[User]:
     return asyncio.run(fetch())
 
 
-@pytest.mark.parametrize("args", [[], ["db", "upgrade"], ["serve"], ["create-user"], ["deactivate-user"]])
+@pytest.mark.parametrize(
+    "args", [[], ["db", "upgrade"], ["serve"], ["create-user"], ["deactivate-user"], ["reactivate-user"]]
+)
 def test_every_command_has_help(runner, args) -> None:
     result = runner.invoke(main, [*args, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -71,9 +74,44 @@ def test_create_user_refuses_bad_input_and_duplicates(runner, database_url) -> N
     assert len(users(database_url)) == 1
 
 
-def test_deactivate_unknown_user_fails(runner) -> None:
-    result = runner.invoke(main, ["deactivate-user", "nobody@example.com"])
+@pytest.mark.parametrize("command", ["deactivate-user", "reactivate-user"])
+def test_deactivate_or_reactivate_unknown_user_fails(runner, command) -> None:
+    result = runner.invoke(main, [command, "nobody@example.com"])
     assert result.exit_code == 1 and "no user with email" in result.output
+
+
+def sessions_of(url: str) -> int:
+    async def count() -> int:
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            number = await connection.scalar(select(func.count()).select_from(AuthSession))
+        await engine.dispose()
+        return int(number or 0)
+
+    return asyncio.run(count())
+
+
+def test_reactivate_user_undoes_deactivate_without_reviving_old_sessions(runner, database_url) -> None:
+    args = ["create-user", "--username", "root", "--email", "root@example.com", "--password-stdin"]
+    assert runner.invoke(main, args, input="a long enough password\n").exit_code == 0
+
+    user_id = users(database_url)[0].id
+
+    async def sign_in_somewhere() -> None:
+        engine = create_engine(database_url)
+        async with sessionmaker_for(engine)() as session:
+            await start_session(session, user_id=user_id, remember=True, user_agent="old laptop")
+            await session.commit()
+        await engine.dispose()
+
+    asyncio.run(sign_in_somewhere())
+    assert runner.invoke(main, ["deactivate-user", "root@example.com"]).exit_code == 0
+    assert users(database_url)[0].is_active is False and sessions_of(database_url) == 1
+
+    result = runner.invoke(main, ["reactivate-user", "Root@Example.com"])
+    assert result.exit_code == 0 and "reactivated" in result.output, result.output
+    assert users(database_url)[0].is_active is True
+    assert sessions_of(database_url) == 0
 
 
 def test_production_without_secret_fails_with_one_line(runner, monkeypatch) -> None:

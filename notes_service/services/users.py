@@ -1,4 +1,4 @@
-"""Accounts: registration, sign-in checks, password changes and deactivation.
+"""Accounts: registration, sign-in checks, password changes, deactivation and reactivation.
 
 Hashing and verifying go through `security.PasswordHasher`, which runs bcrypt in its own thread pool.
 """
@@ -106,5 +106,15 @@ async def deactivate_user(session: AsyncSession, *, email: str) -> User | None:
     user = await get_user_by_email(session, email=email)
     if user is not None:
         user.is_active = False
+        await session.flush()
+    return user
+
+
+async def reactivate_user(session: AsyncSession, *, email: str) -> User | None:
+    """Let a deactivated account sign in again; the caller ends what predates it (sessions, tokens)."""
+    await begin_write(session)
+    user = await get_user_by_email(session, email=email)
+    if user is not None:
+        user.is_active = True
         await session.flush()
     return user
