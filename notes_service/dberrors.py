@@ -35,11 +35,22 @@ def describe(error: BaseException, database_url: str) -> str | None:
     return _redact(_describe(error, url), url)
 
 
+def describe_any(error: BaseException, database_url: str) -> str | None:
+    """`describe` of the error or of the first of its causes that is a database problem."""
+    for cause in _causes(error):
+        if (message := describe(cause, database_url)) is not None:
+            return message
+    return None
+
+
 def one_line(error: BaseException, database_url: str) -> str:
-    """`describe`, or else the innermost error's type and first line (for a worker's last words)."""
-    innermost = list(_causes(error))[-1]
-    line = f"{type(innermost).__name__}: {_first_line(innermost)}"
-    return describe(error, database_url) or _redact(line, _parse(database_url)) or line
+    """`describe` of the error or of what caused it (hypercorn wraps a failed start-up), else the
+    innermost error's type and first line: a worker's last words."""
+    if (message := describe_any(error, database_url)) is not None:
+        return message
+    causes = list(_causes(error))
+    line = f"{type(causes[-1]).__name__}: {_first_line(causes[-1])}"
+    return _redact(line, _parse(database_url)) or line
 
 
 def _describe(error: BaseException, url: URL | None) -> str | None:
