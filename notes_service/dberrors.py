@@ -98,8 +98,9 @@ def _first_line(error: BaseException) -> str:
 def _where(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return f"the SQLite file {url.database or ':memory:'}"
-    port = url.port or DEFAULT_PORTS.get(url.get_backend_name(), "")
-    return f"{url.host or 'localhost'}:{port}" if port else url.host or "localhost"
+    host = url.host or "localhost"
+    port = url.port or DEFAULT_PORTS.get(url.get_backend_name())
+    return f"{host}:{port}" if port else host
 
 
 def _parse(database_url: str) -> URL | None:
