@@ -70,9 +70,9 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
         unavailable("nginx and openssl (apt-get install nginx)")
     tmp_path = tmp_path_factory.mktemp("nginx")
     server = Server(tmp_path, NOTES_TRUSTED_PROXY_HOPS="1", NOTES_AUTH_RATE_LIMIT="5/60")
-    server.start("--workers", "2")
     https_port, http_port = free_port(), free_port()
-    config = nginx_config(tmp_path, server.port, https_port, http_port)
+    config = nginx_config(tmp_path, server.port, https_port, http_port)  # before start: it may fail
+    server.start("--workers", "2")
     nginx = subprocess.Popen(
         [NGINX, "-c", str(config), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")]
     )
