@@ -13,7 +13,7 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, data, errors, housekeeping, throttle, web
+from . import auth, data, docs, errors, housekeeping, throttle, web
 from .blueprints import account, api, main, notes, settings
 from .config import load_settings
 from .logs import AccessLog
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         info={"title": "notes-service API", "version": "1.0.0"},
         redoc_ui_path=None,
         scalar_ui_path=None,
+        swagger_ui_path=None,  # docs.py serves /docs without a CDN
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         openapi_provider_class=APIOnlyProvider,
     )
@@ -56,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    docs.init_app(app)
     # Quart declares asgi_app as a method; replacing it with middleware is Quart's documented way.
     app.asgi_app = web.CloseAfterUnreadBody(app.asgi_app)  # type: ignore[method-assign]
     app.asgi_app = AccessLog(app.asgi_app)  # type: ignore[method-assign]

@@ -28,7 +28,6 @@ from .services.users import CurrentUser, Verified
 
 DEACTIVATED = "Your account has been deactivated."
 LOGIN_REQUIRED = "Please log in to access this page."
-AUTH_COOKIE = "notes_auth"
 # Pages that never show who is signed in, so they need no lookup (and the probes no database).
 ANONYMOUS_ENDPOINTS = {"static", "main.healthz", "main.readyz"}
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
@@ -58,7 +57,7 @@ class RequestAwareAuth(QuartAuth):
 
     @property
     def cookie_name(self) -> str:
-        return cookies.cookie_name(AUTH_COOKIE)
+        return cookies.cookie_name(cookies.AUTH_COOKIE)
 
     @cookie_name.setter
     def cookie_name(self, _value: str | None) -> None:

@@ -1,19 +1,21 @@
-"""The `notes-service` command: db upgrade, serve, create-user, deactivate-user."""
+"""The `notes-service` command: db upgrade, serve, create-user, deactivate-user, reactivate-user."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
 from .config import ConfigError, Settings, load_settings
 from .data import Database, Store
+from .dberrors import describe
 from .security import PasswordHasher
-from .services import tokens, users
+from .services import auth_sessions, tokens, users
 from .services.errors import Conflict
 
 if TYPE_CHECKING:
@@ -21,6 +23,26 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """A database problem (dberrors.py) ends the command with one line and its fix, exit 1, instead
+    of a traceback of a hundred lines; anything else is a bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return command(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as error:
+            message = describe(error, _settings().database_url)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +57,7 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+@_one_line_errors
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations (same as `alembic upgrade head`)."""
     from alembic import command
@@ -106,6 +129,24 @@ def deactivate_user(email: str) -> None:
     click.echo(f"deactivated {email}")
 
 
+@main.command("reactivate-user")
+@click.argument("email")
+def reactivate_user(email: str) -> None:
+    """Undo deactivate-user: the account can sign in again (no session or token of before comes back)."""
+
+    async def reactivate(store: Store, _hasher: PasswordHasher) -> bool:
+        async with store.write():
+            user_id = await users.set_active(store, email=email, active=True)
+            if user_id is not None:
+                # A browser that was never back during the deactivation still holds a session row.
+                await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=None)
+        return user_id is not None
+
+    if not _run(reactivate):
+        raise click.ClickException(f"no user with email {email}")
+    click.echo(f"reactivated {email}")
+
+
 def alembic_config(database_url: str) -> Config:
     """Alembic's configuration for this checkout, pointed at `database_url`."""
     from alembic.config import Config
@@ -123,6 +164,7 @@ def _settings() -> Settings:
         raise click.ClickException(str(error)) from error
 
 
+@_one_line_errors
 def _run(work: Callable[[Store, PasswordHasher], Awaitable[T]]) -> T:
     """Run `work` with a store on the configured database (it opens its own write block)."""
     settings = _settings()

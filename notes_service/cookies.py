@@ -11,6 +11,7 @@ from __future__ import annotations
 from quart import has_request_context, request
 
 SECURE_PREFIX = "__Host-"
+AUTH_COOKIE = "notes_auth"  # quart-auth's: names the server-side auth session
 
 
 def is_secure() -> bool:

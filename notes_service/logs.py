@@ -1,7 +1,9 @@
 """Logs an operator can use: one access line per request and key=value app events.
 
 Nothing secret is ever logged: the access line carries the path without its query string, never
-headers or cookies; app events name users and tokens by id only.
+headers or cookies; app events name users and tokens by id only. Whatever a request chose (its path,
+a client address from a proxy header) is escaped by `clean`, so that it can neither start a forged
+line nor shift the space-separated fields of a real one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from hypercorn.typing import ASGIFramework
 access_log = logging.getLogger("notes_service.access")
 CLIENT_CLOSED = 499  # nginx's status for "client closed the request"
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# Control characters (C0, DEL, C1), Unicode line and paragraph separators, the space (the field
+# separator) and the backslash (so that an escape in the log is always ours) become `\xNN`/`\uNNNN`.
+_UNSAFE = [*range(0x21), *range(0x7F, 0xA0), 0x5C, 0x2028, 0x2029]
+_ESCAPES = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _UNSAFE}
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -30,11 +36,16 @@ def configure_logging(level: int = logging.INFO) -> None:
     logger.propagate = False
 
 
+def clean(value: object) -> str:
+    """`value` as one log field: no character in it can end the line or the field."""
+    return str(value).translate(_ESCAPES)
+
+
 def event(logger: logging.Logger, name: str, **fields: Any) -> None:
     """An app event as `event=name key=value ...` (values are ids and outcomes, never secrets)."""
     if logger.isEnabledFor(logging.INFO):
-        pairs = " ".join(f"{key}={value}" for key, value in fields.items())
-        logger.info("event=%s %s", name, pairs)
+        pairs = " ".join(f"{key}={clean(value)}" for key, value in fields.items())
+        logger.info("event=%s %s", clean(name), pairs)
 
 
 class AccessLog:
@@ -69,9 +80,9 @@ class AccessLog:
             duration = (time.perf_counter() - started) * 1000
             access_log.info(
                 "%s %s %s %.1fms client=%s",
-                scope["method"],
-                scope["path"],
+                clean(scope["method"]),
+                clean(scope["path"]),
                 status,
                 duration,
-                client,
+                clean(client),
             )

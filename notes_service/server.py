@@ -6,6 +6,11 @@ in flight. Here the workers ignore SIGTERM/SIGINT and stop only when the supervi
 shutdown event: each stops accepting, finishes what it has (up to `graceful_timeout` from
 hypercorn.toml) and exits; the supervisor waits for all of them before it exits, and kills only
 workers still running past the drain time. A worker that dies unexpectedly is replaced.
+
+Replacing is only right for a worker that had served: one that dies while starting (a database URL
+that cannot be read, a driver that is not installed) would die again, forever, so the supervisor
+stops with the worker's reason in one line and exit status 3 (systemd's unit does not restart on
+it). A crash loop later (CRASH_LOOP_DEATHS within CRASH_LOOP_SECONDS) stops it too, with status 1.
 """
 
 from __future__ import annotations
@@ -16,10 +21,14 @@ import importlib.util
 import logging
 import os
 import signal
+import sys
 import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -30,12 +39,19 @@ from hypercorn.asyncio.run import worker_serve
 from hypercorn.config import Config, Sockets
 from hypercorn.utils import load_application
 
+from .config import DEFAULT_DATABASE_URL
+from .dberrors import describe_any, one_line
 from .logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = "notes_service.asgi:app"
 KILL_MARGIN_SECONDS = 5
 LINGER_SECONDS = 1.0
+STARTUP_FAILED = 3  # exit status: a worker could not start (gunicorn uses 3 for the same)
+CRASH_LOOP = 1
+CRASH_LOOP_DEATHS = 5
+CRASH_LOOP_SECONDS = 60.0
+READY = "ready"
 log = logging.getLogger("notes_service.server")
 
 
@@ -69,60 +85,133 @@ def run(bind: str | None = None, workers: int | None = None, drain_seconds: floa
     configure_logging()
     config = load_config(bind, workers, drain_seconds)
     sockets = config.create_sockets()
-    for address in config.bind:
-        click.echo(f"notes-service listening on http://{address} ({config.workers} worker(s))")
     return Supervisor(config, sockets).run()
 
 
-def _worker(config: Config, sockets: Sockets, shutdown_event: Event) -> None:
-    """A worker process: deaf to signals, it stops when the supervisor says so."""
+def _worker(config: Config, sockets: Sockets, shutdown_event: Event, reports: Connection) -> None:
+    """A worker process: deaf to signals, it stops when the supervisor says so.
+
+    It reports READY once it accepts connections; if it fails before that, it sends the reason
+    instead and exits with STARTUP_FAILED (the supervisor prints the one line, not a traceback).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    loop_factory = None
-    if config.worker_class == "uvloop":
-        import uvloop
+    ready = False
+    database_url = os.environ.get("NOTES_DATABASE_URL", DEFAULT_DATABASE_URL)
+    # Quart logs a failed start-up with its traceback; for a known database problem the supervisor's
+    # one line says it all, so that traceback is left out (any other stays: it is a bug to read).
+    app_logger = logging.getLogger("notes_service")
+    quiet = _QuietKnownProblems(database_url)
+    app_logger.addFilter(quiet)
 
-        loop_factory = uvloop.new_event_loop
-    app = load_application(config.application_path, config.wsgi_max_body_size)
-    # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
-    # full passes, which otherwise walk every imported object and show up as latency spikes.
-    gc.collect()
-    gc.freeze()
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        stopped = partial(_stopped, shutdown_event)
-        runner.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=stopped))
+    def report_ready() -> None:
+        nonlocal ready
+        ready = True
+        app_logger.removeFilter(quiet)
+        reports.send(READY)
+
+    try:
+        loop_factory = None
+        if config.worker_class == "uvloop":
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+        app = load_application(config.application_path, config.wsgi_max_body_size)
+        # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
+        # full passes, which otherwise walk every imported object and show up as latency spikes.
+        gc.collect()
+        gc.freeze()
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            stopped = partial(_stopped, shutdown_event, report_ready)
+            runner.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=stopped))
+    except Exception as error:
+        if ready:
+            raise
+        reports.send(one_line(error, database_url))
+        sys.exit(STARTUP_FAILED)
 
 
-async def _stopped(shutdown_event: Event) -> None:
-    """Return LINGER_SECONDS after the supervisor asked us to stop.
+class _QuietKnownProblems(logging.Filter):
+    """Drop log records whose exception dberrors.py can say in one line."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.database_url = database_url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or describe_any(error, self.database_url) is None
+
+
+async def _stopped(shutdown_event: Event, report_ready: Callable[[], None]) -> None:
+    """Say we are ready (hypercorn awaits this once its sockets accept), then return LINGER_SECONDS
+    after the supervisor asked us to stop.
 
     hypercorn closes idle keep-alive connections the moment it stops, losing any request a client had
     just written to one. Serving on for a moment first means that every request sent before the
     SIGTERM is read and answered; only requests sent later can meet a closing connection.
     """
+    report_ready()
     while not shutdown_event.is_set():  # noqa: ASYNC110 - a multiprocessing Event cannot be awaited
         await asyncio.sleep(0.1)
     await asyncio.sleep(LINGER_SECONDS)
 
 
+@dataclass
+class Worker:
+    process: BaseProcess
+    reports: Connection  # READY, or why it could not start
+    ready: bool = False
+    reason: str | None = None
+
+    def read_reports(self) -> None:
+        try:
+            while self.reports.poll():
+                message = self.reports.recv()
+                if message == READY:
+                    self.ready = True
+                    log.info("event=worker_ready pid=%s", self.process.pid)
+                else:
+                    self.reason = message
+        except (EOFError, OSError):
+            pass  # the worker is gone; its sentinel says so too
+
+
 class Supervisor:
-    def __init__(self, config: Config, sockets: Sockets) -> None:
+    def __init__(
+        self,
+        config: Config,
+        sockets: Sockets,
+        crash_loop_deaths: int = CRASH_LOOP_DEATHS,
+        crash_loop_seconds: float = CRASH_LOOP_SECONDS,
+    ) -> None:
         self.config = config
         self.sockets = sockets
         self.context = get_context("spawn")
         self.shutdown = self.context.Event()
         self.stopping = False
-        self.workers: list[BaseProcess] = []
+        self.exitcode = 0
+        self.failure: str | None = None
+        self.announced = False
+        self.workers: list[Worker] = []
+        self.deaths: deque[float] = deque(maxlen=crash_loop_deaths)
+        self.crash_loop_seconds = crash_loop_seconds
 
     def run(self) -> int:
         for name in ("SIGTERM", "SIGINT"):
             signal.signal(getattr(signal, name), self._stop)
         self._start(self.config.workers)
         while not self.stopping:
-            exited = wait([worker.sentinel for worker in self.workers], timeout=1)
-            if exited and not self.stopping:
-                self._replace_exited()
-        return self._drain()
+            waitables = [w.process.sentinel for w in self.workers] + [w.reports for w in self.workers]
+            wait(waitables, timeout=1)
+            for worker in self.workers:
+                worker.read_reports()
+            self._announce()
+            self._replace_exited()
+        drained = self._drain()
+        if self.failure is not None:
+            click.echo(f"Error: {self.failure}", err=True)  # last, below the other workers' output
+        return drained or self.exitcode
 
     def _stop(self, signum: int, _frame: Any) -> None:
         if not self.stopping:
@@ -130,34 +219,65 @@ class Supervisor:
         self.stopping = True
         self.shutdown.set()
 
+    def _fail(self, exitcode: int, reason: str) -> None:
+        """Stop every worker and exit with `exitcode`, saying why in one line."""
+        self.failure = reason
+        self.exitcode = exitcode
+        self.stopping = True
+        self.shutdown.set()
+
+    def _announce(self) -> None:
+        """Say "listening" once every first worker accepts connections, not before."""
+        if not self.announced and all(worker.ready for worker in self.workers):
+            self.announced = True
+            for address in self.config.bind:
+                click.echo(f"notes-service listening on http://{address} ({self.config.workers} worker(s))")
+
     def _start(self, count: int) -> None:
         for _ in range(count):
-            worker = self.context.Process(
-                target=_worker, args=(self.config, self.sockets, self.shutdown), daemon=False
+            reports, worker_end = self.context.Pipe(duplex=False)
+            process = self.context.Process(
+                target=_worker, args=(self.config, self.sockets, self.shutdown, worker_end), daemon=False
             )
-            worker.start()
-            self.workers.append(worker)
+            process.start()
+            worker_end.close()  # the worker holds the only writing end: EOF when it dies
+            self.workers.append(Worker(process, reports))
 
     def _replace_exited(self) -> None:
-        alive = [worker for worker in self.workers if worker.is_alive()]
-        for worker in self.workers:
-            if not worker.is_alive():
-                log.error("event=worker_exited pid=%s exitcode=%s", worker.pid, worker.exitcode)
-        self.workers = alive
-        time.sleep(0.5)  # do not spin if workers die at start
-        self._start(self.config.workers - len(alive))
+        exited = [worker for worker in self.workers if not worker.process.is_alive()]
+        if not exited or self.stopping:
+            return
+        self.workers = [worker for worker in self.workers if worker.process.is_alive()]
+        for worker in exited:
+            worker.reports.close()
+            if not worker.ready:
+                reason = worker.reason or f"exit status {worker.process.exitcode}"
+                self._fail(STARTUP_FAILED, f"a worker could not start: {reason}")
+                return
+            log.error("event=worker_exited pid=%s exitcode=%s", worker.process.pid, worker.process.exitcode)
+            self.deaths.append(time.monotonic())
+        window = self.deaths[-1] - self.deaths[0] if self.deaths else 0.0
+        if len(self.deaths) == self.deaths.maxlen and window <= self.crash_loop_seconds:
+            self._fail(
+                CRASH_LOOP,
+                f"{len(self.deaths)} workers died within {self.crash_loop_seconds:g} s: a crash loop, "
+                "stopping (their tracebacks are above)",
+            )
+            return
+        self._start(self.config.workers - len(self.workers))
 
     def _drain(self) -> int:
         """Wait for every worker to finish its requests; kill those past the drain time."""
         deadline = time.monotonic() + self.config.graceful_timeout + KILL_MARGIN_SECONDS
-        for worker in self.workers:
-            worker.join(max(deadline - time.monotonic(), 0))
+        processes = [worker.process for worker in self.workers]
+        for process in processes:
+            process.join(max(deadline - time.monotonic(), 0))
         exitcode = 0
-        for worker in self.workers:
-            if worker.is_alive():
-                log.error("event=worker_killed pid=%s reason=drain_timeout", worker.pid)
-                worker.kill()
-                worker.join()
+        for process in processes:
+            if process.is_alive():
+                log.error("event=worker_killed pid=%s reason=drain_timeout", process.pid)
+                process.kill()
+                process.join()
                 exitcode = 1
         for sock in [*self.sockets.secure_sockets, *self.sockets.insecure_sockets]:
             sock.close()

@@ -1,5 +1,10 @@
 """What every response shares: cookies that follow the scheme, CSRF, headers, ids in URLs, and a
-connection that is closed, and says so, when a request body was left unread."""
+connection that is closed, and says so, when a request body was left unread.
+
+Pages of a signed-in person, /settings (it shows a new token's secret once) and the whole API
+(`POST /api/token` answers with a secret) are `Cache-Control: no-store`: no browser history, disk
+cache or shared proxy may keep them for the next person at that machine.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-THIRD_PARTY_PAGES = {"/docs"}  # the OpenAPI viewer loads its scripts from a CDN
+PRIVATE_PREFIXES = ("/settings/",)
 
 
 class IdConverter(IntegerConverter):
@@ -81,9 +86,23 @@ def init_app(app: Quart) -> None:
     @app.after_request
     async def add_security_headers(response: Response) -> Response:
         response.headers.update(SECURITY_HEADERS)
-        if response.mimetype == "text/html" and request.path not in THIRD_PARTY_PAGES:
+        if response.mimetype == "text/html":  # a page with its own policy (docs.py) keeps it
             response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        if _private(response):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _private(response: Response) -> bool:
+    """Whether this answer may hold something of one person's (so no cache may keep it).
+
+    Any page requested with the sign-in cookie counts, valid or not: checking it here would cost a
+    lookup, and an expired cookie's page is at worst stored nowhere.
+    """
+    if is_api_path(request.path) or f"{request.path.rstrip('/')}/".startswith(PRIVATE_PREFIXES):
+        return True
+    signed_in = cookies.cookie_name(cookies.AUTH_COOKIE) in request.cookies
+    return signed_in and response.mimetype == "text/html"
 
 
 class CloseAfterUnreadBody:

@@ -74,6 +74,25 @@ class Server:
         """Migrate, serve, and wait until /healthz answers."""
         upgrade = self.cli("db", "upgrade")
         assert upgrade.returncode == 0, upgrade.stderr
+        self._serve(*serve_args)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while status_of(f"{self.url}/healthz") != 200:
+            assert self.process is not None
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"server did not start:\n{self.log()}")
+            time.sleep(0.1)
+        return self
+
+    def exit_status(self, *serve_args: str, timeout: float = STARTUP_TIMEOUT) -> int:
+        """Serve as configured (no migration) and return the status it exits with by itself."""
+        process = self._serve(*serve_args)
+        try:
+            return process.wait(timeout)
+        finally:
+            self.kill()
+
+    def _serve(self, *serve_args: str) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [CLI, "serve", "--bind", f"127.0.0.1:{self.port}", *serve_args],
@@ -83,13 +102,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while status_of(f"{self.url}/healthz") != 200:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"server did not start:\n{self.log()}")
-            time.sleep(0.1)
-        return self
+        return self.process
 
     def terminate(self, timeout: float = 60) -> int:
         """SIGTERM the supervisor only (as systemd's KillMode=mixed does) and wait for it."""

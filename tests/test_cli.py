@@ -6,11 +6,13 @@ import asyncio
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from notes_service.cli import main
+from notes_service.data import Database
 from notes_service.data.engine import create_engine
-from notes_service.models import User
+from notes_service.models import AuthSession, User
+from notes_service.services.auth_sessions import start_auth_session
 
 
 @pytest.fixture
@@ -33,7 +35,9 @@ def users(url: str) -> list[User]:
     return asyncio.run(fetch())
 
 
-@pytest.mark.parametrize("args", [[], ["db", "upgrade"], ["serve"], ["create-user"], ["deactivate-user"]])
+@pytest.mark.parametrize(
+    "args", [[], ["db", "upgrade"], ["serve"], ["create-user"], ["deactivate-user"], ["reactivate-user"]]
+)
 def test_every_command_has_help(runner, args) -> None:
     result = runner.invoke(main, [*args, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -71,9 +75,44 @@ def test_create_user_refuses_bad_input_and_duplicates(runner, database_url) -> N
     assert len(users(database_url)) == 1
 
 
-def test_deactivate_unknown_user_fails(runner) -> None:
-    result = runner.invoke(main, ["deactivate-user", "nobody@example.com"])
+@pytest.mark.parametrize("command", ["deactivate-user", "reactivate-user"])
+def test_deactivate_or_reactivate_unknown_user_fails(runner, command) -> None:
+    result = runner.invoke(main, [command, "nobody@example.com"])
     assert result.exit_code == 1 and "no user with email" in result.output
+
+
+def sessions_of(url: str) -> int:
+    async def count() -> int:
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            number = await connection.scalar(select(func.count()).select_from(AuthSession))
+        await engine.dispose()
+        return int(number or 0)
+
+    return asyncio.run(count())
+
+
+def test_reactivate_user_undoes_deactivate_without_reviving_old_sessions(runner, database_url) -> None:
+    args = ["create-user", "--username", "root", "--email", "root@example.com", "--password-stdin"]
+    assert runner.invoke(main, args, input="a long enough password\n").exit_code == 0
+
+    user_id = users(database_url)[0].id
+
+    async def sign_in_somewhere() -> None:
+        database = await Database.open(database_url)
+        store = database.store()
+        async with store.write():
+            await start_auth_session(store, user_id=user_id, remember=True, user_agent="old laptop")
+        await database.close()
+
+    asyncio.run(sign_in_somewhere())
+    assert runner.invoke(main, ["deactivate-user", "root@example.com"]).exit_code == 0
+    assert users(database_url)[0].is_active is False and sessions_of(database_url) == 1
+
+    result = runner.invoke(main, ["reactivate-user", "Root@Example.com"])
+    assert result.exit_code == 0 and "reactivated" in result.output, result.output
+    assert users(database_url)[0].is_active is True
+    assert sessions_of(database_url) == 0
 
 
 def test_production_without_secret_fails_with_one_line(runner, monkeypatch) -> None:
@@ -82,3 +121,49 @@ def test_production_without_secret_fails_with_one_line(runner, monkeypatch) -> N
     result = runner.invoke(main, ["serve"])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: NOTES_SECRET_KEY must be set when NOTES_ENV=production"
+
+
+def _bad_databases(tmp_path) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """name -> (NOTES_DATABASE_URL, what the one line must say)."""
+    from tests.server import free_port
+
+    return {
+        "unmigrated": (f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", "run `notes-service db upgrade`"),
+        "unparsable": ("not a url at all", "NOTES_DATABASE_URL is not a database URL"),
+        "no driver": ("postgresql+nodriver://u@127.0.0.1/db", "driver that is not installed"),
+        "wrong port": (
+            f"postgresql+asyncpg://postgres:{SECRET_PASSWORD}@127.0.0.1:{free_port()}/nope",
+            "cannot connect to 127.0.0.1:",
+        ),
+    }
+
+
+SECRET_PASSWORD = "pw-in-the-url-1234"
+BAD_DATABASES = ["unmigrated", "unparsable", "no driver", "wrong port"]
+
+
+@pytest.mark.parametrize("case", BAD_DATABASES)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["create-user", "--username", "root", "--email", "root@example.com", "--password-stdin"],
+        ["deactivate-user", "root@example.com"],
+    ],
+)
+def test_database_problems_are_one_line_with_the_fix(runner, monkeypatch, tmp_path, case, args) -> None:
+    url, says = _bad_databases(tmp_path)[case]
+    monkeypatch.setenv("NOTES_DATABASE_URL", url)
+    result = runner.invoke(main, args, input="a long enough password\n")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: "), result.output
+    assert says in result.output and SECRET_PASSWORD not in result.output
+
+
+@pytest.mark.parametrize("case", ["unparsable", "no driver", "wrong port"])
+def test_db_upgrade_problems_are_one_line_with_the_fix(runner, monkeypatch, tmp_path, case) -> None:
+    url, says = _bad_databases(tmp_path)[case]
+    monkeypatch.setenv("NOTES_DATABASE_URL", url)
+    result = runner.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and says in result.output, result.output
+    assert SECRET_PASSWORD not in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from notes_service.logs import FORMAT, event
 from tests.helpers import PASSWORD, bearer, login, post_form
 
 
@@ -80,3 +81,26 @@ async def test_a_client_that_leaves_before_the_answer_is_logged_as_499(app, capl
     assert sent == []
     [line] = [r.getMessage() for r in caplog.records if r.name == "notes_service.access"]
     assert line.startswith("GET /readyz 499 ")
+
+
+async def test_a_path_cannot_forge_or_split_a_log_line(app, caplog) -> None:
+    import httpx
+
+    caplog.set_level(logging.INFO, logger="notes_service.access")
+    forged = "/x\n2026-01-01 00:00:00,000 INFO notes_service.account event=login_ok user_id=1\r\x85\u2028"
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 1234))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        await http.get(forged.replace("\n", "%0a").replace("\r", "%0d"))
+    [record] = [r for r in caplog.records if r.name == "notes_service.access"]
+    line = logging.Formatter(FORMAT).format(record)
+    assert len(line.splitlines()) == 1, line
+    assert line.split(" ")[4] == "GET"  # date, time, level, logger: the fields stay in place
+    assert line.split(" ")[6] == "404"
+    assert "/x\\x0a2026-01-01\\x2000:00:00,000\\x20INFO" in line and "\\x0d\\x85\\u2028" in line
+
+
+def test_event_values_are_escaped(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="notes_service.test")
+    event(logging.getLogger("notes_service.test"), "throttled", client="1.2.3.4\nevent=login_ok\x1b[2J\\")
+    [record] = caplog.records
+    assert record.getMessage() == "event=throttled client=1.2.3.4\\x0aevent=login_ok\\x1b[2J\\x5c"

@@ -1,8 +1,9 @@
 """Through a real nginx: the shipped deploy/nginx.conf, TLS, two workers, the real client address.
 
-The test rewrites only what must differ on a test machine (ports, certificate, paths) in the shipped
-config, starts nginx in the foreground on loopback ports with a self-signed certificate, in front of
-`notes-service serve --workers 2` with NOTES_TRUSTED_PROXY_HOPS=1.
+The test rewrites only what must differ on a test machine (ports, certificate, paths, and the site's
+name: `localhost` for notes.example.com) in the shipped config, starts nginx in the foreground on
+loopback ports with a self-signed certificate, in front of `notes-service serve --workers 2` with
+NOTES_TRUSTED_PROXY_HOPS=1. Any other name, `127.0.0.1` included, meets the refusing default server.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from tests.server import Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+SITE = "localhost"  # the name nginx serves the site under in these tests
 
 
 def nginx_config(tmp_path: Path, app_port: int, https_port: int, http_port: int) -> Path:
@@ -35,8 +39,9 @@ def nginx_config(tmp_path: Path, app_port: int, https_port: int, http_port: int)
     site = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = {
         "127.0.0.1:8000": f"127.0.0.1:{app_port}",
-        "listen 80;": f"listen 127.0.0.1:{http_port};",
-        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "listen 80": f"listen 127.0.0.1:{http_port}",
+        "listen 443": f"listen 127.0.0.1:{https_port}",
+        "server_name notes.example.com;": f"server_name {SITE};",
         "/etc/letsencrypt/live/notes.example.com/fullchain.pem": str(tmp_path / "cert.pem"),
         "/etc/letsencrypt/live/notes.example.com/privkey.pem": str(tmp_path / "key.pem"),
         "/srv/notes-service/notes_service/static/": f"{ROOT}/notes_service/static/",
@@ -65,19 +70,19 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
         unavailable("nginx and openssl (apt-get install nginx)")
     tmp_path = tmp_path_factory.mktemp("nginx")
     server = Server(tmp_path, NOTES_TRUSTED_PROXY_HOPS="1", NOTES_AUTH_RATE_LIMIT="5/60")
-    server.start("--workers", "2")
     https_port, http_port = free_port(), free_port()
-    config = nginx_config(tmp_path, server.port, https_port, http_port)
+    config = nginx_config(tmp_path, server.port, https_port, http_port)  # before start: it may fail
+    server.start("--workers", "2")
     nginx = subprocess.Popen(
         [NGINX, "-c", str(config), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")]
     )
     try:
         deadline = time.monotonic() + 15
-        while _redirect_status(f"http://127.0.0.1:{http_port}/") != 301:
+        while _redirect_status(f"http://{SITE}:{http_port}/") != 301:
             if nginx.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"nginx did not start: {(tmp_path / 'error.log').read_text()}")
             time.sleep(0.1)
-        yield f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}"
+        yield f"https://{SITE}:{https_port}", f"http://{SITE}:{http_port}"
     finally:
         nginx.terminate()
         nginx.wait(10)
@@ -137,10 +142,33 @@ def test_register_and_login_over_https_with_secure_cookies(proxied) -> None:
 
 
 def test_static_files_are_served_by_nginx(proxied) -> None:
+    # The app serves /static too, but only nginx's `expires 7d` gives it a week (Quart says 12 h).
     with client(proxied) as http:
         response = http.get("/static/style.css")
     assert response.status_code == 200 and "text/css" in response.headers["content-type"]
-    assert "server" not in response.headers or "hypercorn" not in response.headers.get("server", "")
+    assert response.headers["cache-control"] == f"max-age={7 * 24 * 3600}"
+    assert "expires" in response.headers
+    assert response.content == (ROOT / "notes_service" / "static" / "style.css").read_bytes()
+
+
+def refused(url: str, **options: Any) -> bool:
+    """True when nginx ends the connection without any answer (444, or a refused TLS handshake)."""
+    try:
+        with client(url) as http:
+            http.get("/", **options)
+    except (httpx.ConnectError, httpx.RemoteProtocolError):
+        return True
+    return False
+
+
+def test_unknown_hosts_are_refused_on_both_ports(sites) -> None:
+    https, http = (urlsplit(url) for url in sites)
+    assert refused(f"http://127.0.0.1:{http.port}")  # Host: 127.0.0.1:PORT
+    assert refused(sites[1], headers={"Host": "evil.example"})
+    assert refused(f"https://127.0.0.1:{https.port}")  # no name in the handshake
+    assert refused(sites[0], extensions={"sni_hostname": "evil.example"})
+    assert refused(sites[0], headers={"Host": "evil.example"})  # our name in SNI, another in Host
+    assert not refused(sites[0]) and not refused(sites[1])
 
 
 def test_throttling_keys_on_the_real_client_not_a_spoofed_header(proxied) -> None:

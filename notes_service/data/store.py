@@ -23,10 +23,10 @@ from typing import Any, TypeVarTuple
 
 from sqlalchemy import false, literal, select, union_all
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable, Select
 
+from ..dberrors import missing_schema
 from .engine import BEGIN_IMMEDIATE, create_engine
 from .reads import Reads
 from .types import Base
@@ -61,11 +61,8 @@ class Database:
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(every_table)
-        except (OperationalError, ProgrammingError) as error:
-            missing_table = "no such table" in str(error) or "does not exist" in str(error)
-            return "database not migrated" if missing_table else "database unavailable"
-        except Exception:  # noqa: BLE001 - whatever the driver raises, the database is not there
-            return "database unavailable"
+        except Exception as error:  # noqa: BLE001 - whatever the driver raises, the database is not ready
+            return "database not migrated" if missing_schema(error) else "database unavailable"
         return None
 
     async def close(self) -> None:

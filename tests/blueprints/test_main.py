@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from notes_service import create_app
+from notes_service.data.engine import create_engine
+from notes_service.data.types import Base
 from tests.helpers import app_settings
 
 
@@ -22,11 +26,25 @@ async def test_readyz_is_503_when_the_database_does_not_answer() -> None:
     async with app.test_app():
         response = await app.test_client().get("/readyz")
         assert response.status_code == 503
+        assert await response.get_json() == {"status": "database unavailable"}
         assert (await app.test_client().get("/healthz")).status_code == 200
 
 
 async def test_readyz_is_503_on_a_database_without_the_schema(tmp_path) -> None:
     app = create_app(app_settings(f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}"))
+    async with app.test_app():
+        response = await app.test_client().get("/readyz")
+        assert response.status_code == 503
+        assert await response.get_json() == {"status": "database not migrated"}
+
+
+async def test_readyz_is_503_when_a_table_is_missing(database_url) -> None:
+    # A partly migrated database, on the suite's backend (PostgreSQL's error differs from SQLite's).
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"DROP TABLE {Base.metadata.sorted_tables[-1].name}"))
+    await engine.dispose()
+    app = create_app(app_settings(database_url))
     async with app.test_app():
         response = await app.test_client().get("/readyz")
         assert response.status_code == 503

@@ -2,36 +2,21 @@
 
 The server is started the way a person would start it: `notes-service db upgrade`, then
 `notes-service serve`, in a temporary directory (where the development secret key is generated),
-on plain http at 127.0.0.1 and a free port. Chromium is Debian's (`/usr/bin/chromium`); without it
-the module is skipped, unless `NOTES_TEST_REQUIRE_SERVICES=1`, which turns that into a failure.
+on plain http at 127.0.0.1 and a free port. The browser comes from tests/browser/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.server import Server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-REQUIRE_SERVICES = os.environ.get("NOTES_TEST_REQUIRE_SERVICES") == "1"
 STOP_TIMEOUT = 5.0
 TIMEOUT_MS = 10_000
 PASSWORD = "correct horse battery"
@@ -46,24 +31,6 @@ PLEASE_LOG_IN = "Please log in to access this page."
 PASSWORD_CHANGED = "Your password has been changed."
 
 
-def _unavailable(what: str) -> None:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{what} is required (NOTES_TEST_REQUIRE_SERVICES=1) but missing")
-    pytest.skip(f"{what} is missing")
-
-
-@pytest.fixture(scope="module")
-def sync_api() -> Any:
-    """playwright.sync_api, or a skip/failure when Chromium or Playwright is not there."""
-    if not CHROMIUM.exists():
-        _unavailable(f"Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _unavailable("the playwright Python package")
-    return sync_api
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`notes-service serve` on a fresh database, as `make run` starts it; yields its base URL."""
@@ -72,16 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert (workdir / "instance" / "secret_key").exists(), "no development secret generated"
         yield server.url
         assert server.terminate(timeout=STOP_TIMEOUT) == 0
-
-
-@pytest.fixture(scope="module")
-def browser(sync_api: Any) -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
