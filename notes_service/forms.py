@@ -33,6 +33,7 @@ from .rules import (
     TOKEN_NAME_MAX,
     email_problem,
     password_problem,
+    trim,
     username_problem,
 )
 
@@ -82,7 +83,7 @@ def text(field: Field) -> str:
 
 
 def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+    return trim(value) if isinstance(value, str) else value
 
 
 class Rule:

@@ -19,10 +19,21 @@ CONTENT_MAX = 100_000
 TOKEN_NAME_MAX = 100
 TOKEN_DAYS_MAX = 3650
 
+# Trimming removes exactly these characters, in forms and in the API alike, and `/openapi.json`
+# documents the same sets as patterns (schemas.py), so what the document allows is what we accept.
+BLANK = " \t\n\r\x0b\x0c"
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\u0000 \\t\\n\\r\\u000b\\u000c][^\\u0000]*$"
+
 REQUIRED = "This field is required."
 USERNAME_CHARACTERS = "Use letters, digits, _ - and . only."
 EMAIL_INVALID = "Invalid email address."
 _USERNAME = re.compile(USERNAME_PATTERN)
+
+
+def trim(value: str) -> str:
+    """`value` without leading and trailing blanks (`BLANK`)."""
+    return value.strip(BLANK)
 
 
 def length_message(low: int, high: int) -> str:

@@ -1,7 +1,9 @@
 """Request and response shapes of the JSON API; they validate bodies and feed `/openapi.json`.
 
 Models are strict (no "yes" for true, no 1 for "1") and refuse unknown fields, so a client's typo is
-a 422 naming the field rather than silently ignored.
+a 422 naming the field rather than silently ignored. The document says exactly what is enforced:
+every string's pattern is the check its validator runs (rules.py), bodies are required, and the
+tests run schemathesis with all its checks against it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
-from quart_schema import OpenAPIProvider
+from quart_schema import DataSource, OpenAPIProvider
 from werkzeug.routing import Rule
 
 from . import rules
@@ -26,11 +28,27 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    """Trimmed of blanks, and something left (the form's rule too)."""
+    value = rules.trim(value)
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 30.0 is the integer 30, as the document's `integer` says."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 NoNul = AfterValidator(_no_nul)
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TITLE_MAX), NoNul
+NoNulDocumented = Field(json_schema_extra={"pattern": rules.NO_NUL_PATTERN})
+# Length is checked as sent, then blanks are trimmed away: the pattern says "not only blanks".
+NotBlank = [Field(json_schema_extra={"pattern": rules.NOT_BLANK_PATTERN}), NoNul, AfterValidator(_not_blank)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=rules.TITLE_MAX), *NotBlank]
+Content = Annotated[
+    str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX), NoNulDocumented, NoNul
 ]
-Content = Annotated[str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX), NoNul]
 
 
 def _rule(problem: Callable[[str], str | None]) -> AfterValidator:
@@ -60,20 +78,26 @@ Username = Annotated[
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True),
-    _documented(format="email", maxLength=rules.EMAIL_MAX),
+    _documented(
+        format="email",
+        maxLength=rules.EMAIL_MAX,
+        pattern=rules.NO_NUL_PATTERN,
+        description="A deliverable-looking address: a dot in the domain, no special-use domain "
+        "(.test, .local, .localhost, .invalid, .onion, .arpa), no quoted local part.",
+    ),
     NoNul,
     _rule(rules.email_problem),
 ]
 Password = Annotated[
     str,
-    _documented(minLength=rules.PASSWORD_LENGTH[0], maxLength=rules.PASSWORD_LENGTH[1]),
+    _documented(
+        minLength=rules.PASSWORD_LENGTH[0], maxLength=rules.PASSWORD_LENGTH[1], pattern=rules.NO_NUL_PATTERN
+    ),
     NoNul,
     _rule(rules.password_problem),
 ]
-TokenName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=rules.TOKEN_NAME_MAX), NoNul
-]
-TokenDays = Annotated[int, Field(ge=1, le=rules.TOKEN_DAYS_MAX)]
+TokenName = Annotated[str, StringConstraints(min_length=1, max_length=rules.TOKEN_NAME_MAX), *NotBlank]
+TokenDays = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=rules.TOKEN_DAYS_MAX)]
 
 
 class Strict(BaseModel):
@@ -81,8 +105,8 @@ class Strict(BaseModel):
 
 
 class TokenRequest(Strict):
-    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX), NoNul]
-    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNul]
+    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX), NoNulDocumented, NoNul]
+    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNulDocumented, NoNul]
     name: TokenName | None = None
     expires_in_days: TokenDays | None = None
 
@@ -142,9 +166,23 @@ class NoteOut(BaseModel):
     updated_at: datetime
 
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$"  # itsdangerous: payload.signature, base64url
+
+
+Cursor = Annotated[
+    str,
+    StringConstraints(max_length=512),
+    Field(
+        description='Opaque: copy it from the `Link: rel="next"` header. One this server did not sign '
+        "(or signed with another key) is a 400 `Invalid cursor`.",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
+]
+
+
 class NotesQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+    cursor: Cursor | None = None
 
 
 class Error(BaseModel):
@@ -161,6 +199,13 @@ class APIOnlyProvider(OpenAPIProvider):
 
     def generate_rules(self) -> Iterable[Rule]:
         return (rule for rule in super().generate_rules() if is_api_path(rule.rule))
+
+    def build_request_body(
+        self, model: type[Any], source: DataSource
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Every body the API takes is required: without one the answer is 400 "No data provided"."""
+        request_body, components = super().build_request_body(model, source)
+        return {**request_body, "required": True}, components
 
     def build_response_object(
         self, model: type[Any], headers_model: type[Any] | None

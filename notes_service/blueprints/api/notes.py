@@ -53,7 +53,7 @@ def decode_cursor(cursor: str) -> Position:
 @errors(400, 401, 422)
 async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     """The caller's notes, pinned first then newest; `Link: rel="next"` when more remain."""
-    after = decode_cursor(query.cursor) if query.cursor else None
+    after = decode_cursor(query.cursor) if query.cursor is not None else None
     page = await notes.list_notes_after(
         current_store(), author_id=user.id, after=after, limit=query.limit + 1
     )
