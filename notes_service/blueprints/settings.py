@@ -9,7 +9,6 @@ from quart import Blueprint, current_app, flash, redirect, render_template, url_
 
 from ..auth import login_required
 from ..data import current_store
-from ..errors import HTTPError
 from ..forms import PasswordChangeForm, TokenForm, text
 from ..logs import event
 from ..security import current_hasher
@@ -122,9 +121,7 @@ async def revoke_token(user: CurrentUser, token_id: int) -> Any:
     """Revoke one of the user's tokens; someone else's is a 404."""
     store = current_store()
     async with store.write():
-        revoked = await tokens.revoke_token(store, user_id=user.id, token_id=token_id)
-    if not revoked:
-        raise HTTPError(404, "Not found")
+        await tokens.revoke_token(store, user_id=user.id, token_id=token_id)  # someone else's: 404
     event(log, "token_revoked", user_id=user.id, token_id=token_id)
     await flash(TOKEN_REVOKED, "info")
     return redirect(url_for("settings.index"))

@@ -13,6 +13,7 @@ from ..models import ApiToken, User
 from ..schemas import TokenInfo
 from ..security import TOKEN_PREFIX, digest, new_secret
 from ..shapes import columns_of
+from .errors import Missing
 from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -90,10 +91,11 @@ async def list_tokens(store: Store, *, user_id: int) -> list[Any]:
     return await store.rows(USER_TOKENS, user_id=user_id, now=utcnow())
 
 
-async def revoke_token(store: Store, *, user_id: int, token_id: int) -> bool:
-    """Delete one of the user's own tokens; False when there is no such token of theirs."""
+async def revoke_token(store: Store, *, user_id: int, token_id: int) -> None:
+    """Delete one of the user's own tokens; Missing when there is no such token of theirs."""
     result = await store.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
-    return bool(result.rowcount)
+    if not result.rowcount:
+        raise Missing(token_id)
 
 
 async def revoke_all_tokens(store: Store, *, user_id: int) -> None:
