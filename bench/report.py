@@ -64,6 +64,11 @@ class Measured:
         rss = self.results["rss"]
         return max(peak for name in rss if name.startswith("service") for peak in rss[name]["workers_mib"])
 
+    def service_memory(self, figure: str) -> float:
+        """`tree_pss_mib` of the SQLite service, or the largest of its `workers_private_mib`."""
+        found = self.results["rss"]["service"].get(figure, math.nan)
+        return max(found, default=math.nan) if isinstance(found, list) else found
+
 
 @dataclass(frozen=True)
 class Ratio:
@@ -117,6 +122,8 @@ RATIOS = (
     ),
     Ratio("service peak RSS per worker, MiB", lambda m: m.service_rss(), f"≤ {RSS_LIMIT_MIB}"),
     # Context, no target:
+    Ratio("service private memory per worker, MiB", lambda m: m.service_memory("workers_private_mib")),
+    Ratio("service PSS, supervisor + workers, MiB", lambda m: m.service_memory("tree_pss_mib")),
     Ratio(
         "sign-ins/s / (2 cores ÷ one hash), during reads",
         lambda m: (

@@ -82,14 +82,25 @@ class Server:
         return sorted(found)
 
     def peak_rss(self) -> dict[str, object]:
-        """VmHWM of each worker, and whether any worker was replaced (its peak would be lost)."""
-        peaks = []
+        """Each worker's peak RSS (VmHWM) and private memory now, the PSS of the whole process tree
+        (memory shared between processes counted once), and whether a worker was replaced (its
+        peak would be lost)."""
         current = self.workers()
+        peaks, private = [], []
         for pid in current:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peaks.append(round(int(line.split()[1]) / 1024, 1))
-        return {"workers_mib": peaks, "workers_replaced": current != self.initial_workers}
+            rollup = _smaps_rollup(pid)
+            private.append(round((rollup["Private_Clean"] + rollup["Private_Dirty"]) / 1024, 1))
+        main = self.process.pid if self.process else None
+        pss = sum(_smaps_rollup(pid)["Pss"] for pid in ([main] if main else []) + current) / 1024
+        return {
+            "workers_mib": peaks,
+            "workers_private_mib": private,
+            "tree_pss_mib": round(pss, 1),
+            "workers_replaced": current != self.initial_workers,
+        }
 
     def stop(self) -> None:
         """SIGTERM our PID, then SIGKILL its process group (workers included) if it lingers."""
@@ -109,6 +120,15 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _smaps_rollup(pid: int) -> dict[str, int]:
+    """/proc/PID/smaps_rollup in kB: Pss, Private_Clean, Private_Dirty, ..."""
+    figures = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, value = line.partition(":")
+        figures[name] = int(value.split()[0])
+    return figures
 
 
 def service_env(database_url: str, secret_key: str, bcrypt_rounds: int) -> dict[str, str]:

@@ -7,6 +7,11 @@ shutdown event: each stops accepting, finishes what it has (up to `graceful_time
 hypercorn.toml) and exits; the supervisor waits for all of them before it exits, and kills only
 workers still running past the drain time. A worker that dies unexpectedly is replaced.
 
+The supervisor imports the application once, keeps what it built out of the garbage collector
+(`gc.freeze()`), and forks the workers from there: they share those pages copy-on-write instead of
+each importing everything again. Nothing that must not cross a fork exists yet at that point:
+engines, pools, event loops and threads are all opened by each worker when it starts serving.
+
 Replacing is only right for a worker that had served: one that dies while starting (a database URL
 that cannot be read, a driver that is not installed) would die again, forever, so the supervisor
 stops with the worker's reason in one line and exit status 3 (systemd's unit does not restart on
@@ -37,6 +42,7 @@ from typing import Any
 import click
 from hypercorn.asyncio.run import worker_serve
 from hypercorn.config import Config, Sockets
+from hypercorn.typing import AppWrapper
 from hypercorn.utils import load_application
 
 from .config import DEFAULT_DATABASE_URL
@@ -84,11 +90,23 @@ def run(bind: str | None = None, workers: int | None = None, drain_seconds: floa
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     configure_logging()
     config = load_config(bind, workers, drain_seconds)
+    try:
+        app = load_application(config.application_path, config.wsgi_max_body_size)
+    except Exception as error:  # noqa: BLE001 - whatever stops the import, say it in one line
+        database_url = os.environ.get("NOTES_DATABASE_URL", DEFAULT_DATABASE_URL)
+        click.echo(f"Error: the application could not load: {one_line(error, database_url)}", err=True)
+        return STARTUP_FAILED
+    # Everything loaded so far lives as long as the workers: keep it out of the garbage collector's
+    # full passes (they walk every object, a latency spike, and would write to the shared pages).
+    gc.collect()
+    gc.freeze()
     sockets = config.create_sockets()
-    return Supervisor(config, sockets).run()
+    return Supervisor(config, sockets, app).run()
 
 
-def _worker(config: Config, sockets: Sockets, shutdown_event: Event, reports: Connection) -> None:
+def _worker(
+    app: AppWrapper, config: Config, sockets: Sockets, shutdown_event: Event, reports: Connection
+) -> None:
     """A worker process: deaf to signals, it stops when the supervisor says so.
 
     It reports READY once it accepts connections; if it fails before that, it sends the reason
@@ -116,11 +134,6 @@ def _worker(config: Config, sockets: Sockets, shutdown_event: Event, reports: Co
             import uvloop
 
             loop_factory = uvloop.new_event_loop
-        app = load_application(config.application_path, config.wsgi_max_body_size)
-        # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
-        # full passes, which otherwise walk every imported object and show up as latency spikes.
-        gc.collect()
-        gc.freeze()
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             stopped = partial(_stopped, shutdown_event, report_ready)
             runner.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=stopped))
@@ -182,12 +195,14 @@ class Supervisor:
         self,
         config: Config,
         sockets: Sockets,
+        app: AppWrapper,
         crash_loop_deaths: int = CRASH_LOOP_DEATHS,
         crash_loop_seconds: float = CRASH_LOOP_SECONDS,
     ) -> None:
         self.config = config
         self.sockets = sockets
-        self.context = get_context("spawn")
+        self.app = app
+        self.context = get_context("fork")  # workers share the imported application (see above)
         self.shutdown = self.context.Event()
         self.stopping = False
         self.exitcode = 0
@@ -237,7 +252,9 @@ class Supervisor:
         for _ in range(count):
             reports, worker_end = self.context.Pipe(duplex=False)
             process = self.context.Process(
-                target=_worker, args=(self.config, self.sockets, self.shutdown, worker_end), daemon=False
+                target=_worker,
+                args=(self.app, self.config, self.sockets, self.shutdown, worker_end),
+                daemon=False,
             )
             process.start()
             worker_end.close()  # the worker holds the only writing end: EOF when it dies
