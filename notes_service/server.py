@@ -266,6 +266,7 @@ class Supervisor:
             return
         self.workers = [worker for worker in self.workers if worker.process.is_alive()]
         for worker in exited:
+            worker.read_reports()  # it may have said why just before it died
             worker.reports.close()
             if not worker.ready:
                 reason = worker.reason or f"exit status {worker.process.exitcode}"

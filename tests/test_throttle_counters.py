@@ -98,8 +98,13 @@ async def test_a_flood_of_new_keys_resets_no_count() -> None:
     assert [await counter.hit("locked", limit) for _ in range(3)] == [None] * 3
     assert await counter.hit("locked", limit) is not None
     assert [await counter.hit("half-spent", limit) for _ in range(2)] == [None] * 2
-    for number in range(1_000):
-        await counter.hit(f"flood-{number}", limit)
+    # Flood keys that share a slot with ours would carry our counts on (the documented price of the
+    # slot table, a spurious 429); they are left out so that this test sees only the pushing out.
+    slots = len(counter.evicted)
+    ours = {hash("locked") % slots, hash("half-spent") % slots}
+    flood = [key for n in range(1_050) if hash(key := f"flood-{n}") % slots not in ours][:1_000]
+    for key in flood:
+        await counter.hit(key, limit)
     assert "locked" not in counter.windows and "half-spent" not in counter.windows  # pushed out
     assert await counter.hit("locked", limit) is not None
     assert await counter.hit("half-spent", limit) is None  # its third attempt
