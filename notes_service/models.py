@@ -34,7 +34,7 @@ class User(Base):
     # The last RFC 6238 time step whose code was accepted: a later code must be of a later step, so a
     # code seen over a shoulder cannot be used again.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    two_factor: Mapped[bool] = column_property(totp_secret.is_not(None))
+    two_factor: Mapped[bool] = column_property(totp_secret.is_not(None).label("two_factor"))
 
 
 class Note(Base):

@@ -55,8 +55,13 @@ def qr_svg(uri: str) -> str:
     return str(code.svg_inline(scale=4, border=4, dark="#000", light="#fff", title="QR code", svgclass="qr"))
 
 
+def clock() -> float:
+    """Seconds since the epoch (tests replace it to stand at a chosen time step)."""
+    return time.time()
+
+
 def current_step(now: float | None = None) -> int:
-    return int((time.time() if now is None else now) // STEP_SECONDS)
+    return int((clock() if now is None else now) // STEP_SECONDS)
 
 
 def is_totp(code: str) -> bool:
