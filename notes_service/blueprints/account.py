@@ -141,6 +141,7 @@ async def login_2fa() -> Any:
             return redirect(_safe_next(pending.next_url))
         event(log, "login_2fa_failed", user_id=pending.user_id, client=request.remote_addr)
         await flash(INVALID_CODE, "danger")
+        form.code.data = ""  # a fresh field for the next try
         if await two_factor.find_pending(store, secret=str(secret)) is None:  # that was the last try
             session.pop(PENDING_KEY, None)
             await flash(SIGN_IN_ENDED, "warning")
