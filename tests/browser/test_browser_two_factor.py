@@ -14,7 +14,6 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.browser.test_docs_offline import CSP_WATCH
 from tests.browser.test_browser_flow import (
     LOGGED_IN,
     PASSWORD,
@@ -25,6 +24,7 @@ from tests.browser.test_browser_flow import (
     path_is,
     register,
 )
+from tests.browser.test_docs_offline import CSP_WATCH
 from tests.server import Server
 
 
