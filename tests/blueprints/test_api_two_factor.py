@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from notes_service import create_app
@@ -90,3 +92,12 @@ async def test_code_step_shares_the_account_budget_with_login_and_api(database_u
 async def enrol_with_budget(client, clock: Clock):  # type: ignore[no-untyped-def]
     await login(client, "alice@example.com")
     return await enrol(client, clock)
+
+
+async def test_the_same_code_sent_twice_at_once_works_once(app, client, factory, clock) -> None:
+    await factory.user("alice")
+    await login(client, "alice@example.com")
+    enrolled = await enrol(client, clock)
+    for code in (clock.code(enrolled.secret), enrolled.recovery_codes[0]):
+        statuses = await asyncio.gather(*(token_request(app.test_client(), otp=code) for _ in range(4)))
+        assert sorted(status for status, _ in statuses) == [200, 401, 401, 401], code
