@@ -1,4 +1,5 @@
-"""The `notes-service` command: db upgrade, serve, create-user, deactivate-user, reactivate-user."""
+"""The `notes-service` command: db upgrade, serve, create-user, deactivate-user, reactivate-user,
+disable-2fa."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .config import ConfigError, Settings, load_settings
 from .data import Database, Store
 from .dberrors import describe
 from .security import PasswordHasher
-from .services import auth_sessions, tokens, users
+from .services import auth_sessions, tokens, two_factor, users
 from .services.errors import Conflict
 
 if TYPE_CHECKING:
@@ -145,6 +146,24 @@ def reactivate_user(email: str) -> None:
     if not _run(reactivate):
         raise click.ClickException(f"no user with email {email}")
     click.echo(f"reactivated {email}")
+
+
+@main.command("disable-2fa")
+@click.argument("email")
+def disable_2fa(email: str) -> None:
+    """Turn two-factor sign-in off for a person who lost both the authenticator and the recovery codes:
+    the password alone signs in again. Every browser session of the account ends."""
+
+    async def disable(store: Store, _hasher: PasswordHasher) -> bool:
+        async with store.write():
+            user_id = await two_factor.turn_off_by_email(store, email=email)
+            if user_id is not None:
+                await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=None)
+        return user_id is not None
+
+    if not _run(disable):
+        raise click.ClickException(f"no user with email {email}")
+    click.echo(f"two-factor sign-in is off for {email}")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -72,6 +72,8 @@ class Settings:
     session_max_hours: int = 7 * 24
     # How often each worker deletes expired auth sessions and tokens (housekeeping.py).
     housekeeping_seconds: float = 3600.0
+    # How long a correct password waits for its second factor at /login/2fa (SPEC §8: 5 minutes).
+    two_factor_pending_seconds: int = 300
     notes_per_page: int = 20
 
     @property

@@ -132,6 +132,21 @@ class PasswordChangeForm(CSRFForm):
     )
 
 
+class CodeForm(CSRFForm):
+    """A one-time code: 6 digits from the authenticator app, or a recovery code where one is accepted."""
+
+    code = StringField(
+        "Code",
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"},
+    )
+
+
+class TwoFactorDisableForm(CodeForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
 class TokenForm(CSRFForm):
     name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=TOKEN_NAME_MAX)])
     expires_in_days = IntegerField(

@@ -1,4 +1,5 @@
-"""Work each worker does by itself on a timer: deleting expired auth sessions and API tokens.
+"""Work each worker does by itself on a timer: deleting expired auth sessions, API tokens and
+pending two-factor sign-ins.
 
 Every job is a DELETE of rows that can no longer be used, so several workers or hosts running it at
 the same moment do no harm: the first deletes, the others find nothing. A failed round is logged and
@@ -15,7 +16,7 @@ from quart import Quart
 
 from .data import Database
 from .logs import event
-from .services import auth_sessions, tokens
+from .services import auth_sessions, tokens, two_factor
 
 log = logging.getLogger("notes_service.housekeeping")
 
@@ -26,8 +27,9 @@ async def delete_expired(database: Database, lifetime: auth_sessions.Lifetime) -
     async with store.write():
         ended = await auth_sessions.delete_expired_auth_sessions(store, lifetime=lifetime)
         expired = await tokens.delete_expired_tokens(store)
-    if ended or expired:
-        event(log, "expired_deleted", auth_sessions=ended, tokens=expired)
+        pending = await two_factor.delete_expired_pending(store)
+    if ended or expired or pending:
+        event(log, "expired_deleted", auth_sessions=ended, tokens=expired, pending_sign_ins=pending)
 
 
 async def run_every(seconds: float, database: Database, lifetime: auth_sessions.Lifetime) -> None:

@@ -1,15 +1,16 @@
-"""Tables: users, their notes, their browser sessions and their API tokens.
+"""Tables: users, their notes, their browser sessions, their API tokens and their second factor.
 
 Only declarations live here: columns, indexes and constraints. Queries are in `services/`, password
-logic in `security.py`. Session ids and token secrets are never stored, only their SHA-256 digests.
+logic in `security.py`. Session ids, token secrets and recovery codes are never stored, only their
+SHA-256 digests; TOTP secrets only encrypted (`totp.py`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from .data.types import Base, UTCDateTime, utcnow
 
@@ -27,6 +28,13 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-factor sign-in (SPEC §8): the TOTP secret, encrypted with a key derived from the app's
+    # secret key (never the base32 text); null while two-factor sign-in is off.
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The last RFC 6238 time step whose code was accepted: a later code must be of a later step, so a
+    # code seen over a shoulder cannot be used again.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    two_factor: Mapped[bool] = column_property(totp_secret.is_not(None).label("two_factor"))
 
 
 class Note(Base):
@@ -72,3 +80,33 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code of a user with two-factor sign-in; deleted when used or replaced."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+
+    __table_args__ = (UniqueConstraint("user_id", "code_digest"),)  # also the look-up index
+
+
+class PendingSignIn(Base):
+    """A correct password awaiting its second factor; the browser's signed session cookie carries the
+    secret whose digest is `id_digest`. It is no sign-in: nothing accepts it but `/login/2fa`."""
+
+    __tablename__ = "pending_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the password hash the password matched: a password change in between voids it.
+    password_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+    remember: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    next_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # Counted here, not in the cookie: an older copy of the cookie must not reset the count.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -97,6 +97,16 @@ Password = Annotated[
     _rule(rules.password_problem),
 ]
 TokenName = Annotated[str, StringConstraints(min_length=1, max_length=rules.TOKEN_NAME_MAX), *NotBlank]
+OneTimeCode = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    Field(
+        description="For an account with two-factor sign-in: the 6-digit code of the authenticator "
+        'app, or an unused recovery code. Missing → 401 "OTP required"; wrong → 401 "Invalid credentials".',
+        json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
+    ),
+    NoNul,
+]
 TokenDays = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=rules.TOKEN_DAYS_MAX)]
 
 
@@ -109,6 +119,7 @@ class TokenRequest(Strict):
     password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNulDocumented, NoNul]
     name: TokenName | None = None
     expires_in_days: TokenDays | None = None
+    otp: OneTimeCode | None = None
 
 
 class TokenIssued(BaseModel):
@@ -136,6 +147,7 @@ class UserOut(BaseModel):
     username: str
     email: str
     created_at: datetime
+    two_factor: bool = Field(description="Whether signing in needs a one-time code (SPEC §8).")
 
 
 class NoteCreate(Strict):

@@ -29,8 +29,8 @@ from .logs import event
 log = logging.getLogger("notes_service.throttle")
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 TOO_MANY = "Too many attempts. Please wait {seconds} seconds and try again."
-# The per-account budget every sign-in route spends from: POST /login, POST /api/token and, when it
-# exists, POST /login/2fa (which calls `limit_signin` with the account it is finishing).
+# The per-account budget every sign-in route spends from: POST /login, POST /api/token and
+# POST /login/2fa (which calls `limit_signin` with the account of its pending sign-in).
 SIGNIN = "signin"
 PASSWORD_CHECK = "password-check"
 KEY_PREFIX = "notes:throttle:"

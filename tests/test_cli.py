@@ -8,10 +8,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from notes_service import totp
 from notes_service.cli import main
 from notes_service.data import Database
 from notes_service.data.engine import create_engine
 from notes_service.models import AuthSession, User
+from notes_service.services import two_factor
 from notes_service.services.auth_sessions import start_auth_session
 
 
@@ -36,7 +38,16 @@ def users(url: str) -> list[User]:
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["db", "upgrade"], ["serve"], ["create-user"], ["deactivate-user"], ["reactivate-user"]]
+    "args",
+    [
+        [],
+        ["db", "upgrade"],
+        ["serve"],
+        ["create-user"],
+        ["deactivate-user"],
+        ["reactivate-user"],
+        ["disable-2fa"],
+    ],
 )
 def test_every_command_has_help(runner, args) -> None:
     result = runner.invoke(main, [*args, "--help"])
@@ -75,7 +86,7 @@ def test_create_user_refuses_bad_input_and_duplicates(runner, database_url) -> N
     assert len(users(database_url)) == 1
 
 
-@pytest.mark.parametrize("command", ["deactivate-user", "reactivate-user"])
+@pytest.mark.parametrize("command", ["deactivate-user", "reactivate-user", "disable-2fa"])
 def test_deactivate_or_reactivate_unknown_user_fails(runner, command) -> None:
     result = runner.invoke(main, [command, "nobody@example.com"])
     assert result.exit_code == 1 and "no user with email" in result.output
@@ -167,3 +178,28 @@ def test_db_upgrade_problems_are_one_line_with_the_fix(runner, monkeypatch, tmp_
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and says in result.output, result.output
     assert SECRET_PASSWORD not in result.output
+
+
+def test_disable_2fa_lets_the_password_alone_sign_in_again(runner, database_url) -> None:
+    args = ["create-user", "--username", "root", "--email", "root@example.com", "--password-stdin"]
+    assert runner.invoke(main, args, input="a long enough password\n").exit_code == 0
+    user_id = users(database_url)[0].id
+
+    async def turn_on_and_sign_in() -> None:
+        database = await Database.open(database_url)
+        store = database.store()
+        box = totp.SecretBox("any key at all, long enough for the test")
+        async with store.write():
+            await two_factor.turn_on(
+                store, box, user_id=user_id, secret=totp.new_secret(), step=1, codes=totp.new_recovery_codes()
+            )
+            await start_auth_session(store, user_id=user_id, remember=True, user_agent="old laptop")
+        await database.close()
+
+    asyncio.run(turn_on_and_sign_in())
+    assert users(database_url)[0].two_factor is True
+    result = runner.invoke(main, ["disable-2fa", "Root@Example.com"])
+    assert result.exit_code == 0 and "two-factor sign-in is off" in result.output, result.output
+    [user] = users(database_url)
+    assert (user.two_factor, user.totp_secret, user.totp_last_step) == (False, None, None)
+    assert sessions_of(database_url) == 0

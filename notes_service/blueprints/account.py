@@ -1,20 +1,28 @@
-"""Signing up, in and out in the browser."""
+"""Signing up, in and out in the browser, with the second step for accounts with two-factor sign-in.
+
+For such an account a correct password creates no session: it starts a pending sign-in (a row of
+`pending_sign_ins`, named by a secret in this browser's signed session cookie) that only
+`/login/2fa` accepts, for 5 minutes and 5 wrong codes, spending the account's sign-in budget.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from quart import Blueprint, flash, redirect, render_template, request, url_for
+from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
+from .. import totp
 from ..auth import DEACTIVATED, current_user, sign_in, sign_out
-from ..data import current_store
-from ..forms import LoginForm, RegisterForm, form_status, text
+from ..data import Store, current_store
+from ..forms import CodeForm, LoginForm, RegisterForm, form_status, text
 from ..logs import event
-from ..security import current_hasher, is_safe_next
-from ..services import users
+from ..security import current_hasher, digest, is_safe_next
+from ..services import two_factor, users
 from ..services.errors import Conflict
-from ..throttle import throttled
+from ..services.users import Verified
+from ..throttle import limit_signin, throttled
 
 blueprint = Blueprint("account", __name__)
 log = logging.getLogger("notes_service.auth")
@@ -23,6 +31,10 @@ ACCOUNT_CREATED = "Account created successfully."
 LOGGED_IN = "Logged in successfully."
 LOGGED_OUT = "You have been logged out."
 INVALID_LOGIN = "Invalid email or password."
+INVALID_CODE = "Invalid code."
+SIGN_IN_ENDED = "Your sign-in has ended. Please log in again."
+PENDING_KEY = "pending_sign_in"  # in Quart's session: the pending sign-in's secret
+MAX_NEXT_LENGTH = 2048
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
@@ -69,6 +81,11 @@ async def login() -> Any:
         if verified is not None and not verified.is_active:
             event(log, "login_refused", user_id=verified.user_id, reason="inactive")
             await flash(DEACTIVATED, "danger")
+        elif verified is not None and verified.two_factor:
+            if await _start_pending(store, verified, remember=remember, next_url=next_url):
+                event(log, "login_password_ok", user_id=verified.user_id, second_factor="pending")
+                return redirect(url_for("account.login_2fa"))
+            await flash(INVALID_LOGIN, "danger")
         elif verified is not None and await sign_in(store, verified, remember=remember):
             event(log, "login_ok", user_id=verified.user_id, remember=remember)
             await flash(LOGGED_IN, "success")
@@ -78,6 +95,76 @@ async def login() -> Any:
             await flash(INVALID_LOGIN, "danger")
     page = await render_template("auth/login.html", form=form, next_url=next_url)
     return page, form_status(form)
+
+
+async def _start_pending(store: Store, verified: Verified, *, remember: bool, next_url: str | None) -> bool:
+    """Record the correct password and name it in this browser's cookie: no session yet.
+    False when the password changed since it was checked."""
+    lifetime = timedelta(seconds=current_app.config["NOTES"].two_factor_pending_seconds)
+    async with store.write():
+        if not await users.still_current(store, verified):
+            return False
+        if isinstance(earlier := session.get(PENDING_KEY), str):
+            await two_factor.end_pending_by_secret(store, secret=earlier)
+        secret = await two_factor.start_pending(
+            store,
+            user_id=verified.user_id,
+            password_hash=verified.current_hash,
+            remember=remember,
+            next_url=next_url if is_safe_next(next_url) and len(next_url) <= MAX_NEXT_LENGTH else None,
+            lifetime=lifetime,
+        )
+    session[PENDING_KEY] = secret
+    return True
+
+
+@blueprint.route("/login/2fa", methods=["GET", "POST"])
+@throttled("login-2fa")
+async def login_2fa() -> Any:
+    """The second step: a TOTP (each time step once) or an unused recovery code creates the session."""
+    if current_user() is not None:
+        return redirect(url_for("main.index"))
+    store = current_store()
+    secret = session.get(PENDING_KEY)
+    pending = await two_factor.find_pending(store, secret=secret) if isinstance(secret, str) else None
+    if pending is None:
+        if session.pop(PENDING_KEY, None) is not None:
+            await flash(SIGN_IN_ENDED, "warning")
+        return redirect(url_for("account.login"))
+    form = await CodeForm.from_request()
+    if request.method == "POST":
+        await limit_signin(pending.email)  # the account's one budget, shared with /login and /api/token
+        if await _finish(store, pending, text(form.code) if form.validate() else ""):
+            session.pop(PENDING_KEY, None)
+            event(log, "login_ok", user_id=pending.user_id, remember=pending.remember, second_factor="ok")
+            await flash(LOGGED_IN, "success")
+            return redirect(_safe_next(pending.next_url))
+        event(log, "login_2fa_failed", user_id=pending.user_id, client=request.remote_addr)
+        await flash(INVALID_CODE, "danger")
+        form.code.data = ""  # a fresh field for the next try
+        if await two_factor.find_pending(store, secret=str(secret)) is None:  # that was the last try
+            session.pop(PENDING_KEY, None)
+            await flash(SIGN_IN_ENDED, "warning")
+            return redirect(url_for("account.login"))
+    return await render_template("auth/login_2fa.html", form=form)
+
+
+async def _finish(store: Store, pending: two_factor.Pending, code: str) -> bool:
+    """In one transaction: check the code (using it up) and sign in, or count a wrong code."""
+    async with store.write():
+        row = await store.row(users.CREDENTIALS_BY_ID, id=pending.user_id)
+        # A password changed or an account deactivated since the password step voids the sign-in.
+        if row is None or not row.is_active or digest(row.password_hash) != pending.password_digest:
+            await two_factor.end_pending(store, pending_id=pending.id)
+            return False
+        box = totp.current_box()
+        if await two_factor.accept_code(store, box, user_id=pending.user_id, code=code) and (
+            await two_factor.end_pending(store, pending_id=pending.id)  # only one request finishes it
+        ):
+            verified = Verified(row.id, row.is_active, row.password_hash, two_factor=True)
+            return await sign_in(store, verified, remember=pending.remember)
+        await two_factor.count_wrong_code(store, pending_id=pending.id)
+    return False
 
 
 @blueprint.get("/logout")

@@ -52,6 +52,7 @@ TOKEN_USER = (
         User.username,
         User.email,
         User.created_at,
+        User.two_factor,
         ApiToken.id.label("token_id"),
         ApiToken.last_used_at,
     )
@@ -70,7 +71,7 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
     if row is None:
         return None
-    user = CurrentUser(row.id, row.username, row.email, row.created_at, token_id=row.token_id)
+    user = CurrentUser(row.id, row.username, row.email, row.created_at, row.two_factor, token_id=row.token_id)
     return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
 
 

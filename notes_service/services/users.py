@@ -31,6 +31,7 @@ class CurrentUser:
     username: str
     email: str
     created_at: datetime
+    two_factor: bool
     auth_session_id: int | None = None
     token_id: int | None = None
 
@@ -43,13 +44,18 @@ class Verified:
     is_active: bool
     password_hash: str
     upgraded_hash: str | None = None  # the same password at today's bcrypt cost, when that changed
+    two_factor: bool = False  # the sign-in also needs a one-time code (SPEC §8)
+
+    @property
+    def current_hash(self) -> str:
+        """The hash stored once the sign-in goes through (`still_current` stores an upgrade)."""
+        return self.upgraded_hash or self.password_hash
 
 
 USER_COLUMNS = columns_of(UserOut, User)
-CREDENTIALS_BY_EMAIL = select(User.id, User.is_active, User.password_hash).where(
-    User.email == bindparam("email")
-)
-CREDENTIALS_BY_ID = select(User.id, User.is_active, User.password_hash).where(User.id == bindparam("id"))
+CREDENTIALS = (User.id, User.is_active, User.password_hash, User.two_factor)
+CREDENTIALS_BY_EMAIL = select(*CREDENTIALS).where(User.email == bindparam("email"))
+CREDENTIALS_BY_ID = select(*CREDENTIALS).where(User.id == bindparam("id"))
 CONFLICTS = select(User.username_key, User.email).where(
     (User.username_key == bindparam("username_key")) | (User.email == bindparam("email"))
 )
@@ -109,7 +115,7 @@ async def check_password(
     ok, upgraded_hash = await hasher.verify(password, row.password_hash if row else None)
     if not ok or row is None:
         return None
-    return Verified(row.id, row.is_active, row.password_hash, upgraded_hash)
+    return Verified(row.id, row.is_active, row.password_hash, upgraded_hash, two_factor=row.two_factor)
 
 
 async def still_current(store: Store, verified: Verified) -> bool:

@@ -9,13 +9,14 @@ from typing import Any
 from quart import Blueprint, request
 from quart_schema import document_response, tag
 
+from ... import totp
 from ...auth import token_required
 from ...data import current_store
 from ...errors import HTTPError
 from ...logs import event
 from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
 from ...security import current_hasher
-from ...services import tokens, users
+from ...services import tokens, two_factor, users
 from ...services.errors import Conflict
 from ...services.users import CurrentUser
 from ...shapes import dump, dump_all
@@ -26,6 +27,7 @@ from .validation import json_body
 blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
 log = logging.getLogger("notes_service.auth")
 INVALID_CREDENTIALS = "Invalid credentials"
+OTP_REQUIRED = "OTP required"
 DEFAULT_TOKEN_NAME = "API token"
 TOKEN_TYPE = "Bearer"
 
@@ -37,15 +39,27 @@ TOKEN_TYPE = "Bearer"
 @document_response(TokenIssued)
 @errors(400, 401, 413, 422, 429)
 async def issue_token(data: TokenRequest) -> Any:
-    """Exchange an email and password for a new bearer token (other tokens stay valid)."""
+    """Exchange an email and password for a new bearer token (other tokens stay valid).
+
+    An account with two-factor sign-in also needs `otp`: a code of its authenticator app (each time
+    step is accepted once) or an unused recovery code (used up).
+    """
     store = current_store()
     hasher = current_hasher()
     verified = await users.check_password(store, hasher, email=data.email, password=data.password)
     issued = None
     if verified is not None and verified.is_active:
+        if verified.two_factor and data.otp is None:
+            event(log, "token_refused", user_id=verified.user_id, reason="otp_required")
+            raise HTTPError(401, OTP_REQUIRED)
         async with store.write():
             # A password change that raced this sign-in since the check wins: no token.
-            if await users.still_current(store, verified):
+            if await users.still_current(store, verified) and (
+                not verified.two_factor
+                or await two_factor.accept_code(
+                    store, totp.current_box(), user_id=verified.user_id, code=data.otp or ""
+                )
+            ):
                 issued = await tokens.issue_token(
                     store,
                     user_id=verified.user_id,
