@@ -14,7 +14,7 @@ from quart import Quart
 from quart_schema import QuartSchema
 
 from . import auth, data, docs, errors, housekeeping, throttle, web
-from .blueprints import account, api, main, notes, settings
+from .blueprints import account, api, main, notes, settings, trash
 from .config import load_settings
 from .logs import AccessLog
 from .schemas import APIOnlyProvider
@@ -54,7 +54,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)
     errors.init_app(app)
-    for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
+    for blueprint in (
+        main.blueprint,
+        account.blueprint,
+        notes.blueprint,
+        trash.blueprint,
+        settings.blueprint,
+    ):
         app.register_blueprint(blueprint)
     api.init_app(app)
     docs.init_app(app)

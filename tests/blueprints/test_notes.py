@@ -148,11 +148,17 @@ async def test_edit_changes_the_note_and_its_updated_at(app, client, signed_in_a
     assert edited.updated_at > note.updated_at
 
 
-async def test_delete_removes_the_note(app, client, signed_in_alice, store) -> None:
+async def test_delete_moves_the_note_to_trash_with_an_undo(app, client, signed_in_alice, store) -> None:
     note = await add_note(store, signed_in_alice.id, "doomed")
     response = await post_form(client, f"/notes/{note.id}/delete", {}, form_page=f"/notes/{note.id}")
     assert response.status_code == 302 and response.headers["Location"] == "/notes"
-    assert await stored_notes(store) == []
+    [trashed] = await stored_notes(store)
+    assert trashed.deleted_at is not None
+    page = await (await client.get("/notes")).get_data(as_text=True)
+    assert "Note moved to trash." in page and f'action="/trash/{note.id}/restore"' in page
+    assert "doomed" not in page
+    again = await (await client.get("/notes")).get_data(as_text=True)
+    assert "/restore" not in again  # the Undo goes with its flash
 
 
 async def test_user_text_is_escaped(app, client, signed_in_alice, store) -> None:

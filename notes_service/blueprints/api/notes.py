@@ -1,4 +1,8 @@
-"""API notes: list (keyset pages), create, read, update, replace, delete — the caller's own only."""
+"""API notes: list (keyset pages), create, read, update, replace, delete — the caller's own only.
+
+Reads send the note's `ETag`; `If-None-Match` → 304. Changes take `If-Match` → 412 when the note
+has moved on (etags.py); the version check is in the UPDATE itself (services/notes.py).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,25 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
-from quart import Blueprint, current_app, jsonify
-from quart_schema import document_response, tag
+from quart import Blueprint, Response, current_app, jsonify
+from quart_schema import document_headers, document_response, tag
 
 from ...auth import token_required
 from ...data import current_store
 from ...errors import HTTPError
+from ...etags import etag, if_match_versions, not_modified
 from ...links import external_url
-from ...schemas import NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
+from ...schemas import (
+    ConditionalRead,
+    ConditionalWrite,
+    NoContent,
+    NoteCreate,
+    NoteHeaders,
+    NoteOut,
+    NotePatch,
+    NoteReplace,
+    NotesQuery,
+)
 from ...services import notes
 from ...services.notes import Position
 from ...services.users import CurrentUser
@@ -69,7 +84,7 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut, 201)
+@document_response(NoteOut, 201, NoteHeaders)
 @errors(400, 401, 413, 422)
 @json_body(NoteCreate)
 async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
@@ -78,26 +93,37 @@ async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     async with store.write():
         note = await notes.create_note(store, author_id=user.id, **data.model_dump())
     location = external_url(".get_note", note_id=note.id)
-    return dump(NoteOut, note), 201, {"Location": location}
+    return dump(NoteOut, note), 201, {"Location": location, "ETag": etag(note.version)}
 
 
 @blueprint.get("/<id:note_id>")
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut)
+@document_headers(ConditionalRead)
+@document_response(NoteOut, 200, NoteHeaders)
+@document_response(NoContent, 304)
 @errors(401, 403, 404)
 async def get_note(user: CurrentUser, note_id: int) -> Any:
-    """One note: 403 when it is someone else's, 404 when there is none."""
-    return dump(NoteOut, await notes.get_note(current_store(), note_id=note_id, author_id=user.id))
+    """One note with its `ETag`: 304 when `If-None-Match` holds it, 403 when it is someone else's,
+    404 when there is none (or it is in the trash)."""
+    note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id)
+    if not_modified(note.version):
+        response = no_content()
+        response.status_code = 304
+    else:
+        response = jsonify(dump(NoteOut, note))
+    response.headers["ETag"] = etag(note.version)
+    return response
 
 
 @blueprint.patch("/<id:note_id>")
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut)
-@errors(400, 401, 403, 404, 413, 422)
+@document_headers(ConditionalWrite)
+@document_response(NoteOut, 200, NoteHeaders)
+@errors(400, 401, 403, 404, 412, 413, 422)
 @json_body(NotePatch)
 async def patch_note(user: CurrentUser, note_id: int, data: NotePatch) -> Any:
     """Change only the fields given."""
@@ -108,8 +134,9 @@ async def patch_note(user: CurrentUser, note_id: int, data: NotePatch) -> Any:
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut)
-@errors(400, 401, 403, 404, 413, 422)
+@document_headers(ConditionalWrite)
+@document_response(NoteOut, 200, NoteHeaders)
+@errors(400, 401, 403, 404, 412, 413, 422)
 @json_body(NoteReplace)
 async def replace_note(user: CurrentUser, note_id: int, data: NoteReplace) -> Any:
     """Replace title, content and pin at once."""
@@ -120,18 +147,23 @@ async def replace_note(user: CurrentUser, note_id: int, data: NoteReplace) -> An
 @token_required
 @tag(["notes"])
 @bearer_required
+@document_headers(ConditionalWrite)
 @documented_no_content
-@errors(401, 403, 404)
+@errors(401, 403, 404, 412)
 async def delete_note(user: CurrentUser, note_id: int) -> Any:
-    """Delete a note for good."""
+    """Move a note to the trash (`/api/trash` lists, restores and purges it)."""
     store = current_store()
     async with store.write():
-        await notes.delete_note(store, note_id=note_id, author_id=user.id)
+        await notes.trash_note(store, note_id=note_id, author_id=user.id, expected=if_match_versions())
     return no_content()
 
 
-async def _save(user: CurrentUser, note_id: int, changes: dict[str, Any]) -> Any:
+async def _save(user: CurrentUser, note_id: int, changes: dict[str, Any]) -> Response:
     store = current_store()
     async with store.write():
-        note = await notes.update_note(store, note_id=note_id, author_id=user.id, **changes)
-    return dump(NoteOut, note)
+        note = await notes.update_note(
+            store, note_id=note_id, author_id=user.id, expected=if_match_versions(), **changes
+        )
+    response = jsonify(dump(NoteOut, note))
+    response.headers["ETag"] = etag(note.version)
+    return response
