@@ -4,7 +4,8 @@ SQLite gets an FTS5 external-content table over `notes(title, content)`, kept in
 so that every write updates the index in its own transaction. PostgreSQL gets a GIN index on the
 `tsvector` of title and content (an expression index: nothing to keep in step). Punctuation in the
 text counts as a space on both (see services/search.py), so "example.com" is found by "example".
-Both are built for the notes that exist at upgrade time.
+Both are built for the notes that exist at upgrade time. Accents count on both (PostgreSQL's
+`simple` configuration keeps them, so FTS5 is told to keep them too): "café" does not find "cafe".
 
 Revision ID: 7c1e5a9b2f40
 Revises: d35c9d951c6c
@@ -33,7 +34,7 @@ FTS_DELETE_OLD = (
 FTS_INSERT_NEW = "INSERT INTO notes_fts(rowid, title, content) VALUES (new.id, new.title, new.content);"
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE notes_fts USING fts5(title, content, content='notes', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 2')",
+    "tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN " + FTS_INSERT_NEW + " END",
     "CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN " + FTS_DELETE_OLD + " END",
     "CREATE TRIGGER notes_fts_update AFTER UPDATE OF title, content ON notes BEGIN "

@@ -9,7 +9,9 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from ..auth import login_required
 from ..data import current_store
 from ..forms import NoteForm, form_status
-from ..services import notes
+from ..rules import SEARCH_MAX
+from ..search_query import excerpt, parse
+from ..services import notes, search
 from ..services.errors import Stale
 from ..services.users import CurrentUser
 
@@ -25,9 +27,25 @@ UNDO_KEY = "undo_trash"
 @blueprint.get("")
 @login_required
 async def list_notes(user: CurrentUser) -> str:
-    """The user's notes, pinned first then newest, one page at a time (past the end: the last page)."""
+    """The user's notes, pinned first then newest, one page at a time (past the end: the last page);
+    with `q`, the notes matching it, best first, each with an excerpt around the match."""
     per_page = current_app.config["NOTES"].notes_per_page
     store = current_store()
+    text = request.args.get("q", "")[:SEARCH_MAX]
+    query = parse(text)
+    if query:
+        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        found = await search.search_notes(
+            store, author_id=user.id, query=query, limit=per_page + 1, offset=(page - 1) * per_page
+        )
+        return await render_template(
+            "notes/search.html",
+            notes=found[:per_page],
+            excerpts=[excerpt(note.content, query) for note in found[:per_page]],
+            q=text,
+            page=page,
+            more=len(found) > per_page,
+        )
     summary = await notes.summarize_notes(store, author_id=user.id)
     pages = max((summary.total + per_page - 1) // per_page, 1)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)

@@ -29,8 +29,10 @@ from ...schemas import (
     NoteReplace,
     NotesQuery,
 )
-from ...services import notes
+from ...search_query import parse
+from ...services import notes, search
 from ...services.notes import Position
+from ...services.search import SearchPosition
 from ...services.users import CurrentUser
 from ...shapes import dump, dump_all
 from .responses import bearer_required, documented_no_content, errors, no_content
@@ -45,15 +47,23 @@ def _cursors() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["NOTES"].secret_key, salt=CURSOR_SALT)
 
 
-def encode_cursor(position: Position) -> str:
-    """An opaque, signed token for "the page after this note"."""
+def encode_cursor(position: Position | SearchPosition) -> str:
+    """An opaque, signed token for "the page after this note" (in list or in search order)."""
+    if isinstance(position, SearchPosition):
+        return _cursors().dumps(["s", position.title_first, position.created_at.isoformat(), position.id])
     return _cursors().dumps([int(position.is_pinned), position.created_at.isoformat(), position.id])
 
 
-def decode_cursor(cursor: str) -> Position:
-    """Read a cursor back; a tampered or malformed one is a 400."""
+def decode_cursor(cursor: str, *, searching: bool = False) -> Any:
+    """Read a cursor back; a tampered or malformed one, or one of the other order, is a 400."""
     try:
-        pinned, created_at, note_id = _cursors().loads(cursor)
+        values = _cursors().loads(cursor)
+        if searching:
+            kind, title_first, created_at, note_id = values
+            if kind != "s":
+                raise ValueError(kind)
+            return SearchPosition(int(title_first), datetime.fromisoformat(created_at), int(note_id))
+        pinned, created_at, note_id = values
         return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
     except (BadData, ValueError, TypeError) as error:
         raise HTTPError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
@@ -67,15 +77,26 @@ def decode_cursor(cursor: str) -> Position:
 @document_response(list[NoteOut])
 @errors(400, 401, 422)
 async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
-    """The caller's notes, pinned first then newest; `Link: rel="next"` when more remain."""
-    after = decode_cursor(query.cursor) if query.cursor is not None else None
-    page = await notes.list_notes_after(
-        current_store(), author_id=user.id, after=after, limit=query.limit + 1
-    )
+    """The caller's notes, pinned first then newest; with `q`, the notes matching it, best first.
+    `Link: rel="next"` when more remain."""
+    search_query = parse(query.q or "")
+    searching = bool(search_query)
+    after = decode_cursor(query.cursor, searching=searching) if query.cursor is not None else None
+    store = current_store()
+    position: type[Position] | type[SearchPosition]
+    if searching:
+        page = await search.search_notes_after(
+            store, author_id=user.id, query=search_query, after=after, limit=query.limit + 1
+        )
+        position = SearchPosition
+    else:
+        page = await notes.list_notes_after(store, author_id=user.id, after=after, limit=query.limit + 1)
+        position = Position
     response = jsonify(dump_all(NoteOut, page[: query.limit]))
     if len(page) > query.limit:
-        cursor = encode_cursor(Position.of(page[query.limit - 1]))
-        link = external_url(".list_notes", limit=query.limit, cursor=cursor)
+        cursor = encode_cursor(position.of(page[query.limit - 1]))
+        arguments = {"q": query.q} if searching else {}
+        link = external_url(".list_notes", limit=query.limit, cursor=cursor, **arguments)
         response.headers["Link"] = f'<{link}>; rel="next"'
     return response
 
