@@ -139,6 +139,8 @@ async def test_api_search_pages_with_a_cursor(app, client, store, alice) -> None
     plain_link = plain.headers["Link"]
     mixed = plain_link[plain_link.index("/api/notes") : plain_link.index(">")] + "&q=common"
     assert (await client.get(mixed, headers=headers)).status_code == 400  # a list cursor is not a search's
+    twice = await client.get("/api/notes?q=common&q=words", headers=headers)
+    assert twice.status_code == 422 and "q" in (await twice.get_json())["details"]
 
 
 async def test_html_search_box_and_escaped_excerpt(app, client, store, alice) -> None:
