@@ -194,3 +194,22 @@ async def test_security_headers_on_every_response(client) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+async def test_list_shows_previews_an_svg_pin_and_an_empty_state(app, client, signed_in_alice, store) -> None:
+    empty = await (await client.get("/notes")).get_data(as_text=True)
+    assert "No notes yet." in empty and 'href="/notes/new"' in empty
+    await add_note(store, signed_in_alice.id, "pinned one", is_pinned=True)
+    page = await (await client.get("/notes")).get_data(as_text=True)
+    assert '<svg class="pin"' in page and "📌" not in page
+    assert '<p class="preview">about pinned one</p>' in page
+
+
+async def test_edited_shows_only_after_a_real_edit(app, client, signed_in_alice, store) -> None:
+    note = await add_note(store, signed_in_alice.id, "fresh")
+    assert note.created_at == note.updated_at
+    assert "edited" not in await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
+    await post_form(
+        client, f"/notes/{note.id}/edit", {"title": "fresh", "content": "changed", "version": "1"}
+    )
+    assert "edited" in await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
