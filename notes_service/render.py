@@ -19,6 +19,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from .useragents import describe
+
 PREVIEW_LENGTH = 200
 TAGS = {
     "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "input",
@@ -79,6 +81,8 @@ def preview(text: str, length: int = PREVIEW_LENGTH) -> str:
 
 
 def init_app(app: Any) -> None:
-    """The template filters `markdown` (the note page) and `preview` (lists)."""
+    """The template filters `markdown` (the note page), `preview` (lists) and `browser_name`
+    (the sessions table)."""
     app.add_template_filter(markdown, "markdown")
     app.add_template_filter(preview, "preview")
+    app.add_template_filter(describe, "browser_name")
