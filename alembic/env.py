@@ -6,10 +6,10 @@ import asyncio
 import os
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
-from notes_service import models  # noqa: F401 - registers the tables on Base.metadata
+from alembic import context
+from notes_service import models  # registers the tables on Base.metadata
 from notes_service.config import DEFAULT_DATABASE_URL
 from notes_service.data.engine import create_engine
 from notes_service.data.types import Base
@@ -41,7 +41,12 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_name=models.declared_in_models,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

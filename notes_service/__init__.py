@@ -13,8 +13,8 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, data, docs, errors, housekeeping, throttle, web
-from .blueprints import account, api, main, notes, settings, two_factor
+from . import auth, data, docs, errors, housekeeping, render, throttle, web
+from .blueprints import account, api, main, notes, settings, trash, two_factor
 from .config import load_settings
 from .logs import AccessLog
 from .schemas import APIOnlyProvider
@@ -53,11 +53,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     throttle.init_app(app)
     auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)
+    render.init_app(app)
     errors.init_app(app)
     for blueprint in (
         main.blueprint,
         account.blueprint,
         notes.blueprint,
+        trash.blueprint,
         settings.blueprint,
         two_factor.blueprint,
     ):

@@ -75,6 +75,8 @@ class Settings:
     # How long a correct password waits for its second factor at /login/2fa (SPEC §8: 5 minutes).
     two_factor_pending_seconds: int = 300
     notes_per_page: int = 20
+    # A note in the trash is deleted for good this many days after it was moved there (housekeeping.py).
+    trash_days: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -91,6 +93,7 @@ ENVIRONMENT = {
     "bcrypt_rounds": "NOTES_BCRYPT_ROUNDS",
     "trusted_proxy_hops": "NOTES_TRUSTED_PROXY_HOPS",
     "remember_days": "NOTES_REMEMBER_DAYS",
+    "trash_days": "NOTES_TRASH_DAYS",
 }
 
 
@@ -137,6 +140,8 @@ def check(settings: Settings) -> None:
         raise ConfigError("NOTES_BCRYPT_ROUNDS must be between 4 and 31")
     if settings.trusted_proxy_hops < 0 or settings.remember_days < 1:
         raise ConfigError("NOTES_TRUSTED_PROXY_HOPS must be >= 0 and NOTES_REMEMBER_DAYS >= 1")
+    if settings.trash_days < 1:
+        raise ConfigError("NOTES_TRASH_DAYS must be >= 1")
 
 
 def instance_secret_key(directory: Path = INSTANCE_DIR) -> str:
@@ -158,7 +163,7 @@ def _coerce(name: str, value: Any) -> Any:
         return value
     if name == "auth_rate_limit":
         return RateLimit.parse(value)
-    if name in {"bcrypt_rounds", "trusted_proxy_hops", "remember_days"}:
+    if name in {"bcrypt_rounds", "trusted_proxy_hops", "remember_days", "trash_days"}:
         try:
             return int(value)
         except ValueError as error:

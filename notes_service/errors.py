@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from .paths import is_api_path
 from .rules import REQUIRED
-from .services.errors import Missing, NotOwner
+from .services.errors import Missing, NotOwner, Stale
 
 log = logging.getLogger("notes_service")
 
@@ -28,6 +28,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    412: "Precondition failed",
     413: "Request too large",
     422: "Unprocessable content",
     429: "Too many requests",
@@ -89,6 +90,10 @@ def init_app(app: Quart) -> None:
     @app.errorhandler(NotOwner)
     async def handle_not_owner(_error: NotOwner) -> Any:
         return await render_error(HTTPError(403, "Forbidden"))
+
+    @app.errorhandler(Stale)
+    async def handle_stale(_error: Stale) -> Any:
+        return await render_error(HTTPError(412, "Precondition failed"))
 
     @app.errorhandler(HTTPException)
     async def handle_http_error(error: HTTPException) -> Any:

@@ -15,6 +15,7 @@ from wtforms import (
     EmailField,
     Field,
     Form,
+    HiddenField,
     IntegerField,
     PasswordField,
     StringField,
@@ -117,10 +118,17 @@ class NoteForm(CSRFForm):
     title = StringField("Title", filters=[_strip], validators=[DataRequired(), Length(max=TITLE_MAX)])
     content = TextAreaField("Content", validators=[DataRequired(), Length(max=CONTENT_MAX)])
     is_pinned = BooleanField("Pin this note")
+    # The version the form was opened at: saving over a newer one is refused (SPEC §9).
+    version = HiddenField()
 
     def values(self) -> dict[str, Any]:
         """The note's fields as the notes service takes them."""
         return {"title": self.title.data, "content": self.content.data, "is_pinned": self.is_pinned.data}
+
+    def opened_at(self) -> list[int] | None:
+        """The version the person edited, or None (a form from before versions: no check)."""
+        value = (self.version.data or "").strip()
+        return [int(value)] if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 class PasswordChangeForm(CSRFForm):

@@ -1,5 +1,5 @@
 """Work each worker does by itself on a timer: deleting expired auth sessions, API tokens and
-pending two-factor sign-ins.
+pending two-factor sign-ins, and notes that have been in the trash longer than NOTES_TRASH_DAYS.
 
 Every job is a DELETE of rows that can no longer be used, so several workers or hosts running it at
 the same moment do no harm: the first deletes, the others find nothing. A failed round is logged and
@@ -16,28 +16,38 @@ from quart import Quart
 
 from .data import Database
 from .logs import event
-from .services import auth_sessions, tokens, two_factor
+from .services import auth_sessions, tokens, trash, two_factor
 
 log = logging.getLogger("notes_service.housekeeping")
 
 
-async def delete_expired(database: Database, lifetime: auth_sessions.Lifetime) -> None:
-    """One round: expired auth sessions and tokens go, in one write block."""
+async def delete_expired(database: Database, lifetime: auth_sessions.Lifetime, trash_days: int = 30) -> None:
+    """One round: expired auth sessions and tokens, and old trash, go, in one write block."""
     store = database.store()
     async with store.write():
         ended = await auth_sessions.delete_expired_auth_sessions(store, lifetime=lifetime)
         expired = await tokens.delete_expired_tokens(store)
         pending = await two_factor.delete_expired_pending(store)
-    if ended or expired or pending:
-        event(log, "expired_deleted", auth_sessions=ended, tokens=expired, pending_sign_ins=pending)
+        purged = await trash.purge_expired(store, days=trash_days)
+    if ended or expired or pending or purged:
+        event(
+            log,
+            "expired_deleted",
+            auth_sessions=ended,
+            tokens=expired,
+            pending_sign_ins=pending,
+            trashed_notes=purged,
+        )
 
 
-async def run_every(seconds: float, database: Database, lifetime: auth_sessions.Lifetime) -> None:
+async def run_every(
+    seconds: float, database: Database, lifetime: auth_sessions.Lifetime, trash_days: int = 30
+) -> None:
     """Rounds until cancelled; workers start at random points of the interval so they rarely meet."""
     await asyncio.sleep(random.uniform(0, seconds))  # noqa: S311 - spreading, not secrecy
     while True:
         try:
-            await delete_expired(database, lifetime)
+            await delete_expired(database, lifetime, trash_days)
         except Exception:  # noqa: BLE001 - the database may be down for a while; try again next round
             log.exception("event=housekeeping_failed")
         await asyncio.sleep(seconds)
@@ -51,7 +61,9 @@ def init_app(app: Quart) -> None:
     async def start_housekeeping() -> None:
         lifetime = auth_sessions.Lifetime.of(settings)
         task = asyncio.create_task(
-            run_every(settings.housekeeping_seconds, app.extensions["database"], lifetime)
+            run_every(
+                settings.housekeeping_seconds, app.extensions["database"], lifetime, settings.trash_days
+            )
         )
         app.extensions["housekeeping"] = task
 

@@ -8,8 +8,9 @@ SHA-256 digests; TOTP secrets only encrypted (`totp.py`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from .data.types import Base, UTCDateTime, utcnow
@@ -47,10 +48,17 @@ class Note(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # 1 when written, +1 on every change: the ETag, and the "WHERE version = :v" of a safe edit.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # Set while the note is in the trash; trashed notes are in no list, count, search or note URL.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         # Serves "this author's notes, pinned first, newest first" and its keyset pages.
         Index("ix_notes_author_order", "author_id", "is_pinned", "created_at", "id"),
+        # The trash page (newest deletion first) and the purge of old trash.
+        Index("ix_notes_author_deleted", "author_id", "deleted_at"),
+        Index("ix_notes_deleted_at", "deleted_at"),
     )
 
 
@@ -110,3 +118,13 @@ class PendingSignIn(Base):
     # Counted here, not in the cookie: an older copy of the cookie must not reset the count.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The full-text index is made by its migration in SQL the models cannot declare (an FTS5 table and
+# its triggers on SQLite, an expression GIN index on PostgreSQL); autogenerate leaves it alone.
+SEARCH_INDEX_NAMES = ("notes_fts", "ix_notes_search")
+
+
+def declared_in_models(name: str | None, _type: str, _parents: Any) -> bool:
+    """Alembic's `include_name`: False for the search index's own objects."""
+    return name is None or not name.startswith(SEARCH_INDEX_NAMES)

@@ -176,6 +176,37 @@ class NoteOut(BaseModel):
     is_pinned: bool
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description="1 when created, +1 on every change; the ETag is this number, quoted.")
+
+
+class TrashedNoteOut(NoteOut):
+    """A note in the trash: when it was moved there."""
+
+    deleted_at: datetime
+
+
+class NoteHeaders(BaseModel):
+    """Response headers of a note."""
+
+    etag: str = Field(description='The note\'s version, quoted (`"3"`); changes with every change.')
+
+
+class ConditionalWrite(BaseModel):
+    """Request headers of a change to a note."""
+
+    if_match: str | None = Field(
+        None,
+        description="Change only if the note is still at this ETag (or `*`); otherwise 412 "
+        "`Precondition failed` and nothing changes. Without it the change applies as it is.",
+    )
+
+
+class ConditionalRead(BaseModel):
+    """Request headers of a read of a note."""
+
+    if_none_match: str | None = Field(
+        None, description="304 with no body when the note's ETag is one of these (or `*`)."
+    )
 
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$"  # itsdangerous: payload.signature, base64url
@@ -193,6 +224,28 @@ Cursor = Annotated[
 
 
 class NotesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is a 422, not ignored
+
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Cursor | None = None
+    q: (
+        Annotated[
+            str,
+            StringConstraints(max_length=rules.SEARCH_MAX),
+            Field(
+                description='Search: notes holding every word (`word*` a prefix, `"two words"` a phrase); '
+                "best matches first (title above content), then newest. Empty: the plain list.",
+                json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
+            ),
+            NoNul,
+        ]
+        | None
+    ) = None
+
+
+class TrashQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Cursor | None = None
 
@@ -225,6 +278,8 @@ class APIOnlyProvider(OpenAPIProvider):
         if model is NoContent:
             return {"description": "No content"}, {}
         response, components = super().build_response_object(model, headers_model)
+        if "headers" in response.get("content", {}):  # quart-schema puts them among the media types
+            response["headers"] = response["content"].pop("headers")
         if get_origin(model) is list:  # not the docstring of `list`
             response["description"] = f"A list of {get_args(model)[0].__name__}"
         return response, components

@@ -12,6 +12,7 @@ from alembic import command
 from notes_service.cli import alembic_config
 from notes_service.data.engine import create_engine
 from notes_service.data.types import Base
+from notes_service.models import declared_in_models
 
 
 async def _inspect(url: str, function):  # type: ignore[no-untyped-def]
@@ -24,7 +25,10 @@ async def _inspect(url: str, function):  # type: ignore[no-untyped-def]
 
 
 def _diff(connection):  # type: ignore[no-untyped-def]
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+    context = MigrationContext.configure(
+        connection,
+        opts={"compare_type": True, "render_as_batch": True, "include_name": declared_in_models},
+    )
     return compare_metadata(context, Base.metadata)
 
 

@@ -68,6 +68,9 @@ SPEC_OPERATIONS = {
     "/api/me": {"get"},
     "/api/notes": {"get", "post"},
     "/api/notes/{note_id}": {"get", "patch", "put", "delete"},
+    "/api/trash": {"get"},  # SPEC §9
+    "/api/trash/{note_id}/restore": {"post"},
+    "/api/trash/{note_id}": {"delete"},
 }
 ALL_OPERATIONS = sorted(
     (method.upper(), path) for path, methods in SPEC_OPERATIONS.items() for method in methods
@@ -78,7 +81,7 @@ REVOKES_TOKENS = {("DELETE", "/api/token"), ("DELETE", "/api/tokens/{token_id}")
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 MAX_ID = 2**31 - 1
 
-NOTE_FIELDS = {"id", "title", "content", "is_pinned", "created_at", "updated_at"}
+NOTE_FIELDS = {"id", "title", "content", "is_pinned", "created_at", "updated_at", "version"}
 USER_FIELDS = {"id", "username", "email", "created_at"}
 TOKEN_INFO_FIELDS = {"id", "name", "created_at", "last_used_at", "expires_at"}
 NOTE_BODY = ({"title", "content", "is_pinned"}, {"title", "content"})
@@ -107,6 +110,9 @@ SUCCESS = {
     ("PATCH", "/api/notes/{note_id}"): ("200", "object", NOTE_FIELDS),
     ("PUT", "/api/notes/{note_id}"): ("200", "object", NOTE_FIELDS),
     ("DELETE", "/api/notes/{note_id}"): ("204", None, set()),
+    ("GET", "/api/trash"): ("200", "array", NOTE_FIELDS | {"deleted_at"}),
+    ("POST", "/api/trash/{note_id}/restore"): ("200", "object", NOTE_FIELDS),
+    ("DELETE", "/api/trash/{note_id}"): ("204", None, set()),
 }
 # The error statuses SPEC §3 names per operation; 401 is added for every authenticated one.
 ERRORS = {
@@ -116,9 +122,12 @@ ERRORS = {
     ("GET", "/api/notes"): {"400", "422"},
     ("POST", "/api/notes"): {"400", "422"},
     ("GET", "/api/notes/{note_id}"): {"403", "404"},
-    ("PATCH", "/api/notes/{note_id}"): {"400", "403", "404", "422"},
-    ("PUT", "/api/notes/{note_id}"): {"400", "403", "404", "422"},
-    ("DELETE", "/api/notes/{note_id}"): {"403", "404"},
+    ("PATCH", "/api/notes/{note_id}"): {"400", "403", "404", "412", "422"},
+    ("PUT", "/api/notes/{note_id}"): {"400", "403", "404", "412", "422"},
+    ("DELETE", "/api/notes/{note_id}"): {"403", "404", "412"},
+    ("GET", "/api/trash"): {"400", "422"},
+    ("POST", "/api/trash/{note_id}/restore"): {"403", "404"},
+    ("DELETE", "/api/trash/{note_id}"): {"403", "404"},
 }
 
 # --- the document -----------------------------------------------------------------------------
@@ -269,7 +278,9 @@ async def test_docs_serve_html_for_the_document(client: Any) -> None:
 
 # --- part 2: schemathesis ---------------------------------------------------------------------
 
-ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]  # schemathesis's own default, minus 5xx
+# schemathesis's own default, minus 5xx, plus 412: a well-formed `If-Match` that is not the note's
+# current ETag is refused for the note's state, as a 404 or 409 is.
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "412", "429"]
 MAX_EXAMPLES = 50  # generated cases per operation and per generation mode (positive, negative)
 SEED = 20_240_601
 CONFIG = schemathesis.Config.from_dict(
@@ -277,11 +288,16 @@ CONFIG = schemathesis.Config.from_dict(
         "seed": SEED,
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         # Every check schemathesis has: the document says what the server enforces.
-        "checks": {"enabled": True},
+        "checks": {"enabled": True, "positive_data_acceptance": {"expected-statuses": ACCEPTED}},
         "operations": [
             # A cursor of the documented form that this server did not sign (a fuzzer cannot sign one).
             {
                 "include-path": "/api/notes",
+                "include-method": "GET",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
+            },
+            {
+                "include-path": "/api/trash",
                 "include-method": "GET",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
             },
@@ -322,6 +338,8 @@ class FuzzData:
     others_note: int
     owner_token_id: int
     spare_token_id: int
+    own_trashed: int = 0  # SPEC §9: a note of the owner's and one of the other's, in the trash
+    others_trashed: int = 0
 
 
 @dataclass
@@ -351,7 +369,13 @@ async def fuzz_data(client: Any, factory: Any) -> FuzzData:
         response = await client.get("/api/tokens", headers=headers)
         (token,) = await response.get_json()
         token_ids.append(token["id"])
-    return FuzzData(owner_headers, owner.email, spare.email, ids[:3], ids[3], *token_ids)
+    trashed = []
+    for headers in (owner_headers, other_headers):
+        response = await client.post("/api/notes", json={"title": "bin", "content": "x"}, headers=headers)
+        note_id = (await response.get_json())["id"]
+        assert (await client.delete(f"/api/notes/{note_id}", headers=headers)).status_code == 204
+        trashed.append(note_id)
+    return FuzzData(owner_headers, owner.email, spare.email, ids[:3], ids[3], *token_ids, *trashed)
 
 
 @pytest.fixture
@@ -396,6 +420,15 @@ def explicit_cases(operation: Any, data: FuzzData) -> list[schemathesis.Case]:
         ("DELETE", "/api/notes/{note_id}"): [
             {"path_parameters": {"note_id": note_id}} for note_id in (other, data.own_notes[-1])
         ],
+        ("POST", "/api/trash/{note_id}/restore"): [
+            {"path_parameters": {"note_id": note_id}}
+            for note_id in (data.others_trashed, own, data.own_trashed)
+        ],
+        ("DELETE", "/api/trash/{note_id}"): [
+            {"path_parameters": {"note_id": note_id}}
+            for note_id in (data.others_trashed, own, data.own_trashed)
+        ],
+        ("GET", "/api/trash"): [{"query": {"limit": 1}}, {"query": {"cursor": "forged"}}],
         ("DELETE", "/api/tokens/{token_id}"): [
             {"path_parameters": {"token_id": data.owner_token_id}},
             {"path_parameters": {"token_id": data.spare_token_id}},

@@ -8,6 +8,7 @@ Create Date: 2026-11-28 05:16:25.886287
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "d35c9d951c6c"

@@ -6,7 +6,7 @@ from quart import Blueprint, current_app, render_template
 
 from ..auth import login_required
 from ..data import Database, current_store
-from ..services import notes
+from ..services import notes, trash
 from ..services.users import CurrentUser
 
 blueprint = Blueprint("main", __name__)
@@ -22,11 +22,12 @@ async def index() -> str:
 @blueprint.get("/dashboard")
 @login_required
 async def dashboard(user: CurrentUser) -> str:
-    """The user's summary: how many notes, how many pinned, the latest ones."""
+    """The user's summary: how many notes, how many pinned, how many in the trash, the latest ones."""
     store = current_store()
     summary = await notes.summarize_notes(store, author_id=user.id)
     recent = await notes.list_notes(store, author_id=user.id, limit=RECENT_NOTES)
-    return await render_template("dashboard.html", summary=summary, recent=recent)
+    in_trash = await trash.count_trash(store, author_id=user.id)
+    return await render_template("dashboard.html", summary=summary, recent=recent, in_trash=in_trash)
 
 
 @blueprint.get("/healthz")

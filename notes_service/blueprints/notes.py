@@ -1,26 +1,51 @@
-"""A person's notes in the browser: list, read, write, pin, delete."""
+"""A person's notes in the browser: list, read, write, pin, move to the trash."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
 from ..auth import login_required
 from ..data import current_store
 from ..forms import NoteForm, form_status
-from ..services import notes
+from ..rules import SEARCH_MAX
+from ..search_query import excerpt, parse
+from ..services import notes, search
+from ..services.errors import Stale
 from ..services.users import CurrentUser
 
 blueprint = Blueprint("notes", __name__, url_prefix="/notes")
+CHANGED_ELSEWHERE = (
+    "This note was changed elsewhere after you opened it. Your text is below: copy what you need, "
+    "then reload the note."
+)
+TRASHED = "Note moved to trash."
+UNDO_KEY = "undo_trash"
 
 
 @blueprint.get("")
 @login_required
 async def list_notes(user: CurrentUser) -> str:
-    """The user's notes, pinned first then newest, one page at a time (past the end: the last page)."""
+    """The user's notes, pinned first then newest, one page at a time (past the end: the last page);
+    with `q`, the notes matching it, best first, each with an excerpt around the match."""
     per_page = current_app.config["NOTES"].notes_per_page
     store = current_store()
+    text = request.args.get("q", "")[:SEARCH_MAX]
+    query = parse(text)
+    if query:
+        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        found = await search.search_notes(
+            store, author_id=user.id, query=query, limit=per_page + 1, offset=(page - 1) * per_page
+        )
+        return await render_template(
+            "notes/search.html",
+            notes=found[:per_page],
+            excerpts=[excerpt(note.content, query) for note in found[:per_page]],
+            q=text,
+            page=page,
+            more=len(found) > per_page,
+        )
     summary = await notes.summarize_notes(store, author_id=user.id)
     pages = max((summary.total + per_page - 1) // per_page, 1)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
@@ -54,13 +79,22 @@ async def show(user: CurrentUser, note_id: int) -> str:
 @blueprint.route("/<id:note_id>/edit", methods=["GET", "POST"])
 @login_required
 async def edit(user: CurrentUser, note_id: int) -> Any:
-    """Change a note's title, content or pin."""
+    """Change a note's title, content or pin, unless it changed since the form was opened (409)."""
     store = current_store()
     note = await notes.get_note(store, note_id=note_id, author_id=user.id)
-    form = await NoteForm.from_request(title=note.title, content=note.content, is_pinned=note.is_pinned)
+    form = await NoteForm.from_request(
+        title=note.title, content=note.content, is_pinned=note.is_pinned, version=str(note.version)
+    )
     if request.method == "POST" and form.validate():
-        async with store.write():
-            await notes.update_note(store, note_id=note.id, author_id=user.id, **form.values())
+        try:
+            async with store.write():
+                await notes.update_note(
+                    store, note_id=note.id, author_id=user.id, expected=form.opened_at(), **form.values()
+                )
+        except Stale:
+            # Nothing was written; the person's text goes back to them with the version they had.
+            page = await render_template("notes/form.html", form=form, note=note, conflict=CHANGED_ELSEWHERE)
+            return page, 409
         await flash("Note saved.", "success")
         return redirect(url_for("notes.show", note_id=note.id))
     page = await render_template("notes/form.html", form=form, note=note)
@@ -70,9 +104,10 @@ async def edit(user: CurrentUser, note_id: int) -> Any:
 @blueprint.post("/<id:note_id>/delete")
 @login_required
 async def delete(user: CurrentUser, note_id: int) -> Any:
-    """Delete a note for good."""
+    """Move a note to the trash; the flash offers to undo it."""
     store = current_store()
     async with store.write():
-        await notes.delete_note(store, note_id=note_id, author_id=user.id)
-    await flash("Note deleted.", "info")
+        await notes.trash_note(store, note_id=note_id, author_id=user.id)
+    await flash(TRASHED, "info")
+    session[UNDO_KEY] = note_id  # the next page's flash offers "Undo" (base.html), once
     return redirect(url_for("notes.list_notes"))

@@ -17,3 +17,11 @@ class Conflict(ValueError):
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__(fields)
         self.fields = fields
+
+
+class Stale(Exception):
+    """The note changed since the version the writer saw: nothing was written (412 / the 409 form)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(current_version)
+        self.current_version = current_version

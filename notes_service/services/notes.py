@@ -1,22 +1,29 @@
-"""Notes: always read and written through their author."""
+"""Notes: always read and written through their author; trashed notes are nowhere but the trash.
+
+Every change adds 1 to `version`. A writer that says which version it saw (`expected`) changes the
+note only if it is still that version, in the UPDATE's own WHERE clause, so of two concurrent writers
+that saw the same version exactly one wins and the other gets `Stale` — on SQLite and PostgreSQL alike.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Boolean, ColumnElement, bindparam, func, insert, select, true, tuple_, update
 
 from ..data import Store, UTCDateTime, utcnow
 from ..models import Note
 from ..schemas import NoteOut
 from ..shapes import columns_of
-from .errors import Missing, NotOwner
+from .errors import Missing, NotOwner, Stale
 
 # Pinned first, then newest first; id breaks ties so every note has one place in the order.
 ORDER = (Note.is_pinned.desc(), Note.created_at.desc(), Note.id.desc())
 NOTE_COLUMNS = columns_of(NoteOut, Note)
+LIVE = Note.deleted_at.is_(None)
 
 
 @dataclass(frozen=True)
@@ -42,17 +49,17 @@ class Summary:
 SUMMARY = select(
     func.count(Note.id).label("total"),
     func.count(Note.id).filter(Note.is_pinned.is_(True)).label("pinned"),
-).where(Note.author_id == bindparam("author_id"))
+).where(Note.author_id == bindparam("author_id"), LIVE)
 NUMBERED_PAGE = (
     select(*NOTE_COLUMNS)
-    .where(Note.author_id == bindparam("author_id"))
+    .where(Note.author_id == bindparam("author_id"), LIVE)
     .order_by(*ORDER)
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
 FIRST_PAGE = (
     select(*NOTE_COLUMNS)
-    .where(Note.author_id == bindparam("author_id"))
+    .where(Note.author_id == bindparam("author_id"), LIVE)
     .order_by(*ORDER)
     .limit(bindparam("limit"))
 )
@@ -61,7 +68,7 @@ NEXT_PAGE = FIRST_PAGE.where(
     tuple_(Note.is_pinned, Note.created_at, Note.id)
     < tuple_(bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id"))
 )
-ONE_NOTE = select(*NOTE_COLUMNS, Note.author_id).where(Note.id == bindparam("id"))
+ONE_NOTE = select(*NOTE_COLUMNS, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))
 
 
 async def summarize_notes(store: Store, *, author_id: int) -> Summary:
@@ -90,9 +97,10 @@ async def list_notes_after(store: Store, *, author_id: int, after: Position | No
 
 
 async def get_note(store: Store, *, note_id: int, author_id: int) -> Any:
-    """The author's note; Missing when there is none, NotOwner when it is someone else's."""
+    """The author's live note; Missing when there is none (or it is in the trash), NotOwner when it
+    is someone else's."""
     note = await store.row(ONE_NOTE, id=note_id)
-    if note is None:
+    if note is None or note.deleted_at is not None:
         raise Missing(note_id)
     if note.author_id != author_id:
         raise NotOwner(note_id)
@@ -102,28 +110,66 @@ async def get_note(store: Store, *, note_id: int, author_id: int) -> Any:
 async def create_note(
     store: Store, *, author_id: int, title: str, content: str, is_pinned: bool = False
 ) -> Any:
-    """A new note of the author's; returns its row."""
+    """A new note of the author's (version 1); returns its row."""
+    now = utcnow()  # one instant for both, so an unedited note shows no "edited" time
     result = await store.execute(
         insert(Note)
-        .values(author_id=author_id, title=title, content=content, is_pinned=is_pinned)
+        .values(
+            author_id=author_id,
+            title=title,
+            content=content,
+            is_pinned=is_pinned,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
         .returning(*NOTE_COLUMNS)
     )
     return result.one()
 
 
-async def update_note(store: Store, *, note_id: int, author_id: int, **changes: Any) -> Any:
-    """Change some fields of the author's note (Missing/NotOwner as `get_note`); returns its row."""
-    await get_note(store, note_id=note_id, author_id=author_id)
+def matches(expected: Collection[int] | None) -> ColumnElement[bool]:
+    """The WHERE part of a conditional write: any version when None, else one of `expected`."""
+    return true() if expected is None else Note.version.in_(list(expected))
+
+
+async def _refused(store: Store, *, note_id: int, author_id: int) -> Stale:
+    """Why a conditional write found no row: Missing/NotOwner are raised, else the note is Stale."""
+    note = await get_note(store, note_id=note_id, author_id=author_id)
+    return Stale(note.version)
+
+
+async def update_note(
+    store: Store,
+    *,
+    note_id: int,
+    author_id: int,
+    expected: Collection[int] | None = None,
+    **changes: Any,
+) -> Any:
+    """Change some fields of the author's note, if it is still at one of the `expected` versions
+    (Missing/NotOwner as `get_note`, Stale when it has moved on); returns its row."""
     result = await store.execute(
         update(Note)
-        .where(Note.id == note_id, Note.author_id == author_id)
-        .values(**changes, updated_at=utcnow())
+        .where(Note.id == note_id, Note.author_id == author_id, LIVE, matches(expected))
+        .values(**changes, updated_at=utcnow(), version=Note.version + 1)
         .returning(*NOTE_COLUMNS)
     )
-    return result.one()
+    note = result.one_or_none()
+    if note is None:
+        raise await _refused(store, note_id=note_id, author_id=author_id)
+    return note
 
 
-async def delete_note(store: Store, *, note_id: int, author_id: int) -> None:
-    """Delete the author's note for good (Missing/NotOwner as `get_note`)."""
-    await get_note(store, note_id=note_id, author_id=author_id)
-    await store.execute(delete(Note).where(Note.id == note_id, Note.author_id == author_id))
+async def trash_note(
+    store: Store, *, note_id: int, author_id: int, expected: Collection[int] | None = None
+) -> None:
+    """Move the author's note to the trash (Missing/NotOwner/Stale as `update_note`)."""
+    result = await store.execute(
+        update(Note)
+        .where(Note.id == note_id, Note.author_id == author_id, LIVE, matches(expected))
+        .values(deleted_at=utcnow(), version=Note.version + 1, updated_at=Note.updated_at)
+        .returning(Note.id)
+    )
+    if result.one_or_none() is None:
+        raise await _refused(store, note_id=note_id, author_id=author_id)

@@ -148,11 +148,17 @@ async def test_edit_changes_the_note_and_its_updated_at(app, client, signed_in_a
     assert edited.updated_at > note.updated_at
 
 
-async def test_delete_removes_the_note(app, client, signed_in_alice, store) -> None:
+async def test_delete_moves_the_note_to_trash_with_an_undo(app, client, signed_in_alice, store) -> None:
     note = await add_note(store, signed_in_alice.id, "doomed")
     response = await post_form(client, f"/notes/{note.id}/delete", {}, form_page=f"/notes/{note.id}")
     assert response.status_code == 302 and response.headers["Location"] == "/notes"
-    assert await stored_notes(store) == []
+    [trashed] = await stored_notes(store)
+    assert trashed.deleted_at is not None
+    page = await (await client.get("/notes")).get_data(as_text=True)
+    assert "Note moved to trash." in page and f'action="/trash/{note.id}/restore"' in page
+    assert "doomed" not in page
+    again = await (await client.get("/notes")).get_data(as_text=True)
+    assert "/restore" not in again  # the Undo goes with its flash
 
 
 async def test_user_text_is_escaped(app, client, signed_in_alice, store) -> None:
@@ -188,3 +194,22 @@ async def test_security_headers_on_every_response(client) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+async def test_list_shows_previews_an_svg_pin_and_an_empty_state(app, client, signed_in_alice, store) -> None:
+    empty = await (await client.get("/notes")).get_data(as_text=True)
+    assert "No notes yet." in empty and 'href="/notes/new"' in empty
+    await add_note(store, signed_in_alice.id, "pinned one", is_pinned=True)
+    page = await (await client.get("/notes")).get_data(as_text=True)
+    assert '<svg class="pin"' in page and "📌" not in page
+    assert '<p class="preview">about pinned one</p>' in page
+
+
+async def test_edited_shows_only_after_a_real_edit(app, client, signed_in_alice, store) -> None:
+    note = await add_note(store, signed_in_alice.id, "fresh")
+    assert note.created_at == note.updated_at
+    assert "edited" not in await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
+    await post_form(
+        client, f"/notes/{note.id}/edit", {"title": "fresh", "content": "changed", "version": "1"}
+    )
+    assert "edited" in await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)

@@ -174,9 +174,11 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     plan = create_note(page, expect, server, "Pinned plan", "the important one", pinned=True)
     markup = "<script>window.injected = 1</script> written last"
     later = create_note(page, expect, server, "Later thought", markup, pinned=False)
-    # Shown as text: no script element made it into the page (the CSP would only stop it running).
+    # Markdown with raw HTML off: the tag is shown as text, no script element made it into the page
+    # (the CSP would only stop it running), and nothing ran.
     assert page.locator("main .content script").count() == 0
     assert "<script>" in page.locator("main .content").inner_text()
+    assert page.evaluate("window.injected === undefined")
     assert len({groceries, plan, later}) == 3
 
     # /notes lists pinned first, then newest first.
@@ -197,15 +199,20 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     page.goto("/notes")
     expect(page.locator("ul.notes")).to_contain_text("Groceries for Sunday")
 
-    # Delete a note through its Delete button (the confirm() dialog is accepted).
+    # Move a note to the trash (SPEC §9); the flash's Undo brings it back, then it goes again.
     page.goto(later)
-    form = page.locator("form[data-confirm]")
-    expect(form).to_have_attribute("data-confirm", re.compile(r"\S"))
-    form.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Move to trash").click()
     page.wait_for_url(path_is(server, "/notes"))
-    flash(page, expect, "info", "Note deleted.")
+    flash(page, expect, "info", "Note moved to trash.")
     expect(titles).to_have_text(["Pinned plan", "Groceries for Sunday"])
+    page.locator("li.flash").get_by_role("button", name="Undo").click()
+    page.wait_for_url(path_is(server, later))
+    flash(page, expect, "success", "Note restored.")
+    page.get_by_role("button", name="Move to trash").click()
+    page.wait_for_url(path_is(server, "/notes"))
     assert page.goto(later).status == 404
+    page.goto("/trash")
+    expect(page.locator("ul.notes li .note-title")).to_have_text(["Later thought"])
 
     # User B, in a fresh browser context, writes a private note.
     page_b = new_page()

@@ -1,4 +1,8 @@
-"""API notes: list (keyset pages), create, read, update, replace, delete — the caller's own only."""
+"""API notes: list (keyset pages), create, read, update, replace, delete — the caller's own only.
+
+Reads send the note's `ETag`; `If-None-Match` → 304. Changes take `If-Match` → 412 when the note
+has moved on (etags.py); the version check is in the UPDATE itself (services/notes.py).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,29 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
-from quart import Blueprint, current_app, jsonify
-from quart_schema import document_response, tag
+from quart import Blueprint, Response, current_app, jsonify
+from quart_schema import document_headers, document_response, tag
 
 from ...auth import token_required
 from ...data import current_store
 from ...errors import HTTPError
+from ...etags import etag, if_match_versions, not_modified
 from ...links import external_url
-from ...schemas import NoteCreate, NoteOut, NotePatch, NoteReplace, NotesQuery
-from ...services import notes
+from ...schemas import (
+    ConditionalRead,
+    ConditionalWrite,
+    NoContent,
+    NoteCreate,
+    NoteHeaders,
+    NoteOut,
+    NotePatch,
+    NoteReplace,
+    NotesQuery,
+)
+from ...search_query import parse
+from ...services import notes, search
 from ...services.notes import Position
+from ...services.search import SearchPosition
 from ...services.users import CurrentUser
 from ...shapes import dump, dump_all
 from .responses import bearer_required, documented_no_content, errors, no_content
@@ -30,15 +47,23 @@ def _cursors() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["NOTES"].secret_key, salt=CURSOR_SALT)
 
 
-def encode_cursor(position: Position) -> str:
-    """An opaque, signed token for "the page after this note"."""
+def encode_cursor(position: Position | SearchPosition) -> str:
+    """An opaque, signed token for "the page after this note" (in list or in search order)."""
+    if isinstance(position, SearchPosition):
+        return _cursors().dumps(["s", position.title_first, position.created_at.isoformat(), position.id])
     return _cursors().dumps([int(position.is_pinned), position.created_at.isoformat(), position.id])
 
 
-def decode_cursor(cursor: str) -> Position:
-    """Read a cursor back; a tampered or malformed one is a 400."""
+def decode_cursor(cursor: str, *, searching: bool = False) -> Any:
+    """Read a cursor back; a tampered or malformed one, or one of the other order, is a 400."""
     try:
-        pinned, created_at, note_id = _cursors().loads(cursor)
+        values = _cursors().loads(cursor)
+        if searching:
+            kind, title_first, created_at, note_id = values
+            if kind != "s":
+                raise ValueError(kind)
+            return SearchPosition(int(title_first), datetime.fromisoformat(created_at), int(note_id))
+        pinned, created_at, note_id = values
         return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
     except (BadData, ValueError, TypeError) as error:
         raise HTTPError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
@@ -52,15 +77,26 @@ def decode_cursor(cursor: str) -> Position:
 @document_response(list[NoteOut])
 @errors(400, 401, 422)
 async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
-    """The caller's notes, pinned first then newest; `Link: rel="next"` when more remain."""
-    after = decode_cursor(query.cursor) if query.cursor is not None else None
-    page = await notes.list_notes_after(
-        current_store(), author_id=user.id, after=after, limit=query.limit + 1
-    )
+    """The caller's notes, pinned first then newest; with `q`, the notes matching it, best first.
+    `Link: rel="next"` when more remain."""
+    search_query = parse(query.q or "")
+    searching = bool(search_query)
+    after = decode_cursor(query.cursor, searching=searching) if query.cursor is not None else None
+    store = current_store()
+    position: type[Position] | type[SearchPosition]
+    if searching:
+        page = await search.search_notes_after(
+            store, author_id=user.id, query=search_query, after=after, limit=query.limit + 1
+        )
+        position = SearchPosition
+    else:
+        page = await notes.list_notes_after(store, author_id=user.id, after=after, limit=query.limit + 1)
+        position = Position
     response = jsonify(dump_all(NoteOut, page[: query.limit]))
     if len(page) > query.limit:
-        cursor = encode_cursor(Position.of(page[query.limit - 1]))
-        link = external_url(".list_notes", limit=query.limit, cursor=cursor)
+        cursor = encode_cursor(position.of(page[query.limit - 1]))
+        arguments = {"q": query.q} if searching else {}
+        link = external_url(".list_notes", limit=query.limit, cursor=cursor, **arguments)
         response.headers["Link"] = f'<{link}>; rel="next"'
     return response
 
@@ -69,7 +105,7 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut, 201)
+@document_response(NoteOut, 201, NoteHeaders)
 @errors(400, 401, 413, 422)
 @json_body(NoteCreate)
 async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
@@ -78,26 +114,37 @@ async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     async with store.write():
         note = await notes.create_note(store, author_id=user.id, **data.model_dump())
     location = external_url(".get_note", note_id=note.id)
-    return dump(NoteOut, note), 201, {"Location": location}
+    return dump(NoteOut, note), 201, {"Location": location, "ETag": etag(note.version)}
 
 
 @blueprint.get("/<id:note_id>")
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut)
+@document_headers(ConditionalRead)
+@document_response(NoteOut, 200, NoteHeaders)
+@document_response(NoContent, 304)
 @errors(401, 403, 404)
 async def get_note(user: CurrentUser, note_id: int) -> Any:
-    """One note: 403 when it is someone else's, 404 when there is none."""
-    return dump(NoteOut, await notes.get_note(current_store(), note_id=note_id, author_id=user.id))
+    """One note with its `ETag`: 304 when `If-None-Match` holds it, 403 when it is someone else's,
+    404 when there is none (or it is in the trash)."""
+    note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id)
+    if not_modified(note.version):
+        response = no_content()
+        response.status_code = 304
+    else:
+        response = jsonify(dump(NoteOut, note))
+    response.headers["ETag"] = etag(note.version)
+    return response
 
 
 @blueprint.patch("/<id:note_id>")
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut)
-@errors(400, 401, 403, 404, 413, 422)
+@document_headers(ConditionalWrite)
+@document_response(NoteOut, 200, NoteHeaders)
+@errors(400, 401, 403, 404, 412, 413, 422)
 @json_body(NotePatch)
 async def patch_note(user: CurrentUser, note_id: int, data: NotePatch) -> Any:
     """Change only the fields given."""
@@ -108,8 +155,9 @@ async def patch_note(user: CurrentUser, note_id: int, data: NotePatch) -> Any:
 @token_required
 @tag(["notes"])
 @bearer_required
-@document_response(NoteOut)
-@errors(400, 401, 403, 404, 413, 422)
+@document_headers(ConditionalWrite)
+@document_response(NoteOut, 200, NoteHeaders)
+@errors(400, 401, 403, 404, 412, 413, 422)
 @json_body(NoteReplace)
 async def replace_note(user: CurrentUser, note_id: int, data: NoteReplace) -> Any:
     """Replace title, content and pin at once."""
@@ -120,18 +168,23 @@ async def replace_note(user: CurrentUser, note_id: int, data: NoteReplace) -> An
 @token_required
 @tag(["notes"])
 @bearer_required
+@document_headers(ConditionalWrite)
 @documented_no_content
-@errors(401, 403, 404)
+@errors(401, 403, 404, 412)
 async def delete_note(user: CurrentUser, note_id: int) -> Any:
-    """Delete a note for good."""
+    """Move a note to the trash (`/api/trash` lists, restores and purges it)."""
     store = current_store()
     async with store.write():
-        await notes.delete_note(store, note_id=note_id, author_id=user.id)
+        await notes.trash_note(store, note_id=note_id, author_id=user.id, expected=if_match_versions())
     return no_content()
 
 
-async def _save(user: CurrentUser, note_id: int, changes: dict[str, Any]) -> Any:
+async def _save(user: CurrentUser, note_id: int, changes: dict[str, Any]) -> Response:
     store = current_store()
     async with store.write():
-        note = await notes.update_note(store, note_id=note_id, author_id=user.id, **changes)
-    return dump(NoteOut, note)
+        note = await notes.update_note(
+            store, note_id=note_id, author_id=user.id, expected=if_match_versions(), **changes
+        )
+    response = jsonify(dump(NoteOut, note))
+    response.headers["ETag"] = etag(note.version)
+    return response

@@ -19,6 +19,7 @@ from ...errors import NO_DATA, HTTPError, validation_details
 
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 VALIDATION_FAILED = "Validation failed"
+GIVE_ONCE = "Give this parameter once."
 
 
 def _checked(model: type[BaseModel], data: Any) -> BaseModel:
@@ -53,6 +54,9 @@ def query_args(model: type[BaseModel]) -> Callable[[View], View]:
         @document_querystring(model)
         @wraps(view)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            repeated = {name: GIVE_ONCE for name in request.args if len(request.args.getlist(name)) > 1}
+            if repeated:  # `?q=a&q=b`: which one was meant? Say so rather than pick one.
+                raise HTTPError(422, VALIDATION_FAILED, details=repeated)
             return await view(*args, query=_checked(model, request.args.to_dict()), **kwargs)
 
         return wrapper  # type: ignore[return-value]  # the route's signature, minus what this supplies

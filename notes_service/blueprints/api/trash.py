@@ -1,0 +1,92 @@
+"""API trash: list (keyset pages, each note with `deleted_at`), restore, delete for good."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer
+from quart import Blueprint, current_app, jsonify
+from quart_schema import document_response, tag
+
+from ...auth import token_required
+from ...data import current_store
+from ...errors import HTTPError
+from ...etags import etag
+from ...links import external_url
+from ...schemas import NoteHeaders, NoteOut, TrashedNoteOut, TrashQuery
+from ...services import trash
+from ...services.trash import TrashPosition
+from ...services.users import CurrentUser
+from ...shapes import dump, dump_all
+from .responses import bearer_required, documented_no_content, errors, no_content
+from .validation import query_args
+
+blueprint = Blueprint("api_trash", __name__, url_prefix="/api/trash")
+CURSOR_SALT = "notes-service trash cursor"
+INVALID_CURSOR = "Invalid cursor"
+
+
+def _cursors() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["NOTES"].secret_key, salt=CURSOR_SALT)
+
+
+def encode_trash_cursor(position: TrashPosition) -> str:
+    return _cursors().dumps([position.deleted_at.isoformat(), position.id])
+
+
+def decode_trash_cursor(cursor: str) -> TrashPosition:
+    """A tampered or malformed cursor is a 400."""
+    try:
+        deleted_at, note_id = _cursors().loads(cursor)
+        return TrashPosition(datetime.fromisoformat(deleted_at), int(note_id))
+    except (BadData, ValueError, TypeError) as error:
+        raise HTTPError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
+
+
+@blueprint.get("")
+@token_required
+@tag(["trash"])
+@bearer_required
+@query_args(TrashQuery)
+@document_response(list[TrashedNoteOut])
+@errors(400, 401, 422)
+async def list_trash(user: CurrentUser, query: TrashQuery) -> Any:
+    """The caller's trashed notes, most recently deleted first; `Link: rel="next"` when more remain."""
+    after = decode_trash_cursor(query.cursor) if query.cursor is not None else None
+    page = await trash.list_trash(current_store(), author_id=user.id, after=after, limit=query.limit + 1)
+    response = jsonify(dump_all(TrashedNoteOut, page[: query.limit]))
+    if len(page) > query.limit:
+        last = page[query.limit - 1]
+        cursor = encode_trash_cursor(TrashPosition(last.deleted_at, last.id))
+        link = external_url(".list_trash", limit=query.limit, cursor=cursor)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return response
+
+
+@blueprint.post("/<id:note_id>/restore")
+@token_required
+@tag(["trash"])
+@bearer_required
+@document_response(NoteOut, 200, NoteHeaders)
+@errors(401, 403, 404)
+async def restore_note(user: CurrentUser, note_id: int) -> Any:
+    """Take a note out of the trash: 403 when it is someone else's, 404 when it is not in the trash."""
+    store = current_store()
+    async with store.write():
+        note = await trash.restore_note(store, note_id=note_id, author_id=user.id)
+    return dump(NoteOut, note), 200, {"ETag": etag(note.version)}
+
+
+@blueprint.delete("/<id:note_id>")
+@token_required
+@tag(["trash"])
+@bearer_required
+@documented_no_content
+@errors(401, 403, 404)
+async def purge_note(user: CurrentUser, note_id: int) -> Any:
+    """Delete a trashed note for good."""
+    store = current_store()
+    async with store.write():
+        await trash.purge_note(store, note_id=note_id, author_id=user.id)
+    return no_content()

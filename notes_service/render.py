@@ -1,0 +1,88 @@
+"""Markdown for the note page, safely (SPEC §9); plain-text previews for lists.
+
+markdown-it-py parses CommonMark, with GFM tables and strikethrough and (mdit-py-plugins) task lists.
+Raw HTML is off, so `<script>` in a note is text. Defence in depth: nh3 (ammonia) then keeps only an
+allow-list of tags and attributes, only http/https/mailto and relative links (`javascript:` and
+`data:` are dropped), and gives every link `rel="nofollow noopener noreferrer"`. Images are not
+rendered (the page's CSP would refuse other sites' images anyway): `![alt](url)` stays text.
+The API returns content exactly as written; only the page renders it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from .useragents import describe
+
+PREVIEW_LENGTH = 200
+TAGS = {
+    "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "input",
+    "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ATTRIBUTES = {
+    "a": {"href", "title"},
+    "code": {"class"},
+    "input": {"type", "checked", "disabled", "class"},
+    "li": {"class"},
+    "ul": {"class"},
+    "ol": {"start"},
+}  # no `style`: table alignment would be an inline style, which the page's CSP refuses
+SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "nofollow noopener noreferrer"
+# Markdown syntax that a plain-text preview leaves out.
+_MARKUP = re.compile(
+    r"^[ \t]{0,3}(?:#{1,6}|>+|[-+*]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?"  # headings, quotes, list items
+    r"|!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)"  # a link or image: its text
+    r"|\*+|~~|`+|^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|?)+[ \t]*$|\|",  # emphasis, code, table rules
+    re.MULTILINE,
+)
+
+
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    parser.disable("image")
+    return parser.use(tasklists_plugin)
+
+
+PARSER = _parser()
+
+
+def markdown(text: str) -> Markup:
+    """The note's content as sanitized HTML, safe to put in a page as it is."""
+    html = PARSER.render(text)
+    clean = nh3.clean(
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=SCHEMES,
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+    return Markup(clean)  # noqa: S704 - sanitized by nh3's allow-list just above
+
+
+@lru_cache(maxsize=1024)
+def preview(text: str, length: int = PREVIEW_LENGTH) -> str:
+    """About `length` characters of plain text from the start of a note: Markdown marks and line
+    breaks removed (link text kept), cut at a word with an ellipsis. Escaped by the template."""
+    plain = _MARKUP.sub(lambda match: match.group(1) or " ", text)
+    plain = " ".join(plain.split())
+    if len(plain) <= length:
+        return plain
+    cut = plain[:length].rsplit(" ", 1)[0] or plain[:length]
+    return cut + "…"
+
+
+def init_app(app: Any) -> None:
+    """The template filters `markdown` (the note page), `preview` (lists) and `browser_name`
+    (the sessions table)."""
+    app.add_template_filter(markdown, "markdown")
+    app.add_template_filter(preview, "preview")
+    app.add_template_filter(describe, "browser_name")

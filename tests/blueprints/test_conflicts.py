@@ -1,0 +1,121 @@
+"""No lost updates (SPEC §9): version, ETag, If-None-Match → 304, If-Match → 412, the 409 edit form."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from notes_service.blueprints.notes import CHANGED_ELSEWHERE
+from notes_service.models import Note
+from tests.helpers import api_token, bearer, login, post_form
+
+
+@pytest.fixture
+async def alice_headers(client, factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    await factory.user("alice")
+    return bearer(await api_token(client, "alice@example.com"))
+
+
+async def create(client, headers, title="t"):  # type: ignore[no-untyped-def]
+    response = await client.post("/api/notes", json={"title": title, "content": "c"}, headers=headers)
+    assert response.status_code == 201
+    return await response.get_json(), response.headers["ETag"]
+
+
+async def test_version_starts_at_1_and_every_change_adds_1_and_moves_the_etag(client, alice_headers) -> None:
+    note, tag = await create(client, alice_headers)
+    assert note["version"] == 1 and tag == '"1"'
+    url = f"/api/notes/{note['id']}"
+    for expected, change in enumerate([{"title": "u"}, {"is_pinned": True}, {"content": "x"}], start=2):
+        response = await client.patch(url, json=change, headers=alice_headers)
+        assert (await response.get_json())["version"] == expected
+        assert response.headers["ETag"] == f'"{expected}"'
+    got = await client.get(url, headers=alice_headers)
+    assert got.headers["ETag"] == '"4"' and (await got.get_json())["version"] == 4
+
+
+async def test_if_none_match_gives_304_until_the_note_changes(client, alice_headers) -> None:
+    note, tag = await create(client, alice_headers)
+    url = f"/api/notes/{note['id']}"
+    same = await client.get(url, headers={**alice_headers, "If-None-Match": tag})
+    assert same.status_code == 304 and await same.get_data() == b"" and same.headers["ETag"] == tag
+    weak = await client.get(url, headers={**alice_headers, "If-None-Match": f"W/{tag}"})
+    assert weak.status_code == 304
+    await client.patch(url, json={"title": "u"}, headers=alice_headers)
+    changed = await client.get(url, headers={**alice_headers, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
+async def test_a_stale_if_match_is_412_and_changes_nothing(client, alice_headers, store, method) -> None:
+    note, old = await create(client, alice_headers)
+    url = f"/api/notes/{note['id']}"
+    await client.patch(url, json={"title": "moved on"}, headers=alice_headers)
+    body = {"title": "mine", "content": "mine"} if method != "DELETE" else None
+    for stale in (old, 'W/"2"', '"nonsense"', '"99"'):
+        response = await client.open(
+            url, method=method, json=body, headers={**alice_headers, "If-Match": stale}
+        )
+        assert response.status_code == 412, stale
+        assert await response.get_json() == {"error": "Precondition failed"}
+    row = await store.row(select(Note).where(Note.id == note["id"]))
+    assert (row.title, row.version, row.deleted_at) == ("moved on", 2, None)
+    ok = await client.open(url, method=method, json=body, headers={**alice_headers, "If-Match": '"2"'})
+    assert ok.status_code == (204 if method == "DELETE" else 200)
+    star = await client.open(url, method=method, json=body, headers={**alice_headers, "If-Match": "*"})
+    assert star.status_code == (404 if method == "DELETE" else 200)
+
+
+async def test_if_match_on_someone_elses_or_a_missing_note_is_403_or_404(
+    client, alice_headers, factory
+) -> None:
+    await factory.user("bob")
+    bob = bearer(await api_token(client, "bob@example.com"))
+    note, tag = await create(client, bob)
+    theirs = await client.patch(
+        f"/api/notes/{note['id']}", json={"title": "x"}, headers={**alice_headers, "If-Match": tag}
+    )
+    missing = await client.patch(
+        "/api/notes/999", json={"title": "x"}, headers={**alice_headers, "If-Match": tag}
+    )
+    assert (theirs.status_code, missing.status_code) == (403, 404)
+
+
+async def test_two_concurrent_writers_with_the_same_if_match_exactly_one_wins(client, alice_headers) -> None:
+    note, _ = await create(client, alice_headers)
+    url = f"/api/notes/{note['id']}"
+    for round_ in range(50):
+        version = round_ + 1
+        headers = {**alice_headers, "If-Match": f'"{version}"'}
+        first, second = await asyncio.gather(
+            client.patch(url, json={"content": f"a{round_}"}, headers=headers),
+            client.patch(url, json={"content": f"b{round_}"}, headers=headers),
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 412], round_
+    final = await (await client.get(url, headers=alice_headers)).get_json()
+    assert final["version"] == 51
+
+
+async def test_edit_form_over_a_newer_version_is_409_and_keeps_the_text(client, factory, store) -> None:
+    user = await factory.user("alice")
+    await login(client, "alice@example.com")
+    response = await post_form(client, "/notes/new", {"title": "plan", "content": "v1"})
+    note_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    form_page = await (await client.get(f"/notes/{note_id}/edit")).get_data(as_text=True)
+    assert 'name="version" type="hidden" value="1"' in form_page
+    # Another device saves first.
+    saved = await post_form(
+        client, f"/notes/{note_id}/edit", {"title": "plan", "content": "theirs", "version": "1"}
+    )
+    assert saved.status_code == 302
+    # This tab still holds version 1.
+    stale = await post_form(
+        client, f"/notes/{note_id}/edit", {"title": "plan", "content": "my unsaved words", "version": "1"}
+    )
+    page = await stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    assert CHANGED_ELSEWHERE in page and "my unsaved words" in page
+    row = await store.row(select(Note).where(Note.id == note_id, Note.author_id == user.id))
+    assert (row.content, row.version) == ("theirs", 2)
