@@ -14,7 +14,7 @@ from quart import Quart
 from quart_schema import QuartSchema
 
 from . import auth, data, docs, errors, housekeeping, mail, throttle, web
-from .blueprints import account, api, main, notes, settings
+from .blueprints import account, api, main, notes, recovery, settings
 from .config import load_settings
 from .logs import AccessLog
 from .schemas import APIOnlyProvider
@@ -55,7 +55,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)
     errors.init_app(app)
-    for blueprint in (main.blueprint, account.blueprint, notes.blueprint, settings.blueprint):
+    for blueprint in (
+        main.blueprint,
+        account.blueprint,
+        recovery.blueprint,
+        notes.blueprint,
+        settings.blueprint,
+    ):
         app.register_blueprint(blueprint)
     api.init_app(app)
     docs.init_app(app)

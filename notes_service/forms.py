@@ -15,6 +15,7 @@ from wtforms import (
     EmailField,
     Field,
     Form,
+    HiddenField,
     IntegerField,
     PasswordField,
     StringField,
@@ -27,6 +28,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 from .rules import (
     CONTENT_MAX,
     EMAIL_MAX,
+    LINK_TOKEN_MAX,
     PASSWORD_LENGTH,
     TITLE_MAX,
     TOKEN_DAYS_MAX,
@@ -125,6 +127,19 @@ class NoteForm(CSRFForm):
 
 class PasswordChangeForm(CSRFForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired(), Rule(password_problem)])
+    confirm_password = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("new_password", message="Passwords must match.")],
+    )
+
+
+class ForgotPasswordForm(CSRFForm):
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=EMAIL_MAX)])
+
+
+class ResetPasswordForm(CSRFForm):
+    token = HiddenField(validators=[DataRequired(), Length(max=LINK_TOKEN_MAX)])
     new_password = PasswordField("New password", validators=[DataRequired(), Rule(password_problem)])
     confirm_password = PasswordField(
         "Confirm new password",

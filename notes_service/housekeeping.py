@@ -1,4 +1,4 @@
-"""Work each worker does by itself on a timer: deleting expired auth sessions and API tokens.
+"""Work each worker does by itself on a timer: deleting expired auth sessions, API tokens and links.
 
 Every job is a DELETE of rows that can no longer be used, so several workers or hosts running it at
 the same moment do no harm: the first deletes, the others find nothing. A failed round is logged and
@@ -15,19 +15,20 @@ from quart import Quart
 
 from .data import Database
 from .logs import event
-from .services import auth_sessions, tokens
+from .services import auth_sessions, link_tokens, tokens
 
 log = logging.getLogger("notes_service.housekeeping")
 
 
 async def delete_expired(database: Database, lifetime: auth_sessions.Lifetime) -> None:
-    """One round: expired auth sessions and tokens go, in one write block."""
+    """One round: expired auth sessions, tokens and emailed links go, in one write block."""
     store = database.store()
     async with store.write():
         ended = await auth_sessions.delete_expired_auth_sessions(store, lifetime=lifetime)
         expired = await tokens.delete_expired_tokens(store)
-    if ended or expired:
-        event(log, "expired_deleted", auth_sessions=ended, tokens=expired)
+        links = await link_tokens.delete_expired_links(store)
+    if ended or expired or links:
+        event(log, "expired_deleted", auth_sessions=ended, tokens=expired, links=links)
 
 
 async def run_every(seconds: float, database: Database, lifetime: auth_sessions.Lifetime) -> None:

@@ -131,11 +131,34 @@ class UserCreate(Strict):
     password: Password
 
 
+LinkTokenText = Annotated[str, StringConstraints(max_length=rules.LINK_TOKEN_MAX), NoNulDocumented, NoNul]
+
+
+class PasswordForgot(Strict):
+    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX), NoNulDocumented, NoNul]
+
+
+class PasswordReset(Strict):
+    token: LinkTokenText
+    new_password: Password
+
+
+class EmailVerify(Strict):
+    token: LinkTokenText
+
+
+class Accepted(BaseModel):
+    """202: the request was taken; nothing more is said (`{}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class UserOut(BaseModel):
     id: int
     username: str
     email: str
     created_at: datetime
+    email_verified: bool
 
 
 class NoteCreate(Strict):

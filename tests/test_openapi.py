@@ -79,7 +79,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 MAX_ID = 2**31 - 1
 
 NOTE_FIELDS = {"id", "title", "content", "is_pinned", "created_at", "updated_at"}
-USER_FIELDS = {"id", "username", "email", "created_at"}
+USER_FIELDS = {"id", "username", "email", "created_at", "email_verified"}
 TOKEN_INFO_FIELDS = {"id", "name", "created_at", "last_used_at", "expires_at"}
 NOTE_BODY = ({"title", "content", "is_pinned"}, {"title", "content"})
 # Request bodies: (fields the schema must name, fields it must require).

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, flash, redirect, render_template, request, url_for
+from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import DEACTIVATED, current_user, sign_in, sign_out
 from ..data import current_store
 from ..forms import LoginForm, RegisterForm, form_status, text
 from ..logs import event
 from ..security import current_hasher, is_safe_next
-from ..services import users
+from ..services import account_mail, users
 from ..services.errors import Conflict
 from ..throttle import throttled
 
@@ -39,6 +39,12 @@ async def register() -> Any:
             async with store.write():
                 verified = await users.create_user(
                     store, username=text(form.username), email=text(form.email), password_hash=password_hash
+                )
+                await account_mail.send_confirmation(
+                    store,
+                    user_id=verified.user_id,
+                    email=text(form.email).lower(),
+                    base_url=current_app.config["NOTES"].link_base_url,
                 )
                 await sign_in(store, verified, remember=False)
         except Conflict as conflict:

@@ -13,9 +13,9 @@ from ..errors import HTTPError
 from ..forms import PasswordChangeForm, TokenForm, text
 from ..logs import event
 from ..security import current_hasher
-from ..services import auth_sessions, tokens, users
+from ..services import account_mail, auth_sessions, tokens, users
 from ..services.users import CurrentUser
-from ..throttle import limit_password_checks
+from ..throttle import limit_mail, limit_password_checks, throttled
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 log = logging.getLogger("notes_service.auth")
@@ -24,6 +24,7 @@ PASSWORD_CHANGED = "Your password has been changed. Other sessions and all API t
 WRONG_PASSWORD = "Current password is incorrect."
 OTHERS_ENDED = "Other sessions have been logged out."
 TOKEN_REVOKED = "Token revoked."
+CONFIRMATION_SENT = "We have sent a confirmation link to {email}."
 
 
 async def render_settings(
@@ -46,6 +47,7 @@ async def render_settings(
         current_auth_session_id=user.auth_session_id,
         tokens=await tokens.list_tokens(store, user_id=user.id),
         new_secret=new_secret,
+        account=user,
     )
     return page, status
 
@@ -81,11 +83,28 @@ async def change_password(user: CurrentUser) -> Any:
                     store, user_id=user.id, keep_id=user.auth_session_id
                 )
                 await tokens.revoke_all_tokens(store, user_id=user.id)
+                await account_mail.password_changed(store, user_id=user.id, email=user.email)
     if not changed:
         form.current_password.errors = [WRONG_PASSWORD]
         return await render_settings(user, password_form=form, status=422)
     event(log, "password_changed", user_id=user.id)
     await flash(PASSWORD_CHANGED, "success")
+    return redirect(url_for("settings.index"))
+
+
+@blueprint.post("/email/verify")
+@throttled("email-verify")
+@login_required
+async def resend_confirmation(user: CurrentUser) -> Any:
+    """Mail a new link confirming the account's address."""
+    await limit_mail(user.email)
+    store = current_store()
+    async with store.write():
+        await account_mail.send_confirmation(
+            store, user_id=user.id, email=user.email, base_url=current_app.config["NOTES"].link_base_url
+        )
+    event(log, "confirmation_requested", user_id=user.id)
+    await flash(CONFIRMATION_SENT.format(email=user.email), "info")
     return redirect(url_for("settings.index"))
 
 

@@ -31,6 +31,7 @@ class CurrentUser:
     username: str
     email: str
     created_at: datetime
+    email_verified: bool
     auth_session_id: int | None = None
     token_id: int | None = None
 
@@ -45,7 +46,9 @@ class Verified:
     upgraded_hash: str | None = None  # the same password at today's bcrypt cost, when that changed
 
 
-USER_COLUMNS = columns_of(UserOut, User)
+# UserOut's `email_verified` is whether the address was ever confirmed (a time is kept).
+EMAIL_VERIFIED = User.email_verified_at.is_not(None)
+USER_COLUMNS = columns_of(UserOut, User, email_verified=EMAIL_VERIFIED)
 CREDENTIALS_BY_EMAIL = select(User.id, User.is_active, User.password_hash).where(
     User.email == bindparam("email")
 )

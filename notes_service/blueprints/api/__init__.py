@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from quart import Quart
 
-from . import accounts, notes
+from . import accounts, notes, recovery
 
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(accounts.blueprint)
     app.register_blueprint(notes.blueprint)
+    app.register_blueprint(recovery.blueprint)

@@ -6,7 +6,7 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
-from quart import Blueprint, request
+from quart import Blueprint, current_app, request
 from quart_schema import document_response, tag
 
 from ...auth import token_required
@@ -15,7 +15,7 @@ from ...errors import HTTPError
 from ...logs import event
 from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
 from ...security import current_hasher
-from ...services import tokens, users
+from ...services import account_mail, tokens, users
 from ...services.errors import Conflict
 from ...services.users import CurrentUser
 from ...shapes import dump, dump_all
@@ -120,6 +120,12 @@ async def register(data: UserCreate) -> Any:
         async with store.write():
             verified = await users.create_user(
                 store, username=data.username, email=str(data.email), password_hash=password_hash
+            )
+            await account_mail.send_confirmation(
+                store,
+                user_id=verified.user_id,
+                email=str(data.email).lower(),
+                base_url=current_app.config["NOTES"].link_base_url,
             )
     except Conflict as conflict:
         message = next(iter(conflict.fields.values()))
