@@ -97,7 +97,7 @@ Password = Annotated[
     _rule(rules.password_problem),
 ]
 TokenName = Annotated[str, StringConstraints(min_length=1, max_length=rules.TOKEN_NAME_MAX), *NotBlank]
-TokenDays = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=rules.TOKEN_DAYS_MAX)]
+TokenDays = Annotated[int, Field(ge=1, le=rules.TOKEN_DAYS_MAX), BeforeValidator(_whole_number)]
 
 
 class Strict(BaseModel):
@@ -204,6 +204,9 @@ Cursor = Annotated[
 
 
 class NotesQuery(BaseModel):
+    # An unknown parameter is a 422 naming it, as an unknown body field is (the document says so).
+    model_config = ConfigDict(extra="forbid")
+
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Cursor | None = None
 

@@ -53,11 +53,11 @@ class Mailbox:
                 if (subject is None or message["Subject"] == subject) and (to is None or message["To"] == to)
             ]
 
-    def wait_for(self, count: int = 1, timeout: float = 10.0, **match: str) -> list[EmailMessage]:
+    def wait_for(self, count: int = 1, within: float = 10.0, **match: str) -> list[EmailMessage]:
         """Block (briefly sleeping) until `count` matching messages arrived; fail after `timeout`."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while len(found := self.received(**match)) < count:
-            assert time.monotonic() < deadline, f"{len(found)} of {count} messages {match} within {timeout}s"
+            assert time.monotonic() < deadline, f"{len(found)} of {count} messages {match} within {within}s"
             time.sleep(0.02)
         return found
 

@@ -56,6 +56,7 @@ from quart import Quart
 from schemathesis.python import asgi
 
 from notes_service import create_app
+from notes_service.services import link_tokens
 from tests.helpers import PASSWORD, api_token, bearer
 
 # --- the contract (SPEC §3) -------------------------------------------------------------------
@@ -68,12 +69,23 @@ SPEC_OPERATIONS = {
     "/api/me": {"get"},
     "/api/notes": {"get", "post"},
     "/api/notes/{note_id}": {"get", "patch", "put", "delete"},
+    # SPEC §7
+    "/api/password/forgot": {"post"},
+    "/api/password/reset": {"post"},
+    "/api/email/verify": {"post"},
 }
 ALL_OPERATIONS = sorted(
     (method.upper(), path) for path, methods in SPEC_OPERATIONS.items() for method in methods
 )
-PUBLIC = {("POST", "/api/token"), ("POST", "/api/users")}
-THROTTLED = sorted(PUBLIC)  # SPEC §4: over the limit -> 429 with Retry-After
+PUBLIC = {
+    ("POST", "/api/token"),
+    ("POST", "/api/users"),
+    ("POST", "/api/password/forgot"),
+    ("POST", "/api/password/reset"),
+    ("POST", "/api/email/verify"),
+}
+# SPEC §4 and §7: over the limit -> 429 with Retry-After
+THROTTLED = sorted({("POST", "/api/token"), ("POST", "/api/users"), ("POST", "/api/password/forgot")})
 REVOKES_TOKENS = {("DELETE", "/api/token"), ("DELETE", "/api/tokens/{token_id}")}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 MAX_ID = 2**31 - 1
@@ -92,6 +104,9 @@ REQUEST_BODIES = {
     ("POST", "/api/notes"): NOTE_BODY,
     ("PUT", "/api/notes/{note_id}"): NOTE_BODY,
     ("PATCH", "/api/notes/{note_id}"): ({"title", "content", "is_pinned"}, set()),
+    ("POST", "/api/password/forgot"): ({"email"}, {"email"}),
+    ("POST", "/api/password/reset"): ({"token", "new_password"}, {"token", "new_password"}),
+    ("POST", "/api/email/verify"): ({"token"}, {"token"}),
 }
 # The success status and its body: (status, "object" | "array" | None, fields).
 SUCCESS = {
@@ -107,6 +122,9 @@ SUCCESS = {
     ("PATCH", "/api/notes/{note_id}"): ("200", "object", NOTE_FIELDS),
     ("PUT", "/api/notes/{note_id}"): ("200", "object", NOTE_FIELDS),
     ("DELETE", "/api/notes/{note_id}"): ("204", None, set()),
+    ("POST", "/api/password/forgot"): ("202", "object", set()),
+    ("POST", "/api/password/reset"): ("204", None, set()),
+    ("POST", "/api/email/verify"): ("204", None, set()),
 }
 # The error statuses SPEC §3 names per operation; 401 is added for every authenticated one.
 ERRORS = {
@@ -119,6 +137,9 @@ ERRORS = {
     ("PATCH", "/api/notes/{note_id}"): {"400", "403", "404", "422"},
     ("PUT", "/api/notes/{note_id}"): {"400", "403", "404", "422"},
     ("DELETE", "/api/notes/{note_id}"): {"403", "404"},
+    ("POST", "/api/password/forgot"): {"400", "422"},
+    ("POST", "/api/password/reset"): {"400", "422"},
+    ("POST", "/api/email/verify"): {"400", "422"},
 }
 
 # --- the document -----------------------------------------------------------------------------
@@ -278,20 +299,28 @@ CONFIG = schemathesis.Config.from_dict(
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         # Every check schemathesis has: the document says what the server enforces.
         "checks": {"enabled": True},
+        # Each entry names one operation: `include-path` and `include-method` together match
+        # either (an entry for POST /api/users would apply to every POST).
         "operations": [
             # A cursor of the documented form that this server did not sign (a fuzzer cannot sign one).
             {
-                "include-path": "/api/notes",
-                "include-method": "GET",
+                "include-name": "GET /api/notes",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
             },
             # An address of `format: email` that email-validator refuses (say, at a .test domain):
             # the field's description says so; JSON Schema has no way to.
             {
-                "include-path": "/api/users",
-                "include-method": "POST",
+                "include-name": "POST /api/users",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
+            # A token of the documented form that no emailed link carried (a fuzzer cannot read mail).
+            *(
+                {
+                    "include-name": f"POST {path}",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
+                }
+                for path in ("/api/password/reset", "/api/email/verify")
+            ),
         ],
     }
 )
@@ -322,6 +351,8 @@ class FuzzData:
     others_note: int
     owner_token_id: int
     spare_token_id: int
+    reset_token: str  # a reset link's token for `other` (whose API token the run does not use)
+    confirm_token: str  # a confirmation link's token for the owner
 
 
 @dataclass
@@ -333,7 +364,7 @@ class FuzzTarget:
 
 
 @pytest.fixture
-async def fuzz_data(client: Any, factory: Any) -> FuzzData:
+async def fuzz_data(client: Any, factory: Any, store: Any) -> FuzzData:
     owner = await factory.user("owner")
     other = await factory.user("other")
     spare = await factory.user("spare")
@@ -351,7 +382,12 @@ async def fuzz_data(client: Any, factory: Any) -> FuzzData:
         response = await client.get("/api/tokens", headers=headers)
         (token,) = await response.get_json()
         token_ids.append(token["id"])
-    return FuzzData(owner_headers, owner.email, spare.email, ids[:3], ids[3], *token_ids)
+    async with store.write():
+        links = [
+            await link_tokens.issue_link(store, user_id=user.id, purpose=purpose, email=user.email)
+            for user, purpose in ((other, link_tokens.RESET), (owner, link_tokens.CONFIRM))
+        ]
+    return FuzzData(owner_headers, owner.email, spare.email, ids[:3], ids[3], *token_ids, *links)
 
 
 @pytest.fixture
@@ -399,6 +435,19 @@ def explicit_cases(operation: Any, data: FuzzData) -> list[schemathesis.Case]:
         ("DELETE", "/api/tokens/{token_id}"): [
             {"path_parameters": {"token_id": data.owner_token_id}},
             {"path_parameters": {"token_id": data.spare_token_id}},
+        ],
+        ("POST", "/api/password/forgot"): [
+            {"body": {"email": email}},
+            {"body": {"email": "x@nowhere.example"}},
+        ],
+        ("POST", "/api/password/reset"): [
+            {"body": {"token": data.reset_token, "new_password": "short"}},
+            {"body": {"token": data.reset_token, "new_password": PASSWORD + " again"}},
+            {"body": {"token": data.reset_token, "new_password": PASSWORD + " again"}},
+        ],
+        ("POST", "/api/email/verify"): [
+            {"body": {"token": data.confirm_token}},
+            {"body": {"token": data.confirm_token}},
         ],
     }
     key = (operation.method.upper(), operation.path)
