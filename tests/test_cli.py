@@ -36,7 +36,16 @@ def users(url: str) -> list[User]:
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["db", "upgrade"], ["serve"], ["create-user"], ["deactivate-user"], ["reactivate-user"]]
+    "args",
+    [
+        [],
+        ["db", "upgrade"],
+        ["serve"],
+        ["create-user"],
+        ["deactivate-user"],
+        ["reactivate-user"],
+        ["mail", "status"],
+    ],
 )
 def test_every_command_has_help(runner, args) -> None:
     result = runner.invoke(main, [*args, "--help"])
@@ -167,3 +176,35 @@ def test_db_upgrade_problems_are_one_line_with_the_fix(runner, monkeypatch, tmp_
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and says in result.output, result.output
     assert SECRET_PASSWORD not in result.output
+
+
+def test_mail_status_counts_queued_and_failing_messages_without_their_text(runner, database_url) -> None:
+    from datetime import timedelta
+
+    from notes_service.data import utcnow
+    from notes_service.services import outbox
+
+    async def queue() -> None:
+        database = await Database.open(database_url)
+        store = database.store()
+        async with store.write():
+            for number in range(3):
+                await outbox.queue_message(
+                    store,
+                    user_id=None,
+                    recipient=f"r{number}@example.com",
+                    subject="Reset your password",
+                    body="secret link https://notes.example.com/password/reset?token=SECRET",
+                )
+            await outbox.retry_later(
+                store, message_id=2, at=utcnow() + timedelta(minutes=5), error="SMTPConnectError: refused"
+            )
+        await database.close()
+
+    assert "queued: 0  failing: 0" in runner.invoke(main, ["mail", "status"]).output
+    asyncio.run(queue())
+    result = runner.invoke(main, ["mail", "status"])
+    assert result.exit_code == 0, result.output
+    assert "queued: 3  failing: 1" in result.output
+    assert "#2 'Reset your password'" in result.output and "SMTPConnectError: refused" in result.output
+    assert "SECRET" not in result.output and "r1@example.com" not in result.output
