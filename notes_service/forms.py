@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.csrf.session import SessionCSRF
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from .rules import (
     CONTENT_MAX,
@@ -144,6 +144,17 @@ class ResetPasswordForm(CSRFForm):
     confirm_password = PasswordField(
         "Confirm new password",
         validators=[DataRequired(), EqualTo("new_password", message="Passwords must match.")],
+    )
+
+
+DELETE_WORD = "DELETE"
+
+
+class DeleteAccountForm(CSRFForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    confirm = StringField(
+        f"Type {DELETE_WORD} to confirm",
+        validators=[DataRequired(), AnyOf([DELETE_WORD], message=f"Type {DELETE_WORD} to confirm.")],
     )
 
 

@@ -147,6 +147,10 @@ class EmailVerify(Strict):
     token: LinkTokenText
 
 
+class AccountDelete(Strict):
+    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNulDocumented, NoNul]
+
+
 class Accepted(BaseModel):
     """202: the request was taken; nothing more is said (`{}`)."""
 

@@ -66,7 +66,7 @@ SPEC_OPERATIONS = {
     "/api/tokens": {"get"},
     "/api/tokens/{token_id}": {"delete"},
     "/api/users": {"post"},
-    "/api/me": {"get"},
+    "/api/me": {"get", "delete"},
     "/api/notes": {"get", "post"},
     "/api/notes/{note_id}": {"get", "patch", "put", "delete"},
     # SPEC §7
@@ -107,6 +107,7 @@ REQUEST_BODIES = {
     ("POST", "/api/password/forgot"): ({"email"}, {"email"}),
     ("POST", "/api/password/reset"): ({"token", "new_password"}, {"token", "new_password"}),
     ("POST", "/api/email/verify"): ({"token"}, {"token"}),
+    ("DELETE", "/api/me"): ({"password"}, {"password"}),
 }
 # The success status and its body: (status, "object" | "array" | None, fields).
 SUCCESS = {
@@ -125,6 +126,7 @@ SUCCESS = {
     ("POST", "/api/password/forgot"): ("202", "object", set()),
     ("POST", "/api/password/reset"): ("204", None, set()),
     ("POST", "/api/email/verify"): ("204", None, set()),
+    ("DELETE", "/api/me"): ("204", None, set()),
 }
 # The error statuses SPEC §3 names per operation; 401 is added for every authenticated one.
 ERRORS = {
@@ -140,6 +142,7 @@ ERRORS = {
     ("POST", "/api/password/forgot"): {"400", "422"},
     ("POST", "/api/password/reset"): {"400", "422"},
     ("POST", "/api/email/verify"): {"400", "422"},
+    ("DELETE", "/api/me"): {"400", "422"},
 }
 
 # --- the document -----------------------------------------------------------------------------
@@ -449,6 +452,7 @@ def explicit_cases(operation: Any, data: FuzzData) -> list[schemathesis.Case]:
             {"body": {"token": data.confirm_token}},
             {"body": {"token": data.confirm_token}},
         ],
+        ("DELETE", "/api/me"): [{"body": {"password": PASSWORD}}, {"body": {"password": "wrong"}}],
     }
     key = (operation.method.upper(), operation.path)
     return [operation.Case(**fields) for fields in by_operation.get(key, [{}])]
@@ -469,6 +473,16 @@ def test_schemathesis_conformance(fuzz_target: FuzzTarget, method: str, path: st
             assert response.status_code == 200, response.text
             return bearer(response.json()["token"])
 
+        doomed = Counter[str]()
+
+        def doomed_user_token() -> dict[str, str]:
+            """A new account per case: DELETE /api/me may delete it (with PASSWORD, its password)."""
+            doomed["n"] += 1
+            credentials = {"email": f"doomed{doomed['n']}@example.com", "password": PASSWORD}
+            user = {"username": f"doomed{doomed['n']}", **credentials}
+            assert http.post("/api/users", json=user).status_code == 201
+            return bearer(http.post("/api/token", json=credentials).json()["token"])
+
         def headers_for(case: schemathesis.Case, auth: str) -> dict[str, str] | None:
             if auth == "missing":
                 case.headers = {
@@ -479,6 +493,8 @@ def test_schemathesis_conformance(fuzz_target: FuzzTarget, method: str, path: st
                 return None
             if auth == "unknown":
                 return bearer(UNKNOWN_TOKEN)
+            if (method, path) == ("DELETE", "/api/me"):
+                return doomed_user_token()
             if (method, path) in REVOKES_TOKENS:
                 return fresh_spare_token()
             return data.owner

@@ -7,10 +7,10 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from ..auth import login_required
+from ..auth import login_required, sign_out
 from ..data import current_store
 from ..errors import HTTPError
-from ..forms import PasswordChangeForm, TokenForm, text
+from ..forms import DeleteAccountForm, PasswordChangeForm, TokenForm, text
 from ..logs import event
 from ..security import current_hasher
 from ..services import account_mail, auth_sessions, tokens, users
@@ -25,6 +25,7 @@ WRONG_PASSWORD = "Current password is incorrect."
 OTHERS_ENDED = "Other sessions have been logged out."
 TOKEN_REVOKED = "Token revoked."
 CONFIRMATION_SENT = "We have sent a confirmation link to {email}."
+ACCOUNT_DELETED = "Your account has been deleted."
 
 
 async def render_settings(
@@ -32,6 +33,7 @@ async def render_settings(
     *,
     password_form: PasswordChangeForm | None = None,
     token_form: TokenForm | None = None,
+    delete_form: DeleteAccountForm | None = None,
     new_secret: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -41,6 +43,7 @@ async def render_settings(
         "settings/index.html",
         password_form=password_form or PasswordChangeForm(),
         token_form=token_form or TokenForm(),
+        delete_form=delete_form or DeleteAccountForm(),
         auth_sessions=await auth_sessions.list_auth_sessions(
             store, user_id=user.id, lifetime=auth_sessions.Lifetime.of(current_app.config["NOTES"])
         ),
@@ -106,6 +109,32 @@ async def resend_confirmation(user: CurrentUser) -> Any:
     event(log, "confirmation_requested", user_id=user.id)
     await flash(CONFIRMATION_SENT.format(email=user.email), "info")
     return redirect(url_for("settings.index"))
+
+
+@blueprint.post("/delete")
+@login_required
+async def delete_account(user: CurrentUser) -> Any:
+    """Delete the account with every note, session, token and unsent message; needs the password."""
+    form = await DeleteAccountForm.from_request()
+    if not form.validate():
+        return await render_settings(user, delete_form=form, status=422)
+    store = current_store()
+    await limit_password_checks(user.id)
+    verified = await users.check_password(
+        store, current_hasher(), user_id=user.id, password=text(form.current_password)
+    )
+    deleted = False
+    if verified is not None:
+        async with store.write():
+            if await users.still_current(store, verified):
+                deleted = await users.delete_user(store, user_id=user.id)
+    if not deleted:
+        form.current_password.errors = [WRONG_PASSWORD]
+        return await render_settings(user, delete_form=form, status=422)
+    await sign_out(store)
+    event(log, "account_deleted", user_id=user.id)
+    await flash(ACCOUNT_DELETED, "info")
+    return redirect(url_for("main.index"))
 
 
 @blueprint.post("/sessions/revoke-others")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..data import Store
@@ -132,6 +132,13 @@ async def still_current(store: Store, verified: Verified) -> bool:
 async def set_password_hash(store: Store, *, user_id: int, password_hash: str) -> None:
     """Store a new password hash; the caller also ends sessions and tokens."""
     await store.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+
+
+async def delete_user(store: Store, *, user_id: int) -> bool:
+    """Delete the account; its notes, auth sessions, tokens, links and unsent messages go with it
+    (ON DELETE CASCADE on every table that names a user). False when there was no such account."""
+    result = await store.execute(delete(User).where(User.id == user_id))
+    return bool(result.rowcount)
 
 
 async def set_active(store: Store, *, email: str, active: bool) -> int | None:

@@ -11,15 +11,15 @@ from quart_schema import document_response, tag
 
 from ...auth import token_required
 from ...data import current_store
-from ...errors import HTTPError
+from ...errors import BEARER_CHALLENGE, HTTPError
 from ...logs import event
-from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
+from ...schemas import AccountDelete, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
 from ...security import current_hasher
 from ...services import account_mail, tokens, users
 from ...services.errors import Conflict
 from ...services.users import CurrentUser
 from ...shapes import dump, dump_all
-from ...throttle import throttled
+from ...throttle import limit_password_checks, throttled
 from .responses import bearer_required, documented_no_content, errors, no_content
 from .validation import json_body
 
@@ -143,3 +143,26 @@ async def register(data: UserCreate) -> Any:
 async def me(user: CurrentUser) -> Any:
     """The account the token belongs to."""
     return dump(UserOut, user)
+
+
+@blueprint.delete("/me")
+@token_required
+@tag(["users"])
+@bearer_required
+@json_body(AccountDelete)
+@documented_no_content
+@errors(400, 401, 413, 422, 429)
+async def delete_me(user: CurrentUser, data: AccountDelete) -> Any:
+    """Delete the account with every note, session, token and unsent message; needs the password."""
+    store = current_store()
+    await limit_password_checks(user.id)
+    verified = await users.check_password(store, current_hasher(), user_id=user.id, password=data.password)
+    deleted = False
+    if verified is not None:
+        async with store.write():
+            if await users.still_current(store, verified):
+                deleted = await users.delete_user(store, user_id=user.id)
+    if not deleted:  # a 401 always says how to authenticate (RFC 9110), whatever was wrong
+        raise HTTPError(401, INVALID_CREDENTIALS, headers=BEARER_CHALLENGE)
+    event(log, "account_deleted", user_id=user.id)
+    return no_content()
