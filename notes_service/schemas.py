@@ -165,6 +165,13 @@ class UserOut(BaseModel):
     email_verified: bool
 
 
+class ExportOut(BaseModel):
+    """GET /api/export: the account and every note of it."""
+
+    user: UserOut
+    notes: list[NoteOut]
+
+
 class NoteCreate(Strict):
     title: Title
     content: Content

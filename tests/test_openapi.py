@@ -73,6 +73,7 @@ SPEC_OPERATIONS = {
     "/api/password/forgot": {"post"},
     "/api/password/reset": {"post"},
     "/api/email/verify": {"post"},
+    "/api/export": {"get"},
 }
 ALL_OPERATIONS = sorted(
     (method.upper(), path) for path, methods in SPEC_OPERATIONS.items() for method in methods
@@ -127,6 +128,7 @@ SUCCESS = {
     ("POST", "/api/password/reset"): ("204", None, set()),
     ("POST", "/api/email/verify"): ("204", None, set()),
     ("DELETE", "/api/me"): ("204", None, set()),
+    ("GET", "/api/export"): ("200", "object", {"user", "notes"}),
 }
 # The error statuses SPEC §3 names per operation; 401 is added for every authenticated one.
 ERRORS = {

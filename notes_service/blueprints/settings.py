@@ -10,6 +10,7 @@ from quart import Blueprint, current_app, flash, redirect, render_template, url_
 from ..auth import login_required, sign_out
 from ..data import current_store
 from ..errors import HTTPError
+from ..export import export_response
 from ..forms import DeleteAccountForm, PasswordChangeForm, TokenForm, text
 from ..logs import event
 from ..security import current_hasher
@@ -109,6 +110,14 @@ async def resend_confirmation(user: CurrentUser) -> Any:
     event(log, "confirmation_requested", user_id=user.id)
     await flash(CONFIRMATION_SENT.format(email=user.email), "info")
     return redirect(url_for("settings.index"))
+
+
+@blueprint.get("/export")
+@login_required
+async def export(user: CurrentUser) -> Any:
+    """Download every note of the account as JSON (`notes-export.json`), streamed."""
+    event(log, "account_exported", user_id=user.id)
+    return export_response(user, attachment=True)
 
 
 @blueprint.post("/delete")

@@ -12,8 +12,9 @@ from quart_schema import document_response, tag
 from ...auth import token_required
 from ...data import current_store
 from ...errors import BEARER_CHALLENGE, HTTPError
+from ...export import export_response
 from ...logs import event
-from ...schemas import AccountDelete, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
+from ...schemas import AccountDelete, ExportOut, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
 from ...security import current_hasher
 from ...services import account_mail, tokens, users
 from ...services.errors import Conflict
@@ -166,3 +167,15 @@ async def delete_me(user: CurrentUser, data: AccountDelete) -> Any:
         raise HTTPError(401, INVALID_CREDENTIALS, headers=BEARER_CHALLENGE)
     event(log, "account_deleted", user_id=user.id)
     return no_content()
+
+
+@blueprint.get("/export")
+@token_required
+@tag(["users"])
+@bearer_required
+@document_response(ExportOut)
+@errors(401)
+async def export(user: CurrentUser) -> Any:
+    """The account and every note of it, oldest first, streamed (constant memory however many)."""
+    event(log, "account_exported", user_id=user.id)
+    return export_response(user, attachment=False)
