@@ -147,6 +147,11 @@ class ResetPasswordForm(CSRFForm):
     )
 
 
+class ChangeEmailForm(CSRFForm):
+    email = EmailField("New email", filters=[_strip], validators=[DataRequired(), Rule(email_problem)])
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
 DELETE_WORD = "DELETE"
 
 

@@ -11,7 +11,7 @@ from ..auth import login_required, sign_out
 from ..data import current_store
 from ..errors import HTTPError
 from ..export import export_response
-from ..forms import DeleteAccountForm, PasswordChangeForm, TokenForm, text
+from ..forms import ChangeEmailForm, DeleteAccountForm, PasswordChangeForm, TokenForm, text
 from ..logs import event
 from ..security import current_hasher
 from ..services import account_mail, auth_sessions, tokens, users
@@ -27,6 +27,7 @@ OTHERS_ENDED = "Other sessions have been logged out."
 TOKEN_REVOKED = "Token revoked."
 CONFIRMATION_SENT = "We have sent a confirmation link to {email}."
 ACCOUNT_DELETED = "Your account has been deleted."
+CHANGE_SENT = "We have sent a confirmation link to {email}. Your email address changes when you open it."
 
 
 async def render_settings(
@@ -35,6 +36,7 @@ async def render_settings(
     password_form: PasswordChangeForm | None = None,
     token_form: TokenForm | None = None,
     delete_form: DeleteAccountForm | None = None,
+    email_form: ChangeEmailForm | None = None,
     new_secret: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -45,6 +47,7 @@ async def render_settings(
         password_form=password_form or PasswordChangeForm(),
         token_form=token_form or TokenForm(),
         delete_form=delete_form or DeleteAccountForm(),
+        email_form=email_form or ChangeEmailForm(),
         auth_sessions=await auth_sessions.list_auth_sessions(
             store, user_id=user.id, lifetime=auth_sessions.Lifetime.of(current_app.config["NOTES"])
         ),
@@ -109,6 +112,39 @@ async def resend_confirmation(user: CurrentUser) -> Any:
         )
     event(log, "confirmation_requested", user_id=user.id)
     await flash(CONFIRMATION_SENT.format(email=user.email), "info")
+    return redirect(url_for("settings.index"))
+
+
+@blueprint.post("/email")
+@login_required
+async def change_email(user: CurrentUser) -> Any:
+    """Mail a link to the new address; the account's email changes only when it is opened."""
+    form = await ChangeEmailForm.from_request()
+    if not form.validate():
+        return await render_settings(user, email_form=form, status=422)
+    new_email = text(form.email).lower()
+    store = current_store()
+    await limit_password_checks(user.id)
+    verified = await users.check_password(
+        store, current_hasher(), user_id=user.id, password=text(form.current_password)
+    )
+    if verified is None:
+        form.current_password.errors = [WRONG_PASSWORD]
+        return await render_settings(user, email_form=form, status=422)
+    if new_email != user.email and await users.email_taken(store, email=new_email):
+        form.email.errors = [users.EMAIL_TAKEN]
+        return await render_settings(user, email_form=form, status=422)
+    await limit_mail(new_email)
+    async with store.write():
+        await account_mail.send_confirmation(
+            store,
+            user_id=user.id,
+            email=new_email,
+            base_url=current_app.config["NOTES"].link_base_url,
+            change=True,
+        )
+    event(log, "email_change_requested", user_id=user.id)
+    await flash(CHANGE_SENT.format(email=new_email), "info")
     return redirect(url_for("settings.index"))
 
 

@@ -8,6 +8,7 @@ other. Links are built from `base_url` (NOTES_PUBLIC_URL), never from a request.
 from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..data import Store, UTCDateTime, utcnow
 from ..models import LinkToken, OutboxMessage, User
@@ -17,6 +18,7 @@ from . import auth_sessions, link_tokens, outbox, tokens
 RESET_SUBJECT = "Reset your password"
 CONFIRM_SUBJECT = "Confirm your email address"
 PASSWORD_CHANGED_SUBJECT = "Your password was changed"
+EMAIL_CHANGED_SUBJECT = "Your email address was changed"
 RESET_PATH = "/password/reset"
 VERIFY_PATH = "/email/verify"
 
@@ -34,6 +36,12 @@ Please confirm that {email} is your address for notes-service by opening this li
 {link}
 
 If you did not ask for this, ignore this message.
+"""
+EMAIL_CHANGED_BODY = """\
+The email address of your notes-service account was changed to {email}.
+Messages about the account go there from now on.
+
+If it was not you, contact us at once: someone who knows your password changed it.
 """
 PASSWORD_CHANGED_BODY = """\
 The password of your notes-service account was just changed.
@@ -112,9 +120,13 @@ async def password_changed(store: Store, *, user_id: int, email: str) -> None:
     await notify_password_changed(store, user_id=user_id, email=email)
 
 
-async def send_confirmation(store: Store, *, user_id: int, email: str, base_url: str) -> None:
-    """Queue a link that confirms `email` for the account (valid 7 days)."""
-    secret = await link_tokens.issue_link(store, user_id=user_id, purpose=link_tokens.CONFIRM, email=email)
+async def send_confirmation(
+    store: Store, *, user_id: int, email: str, base_url: str, change: bool = False
+) -> None:
+    """Queue a link that confirms `email` for the account (valid 7 days); with `change`, opening it
+    makes `email` the account's address."""
+    purpose = link_tokens.CHANGE if change else link_tokens.CONFIRM
+    secret = await link_tokens.issue_link(store, user_id=user_id, purpose=purpose, email=email)
     body = CONFIRM_BODY.format(email=email, link=link(base_url, VERIFY_PATH, secret))
     await outbox.queue_message(store, user_id=user_id, recipient=email, subject=CONFIRM_SUBJECT, body=body)
 
@@ -123,10 +135,39 @@ async def confirm_email(store: Store, *, secret: str) -> int | None:
     """Use a confirmation link: the address it was sent to is confirmed, if it is still the
     account's. Returns the user's id, or None (nothing changed) when the link is not valid."""
     used = await link_tokens.use_link(store, secret=secret, purpose=link_tokens.CONFIRM)
-    if used is None or not await mark_verified(store, user_id=used.user_id, email=used.email):
+    if used is None:
+        used = await link_tokens.use_link(store, secret=secret, purpose=link_tokens.CHANGE)
+        if used is None or not await change_email(store, user_id=used.user_id, email=used.email):
+            return None
+    if not await mark_verified(store, user_id=used.user_id, email=used.email):
         return None
-    await link_tokens.void_links(store, user_id=used.user_id, purpose=link_tokens.CONFIRM)
+    for purpose in (link_tokens.CONFIRM, link_tokens.CHANGE):
+        await link_tokens.void_links(store, user_id=used.user_id, purpose=purpose)
     return int(used.user_id)
+
+
+async def change_email(store: Store, *, user_id: int, email: str) -> bool:
+    """Make `email` the account's address (confirmed now) and tell the old address; False when
+    another account has taken `email` since the link was sent."""
+    old_email = await store.scalar(ACCOUNT_EMAIL, id=user_id)
+    if old_email == email:
+        return True
+    try:
+        async with store.savepoint():
+            await store.execute(
+                update(User).where(User.id == user_id).values(email=email, email_verified_at=utcnow())
+            )
+    except IntegrityError:  # users.email is unique
+        return False
+    await link_tokens.void_links(store, user_id=user_id, purpose=link_tokens.RESET)
+    await outbox.queue_message(
+        store,
+        user_id=user_id,
+        recipient=old_email,
+        subject=EMAIL_CHANGED_SUBJECT,
+        body=EMAIL_CHANGED_BODY.format(email=email),
+    )
+    return True
 
 
 async def mark_verified(store: Store, *, user_id: int, email: str) -> bool:

@@ -17,8 +17,9 @@ from ..models import LinkToken, User
 from ..security import digest, new_secret
 
 RESET = "password_reset"
-CONFIRM = "email_confirm"
-LIFETIMES = {RESET: timedelta(minutes=60), CONFIRM: timedelta(days=7)}
+CONFIRM = "email_confirm"  # confirms the account's address
+CHANGE = "email_change"  # makes the address it was sent to the account's (after a confirmation)
+LIFETIMES = {RESET: timedelta(minutes=60), CONFIRM: timedelta(days=7), CHANGE: timedelta(days=7)}
 
 LINK = (
     select(LinkToken.user_id, LinkToken.email, User.email.label("account_email"))
@@ -38,10 +39,10 @@ def expiry(purpose: str, now: datetime) -> datetime:
 
 
 def usable(purpose: str, *, link_email: str, account_email: str) -> bool:
-    """A reset link works only while the account still has the address it was sent to (a link
-    read by a former owner of the address must not open the account); a confirmation link names
-    the address it confirms, so it stays usable."""
-    return purpose != RESET or link_email == account_email
+    """A reset or confirmation link works only while the account still has the address it was sent
+    to (a link read by a former owner of the address must not open the account, nor bring an old
+    address back); a change link names the new address, so it stays usable."""
+    return purpose == CHANGE or link_email == account_email
 
 
 async def issue_link(store: Store, *, user_id: int, purpose: str, email: str) -> str:

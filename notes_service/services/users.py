@@ -53,6 +53,7 @@ CREDENTIALS_BY_EMAIL = select(User.id, User.is_active, User.password_hash).where
     User.email == bindparam("email")
 )
 CREDENTIALS_BY_ID = select(User.id, User.is_active, User.password_hash).where(User.id == bindparam("id"))
+EMAIL_OWNER = select(User.id).where(User.email == bindparam("email"))
 CONFLICTS = select(User.username_key, User.email).where(
     (User.username_key == bindparam("username_key")) | (User.email == bindparam("email"))
 )
@@ -68,6 +69,11 @@ async def find_conflicts(store: Store, *, username: str, email: str) -> dict[str
         if row.email == email.lower():
             conflicts["email"] = EMAIL_TAKEN
     return conflicts
+
+
+async def email_taken(store: Store, *, email: str) -> bool:
+    """Whether an account has this address."""
+    return await store.scalar(EMAIL_OWNER, email=email.strip().lower()) is not None
 
 
 async def create_user(store: Store, *, username: str, email: str, password_hash: str) -> Verified:
