@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,14 @@ async def test_the_sender_reads_only_while_nothing_is_due(mail_settings, store) 
     async with store.write():
         assert await outbox.claim_due(store, lease=timedelta(minutes=5), limit=10) == []
     assert await store.scalar(select(func.count(OutboxMessage.id))) == 1
+
+
+async def test_with_the_default_poll_a_message_leaves_within_5_seconds(settings, mailbox: Mailbox) -> None:
+    settings.update(smtp_url=mailbox.url)  # NOTES_MAIL_POLL_SECONDS left at its default
+    app = create_app(settings)
+    async with app.test_app():
+        await asyncio.sleep(0.1)  # the sender is up and has found nothing due
+        await queue(settings["database_url"])
+        started = time.monotonic()
+        await mailbox.arrive(1, within=5.0)
+    print(f"delivered {time.monotonic() - started:.2f} s after it was queued")
