@@ -185,3 +185,13 @@ async def test_with_the_default_poll_a_message_leaves_within_5_seconds(settings,
         started = time.monotonic()
         await mailbox.arrive(1, within=5.0)
     print(f"delivered {time.monotonic() - started:.2f} s after it was queued")
+
+
+def test_the_smtp_url_gives_host_port_tls_and_decoded_credentials() -> None:
+    from notes_service.mail import SMTPTransport
+
+    implicit = SMTPTransport("smtps://no-reply%40example.com:p%40ss@mail.example.com:465", timeout=5)
+    assert (implicit.hostname, implicit.port, implicit.implicit_tls) == ("mail.example.com", 465, True)
+    assert (implicit.username, implicit.password) == ("no-reply@example.com", "p@ss")
+    plain = SMTPTransport("smtp://localhost", timeout=5)
+    assert (plain.port, plain.implicit_tls, plain.username, plain.password) == (None, False, None, None)
