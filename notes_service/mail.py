@@ -34,6 +34,7 @@ from .services import outbox
 log = logging.getLogger("notes_service.mail")
 BATCH = 20
 STOP_GRACE_SECONDS = 10.0
+FAILING_POLL_SECONDS = 5.0
 
 
 class Transport(Protocol):
@@ -171,16 +172,26 @@ class Sender:
         return timedelta(seconds=min(seconds, self.settings.mail_retry_max_seconds))
 
     async def run(self) -> None:
-        """Batches until stopped; a failed round (the database is down, say) is logged and retried."""
+        """Batches until stopped. While rounds fail (the database is down, say) the first failure is
+        logged with its traceback, the next ones are not, rounds come every FAILING_POLL_SECONDS at
+        most, and `event=mail_sender_restored` marks the end of the outage."""
+        failing = False
         while not self.stopping.is_set():
+            pause = self.settings.mail_poll_seconds
             try:
                 claimed = await self.send_due()
             except Exception:  # noqa: BLE001 - the database may be down for a while; try again
-                log.exception("event=mail_sender_failed")
-                claimed = 0
+                if not failing:
+                    log.exception("event=mail_sender_failed")
+                failing, claimed = True, 0
+                pause = max(pause, FAILING_POLL_SECONDS)
+            else:
+                if failing:
+                    event(log, "mail_sender_restored")
+                failing = False
             if claimed < BATCH:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), self.settings.mail_poll_seconds)
+                    await asyncio.wait_for(self.stopping.wait(), pause)
 
 
 def init_app(app: Quart) -> None:

@@ -195,3 +195,27 @@ def test_the_smtp_url_gives_host_port_tls_and_decoded_credentials() -> None:
     assert (implicit.username, implicit.password) == ("no-reply@example.com", "p@ss")
     plain = SMTPTransport("smtp://localhost", timeout=5)
     assert (plain.port, plain.implicit_tls, plain.username, plain.password) == (None, False, None, None)
+
+
+async def test_an_unreachable_database_is_logged_once_per_outage(mail_settings, caplog, monkeypatch) -> None:
+    import notes_service.mail as mail
+
+    caplog.set_level(logging.INFO, logger="notes_service")
+    monkeypatch.setattr(mail, "FAILING_POLL_SECONDS", 0.05)
+    app = create_app(mail_settings)
+    async with app.test_app():
+        calls = {"n": 0}
+
+        async def down() -> bool:
+            calls["n"] += 1
+            if calls["n"] <= 5:
+                raise ConnectionError("database unreachable")
+            return False
+
+        monkeypatch.setattr(outbox, "any_due", lambda store: down())
+        for _ in range(100):
+            if calls["n"] > 6:
+                break
+            await asyncio.sleep(0.05)
+    assert caplog.text.count("event=mail_sender_failed") == 1
+    assert caplog.text.count("event=mail_sender_restored") == 1
