@@ -57,6 +57,9 @@ async def test_a_message_queued_before_a_kill_9_arrives_once_after_restart(tmp_p
                 assert (await http.post("/api/token", json=login)).status_code == 200
             await mailbox.arrive(subject="Your password was changed", within=20)
             await asyncio.sleep(0.5)
+            log = server.log()  # both servers' lines (one workdir, one log file)
+        assert "event=mail_sent" in log and "event=mail_retry" in log
+        assert token not in log  # nor in any access line: links are in query strings
         assert Counter(message["Subject"] for message in mailbox.received()) == {
             "Reset your password": 1,
             "Confirm your email address": 1,
