@@ -13,8 +13,8 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, data, docs, errors, housekeeping, render, throttle, web
-from .blueprints import account, api, main, notes, settings, trash, two_factor
+from . import auth, data, docs, errors, housekeeping, mail, render, throttle, web
+from .blueprints import account, api, main, notes, recovery, settings, trash, two_factor
 from .config import load_settings
 from .logs import AccessLog
 from .schemas import APIOnlyProvider
@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.json = JSONProvider(app)  # after QuartSchema, which installs its own
     data.init_app(app)
     housekeeping.init_app(app)
+    mail.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)
@@ -58,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     for blueprint in (
         main.blueprint,
         account.blueprint,
+        recovery.blueprint,
         notes.blueprint,
         trash.blueprint,
         settings.blueprint,

@@ -1,5 +1,5 @@
 """The `notes-service` command: db upgrade, serve, create-user, deactivate-user, reactivate-user,
-disable-2fa."""
+disable-2fa, mail status."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import functools
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -16,7 +16,7 @@ from .config import ConfigError, Settings, load_settings
 from .data import Database, Store
 from .dberrors import describe
 from .security import PasswordHasher
-from .services import auth_sessions, tokens, two_factor, users
+from .services import auth_sessions, outbox, tokens, two_factor, users
 from .services.errors import Conflict
 
 if TYPE_CHECKING:
@@ -164,6 +164,30 @@ def disable_2fa(email: str) -> None:
     if not _run(disable):
         raise click.ClickException(f"no user with email {email}")
     click.echo(f"two-factor sign-in is off for {email}")
+
+
+@main.group()
+def mail() -> None:
+    """The outbox of messages waiting to be sent."""
+
+
+@mail.command("status")
+@click.option("--limit", default=20, show_default=True, help="How many failing messages to list.")
+def mail_status(limit: int) -> None:
+    """How many messages wait in the outbox, and why the failing ones failed (never their text)."""
+
+    async def status(store: Store, _hasher: PasswordHasher) -> tuple[Any, list[Any]]:
+        return await outbox.outbox_status(store, limit=limit)
+
+    totals, failing = _run(status)
+    oldest = totals.oldest.isoformat(timespec="seconds") if totals.oldest else "-"
+    click.echo(f"queued: {totals.queued}  failing: {totals.failing}  oldest queued: {oldest}")
+    for row in failing:
+        click.echo(
+            f"  #{row.id} {row.subject!r} queued {row.created_at.isoformat(timespec='seconds')} "
+            f"attempts {row.attempts} next {row.next_attempt_at.isoformat(timespec='seconds')} "
+            f"error: {row.last_error}"
+        )
 
 
 def alembic_config(database_url: str) -> Config:

@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path("instance")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///instance/notes.db"
+DEFAULT_MAIL_FROM = "notes-service <no-reply@localhost>"
+# Where emailed links point in development when NOTES_PUBLIC_URL is unset (SPEC §5).
+DEVELOPMENT_URL = "http://127.0.0.1:8000"
 MIN_SECRET_LENGTH = 32
 PLACEHOLDER_SECRETS = {
     "change-me",
@@ -77,10 +80,29 @@ class Settings:
     notes_per_page: int = 20
     # A note in the trash is deleted for good this many days after it was moved there (housekeeping.py).
     trash_days: int = 30
+    # Mail (mail.py): SMTP, or .eml files in `outbox_dir` when `smtp_url` is unset.
+    smtp_url: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
+    outbox_dir: str = str(INSTANCE_DIR / "outbox")
+    # How often each worker looks for due messages (SPEC: a message leaves within 5 s).
+    mail_poll_seconds: float = 1.0
+    # Pauses between attempts double from this, up to `mail_retry_max_seconds`, until
+    # `mail_give_up_seconds` after the message was queued.
+    mail_retry_seconds: float = 30.0
+    mail_retry_max_seconds: float = 3600.0
+    mail_give_up_seconds: float = 24 * 3600.0
+    # A claimed message is left to others this long: longer than one delivery may take.
+    mail_lease_seconds: float = 300.0
+    smtp_timeout_seconds: float = 60.0
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def link_base_url(self) -> str:
+        """Where emailed links point: NOTES_PUBLIC_URL, or the development address."""
+        return self.public_url or DEVELOPMENT_URL
 
 
 ENVIRONMENT = {
@@ -94,6 +116,11 @@ ENVIRONMENT = {
     "trusted_proxy_hops": "NOTES_TRUSTED_PROXY_HOPS",
     "remember_days": "NOTES_REMEMBER_DAYS",
     "trash_days": "NOTES_TRASH_DAYS",
+    "smtp_url": "NOTES_SMTP_URL",
+    "mail_from": "NOTES_MAIL_FROM",
+    "outbox_dir": "NOTES_OUTBOX_DIR",
+    "mail_poll_seconds": "NOTES_MAIL_POLL_SECONDS",
+    "mail_retry_seconds": "NOTES_MAIL_RETRY_SECONDS",
 }
 
 
@@ -142,6 +169,26 @@ def check(settings: Settings) -> None:
         raise ConfigError("NOTES_TRUSTED_PROXY_HOPS must be >= 0 and NOTES_REMEMBER_DAYS >= 1")
     if settings.trash_days < 1:
         raise ConfigError("NOTES_TRASH_DAYS must be >= 1")
+    check_mail(settings)
+
+
+def check_mail(settings: Settings) -> None:
+    """Refuse an SMTP URL we could not use, an empty From, and timers that are not positive."""
+    if settings.smtp_url is not None:
+        parts = urlsplit(settings.smtp_url)
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            parts = urlsplit("")
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname or parts.path not in {"", "/"}:
+            raise ConfigError(
+                "NOTES_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+            )
+    if not settings.mail_from.strip():
+        raise ConfigError("NOTES_MAIL_FROM must not be empty")
+    timers = (settings.mail_poll_seconds, settings.mail_retry_seconds, settings.mail_retry_max_seconds)
+    if min(timers) <= 0 or settings.mail_lease_seconds <= 0 or settings.smtp_timeout_seconds <= 0:
+        raise ConfigError("NOTES_MAIL_POLL_SECONDS and NOTES_MAIL_RETRY_SECONDS must be positive")
 
 
 def instance_secret_key(directory: Path = INSTANCE_DIR) -> str:
@@ -168,7 +215,12 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except ValueError as error:
             raise ConfigError(f"{ENVIRONMENT[name]} must be a whole number, not {value!r}") from error
-    if name == "redis_url":
+    if name in {"mail_poll_seconds", "mail_retry_seconds"}:
+        try:
+            return float(value)
+        except ValueError as error:
+            raise ConfigError(f"{ENVIRONMENT[name]} must be a number of seconds, not {value!r}") from error
+    if name in {"redis_url", "smtp_url"}:
         return value or None
     if name == "public_url":
         return value.rstrip("/") or None

@@ -23,11 +23,12 @@ from wtforms import (
 )
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.csrf.session import SessionCSRF
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from .rules import (
     CONTENT_MAX,
     EMAIL_MAX,
+    LINK_TOKEN_MAX,
     PASSWORD_LENGTH,
     TITLE_MAX,
     TOKEN_DAYS_MAX,
@@ -153,6 +154,35 @@ class CodeForm(CSRFForm):
 
 class TwoFactorDisableForm(CodeForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class ForgotPasswordForm(CSRFForm):
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=EMAIL_MAX)])
+
+
+class ResetPasswordForm(CSRFForm):
+    token = HiddenField(validators=[DataRequired(), Length(max=LINK_TOKEN_MAX)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Rule(password_problem)])
+    confirm_password = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("new_password", message="Passwords must match.")],
+    )
+
+
+class ChangeEmailForm(CSRFForm):
+    email = EmailField("New email", filters=[_strip], validators=[DataRequired(), Rule(email_problem)])
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+DELETE_WORD = "DELETE"
+
+
+class DeleteAccountForm(CSRFForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    confirm = StringField(
+        f"Type {DELETE_WORD} to confirm",
+        validators=[DataRequired(), AnyOf([DELETE_WORD], message=f"Type {DELETE_WORD} to confirm.")],
+    )
 
 
 class TokenForm(CSRFForm):

@@ -1,5 +1,5 @@
-"""Work each worker does by itself on a timer: deleting expired auth sessions, API tokens and
-pending two-factor sign-ins, and notes that have been in the trash longer than NOTES_TRASH_DAYS.
+"""Work each worker does by itself on a timer: deleting expired auth sessions, API tokens, emailed
+links and pending two-factor sign-ins, and notes that have been in the trash longer than NOTES_TRASH_DAYS.
 
 Every job is a DELETE of rows that can no longer be used, so several workers or hosts running it at
 the same moment do no harm: the first deletes, the others find nothing. A failed round is logged and
@@ -16,25 +16,28 @@ from quart import Quart
 
 from .data import Database
 from .logs import event
-from .services import auth_sessions, tokens, trash, two_factor
+from .services import auth_sessions, link_tokens, tokens, trash, two_factor
 
 log = logging.getLogger("notes_service.housekeeping")
 
 
 async def delete_expired(database: Database, lifetime: auth_sessions.Lifetime, trash_days: int = 30) -> None:
-    """One round: expired auth sessions and tokens, and old trash, go, in one write block."""
+    """One round: expired auth sessions, tokens, emailed links and pending sign-ins, and old trash go, in
+    one write block."""
     store = database.store()
     async with store.write():
         ended = await auth_sessions.delete_expired_auth_sessions(store, lifetime=lifetime)
         expired = await tokens.delete_expired_tokens(store)
+        links = await link_tokens.delete_expired_links(store)
         pending = await two_factor.delete_expired_pending(store)
         purged = await trash.purge_expired(store, days=trash_days)
-    if ended or expired or pending or purged:
+    if ended or expired or links or pending or purged:
         event(
             log,
             "expired_deleted",
             auth_sessions=ended,
             tokens=expired,
+            links=links,
             pending_sign_ins=pending,
             trashed_notes=purged,
         )

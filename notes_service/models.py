@@ -1,4 +1,5 @@
-"""Tables: users, their notes, their browser sessions, their API tokens and their second factor.
+"""Tables: users, their notes, browser sessions, API tokens, second factors, emailed links and the
+mail outbox.
 
 Only declarations live here: columns, indexes and constraints. Queries are in `services/`, password
 logic in `security.py`. Session ids, token secrets and recovery codes are never stored, only their
@@ -36,6 +37,8 @@ class User(Base):
     # code seen over a shoulder cannot be used again.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     two_factor: Mapped[bool] = column_property(totp_secret.is_not(None).label("two_factor"))
+    # When the owner proved they read mail at `email` (a confirmation or reset link); None: not yet.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Note(Base):
@@ -128,3 +131,44 @@ SEARCH_INDEX_NAMES = ("notes_fts", "ix_notes_search")
 def declared_in_models(name: str | None, _type: str, _parents: Any) -> bool:
     """Alembic's `include_name`: False for the search index's own objects."""
     return name is None or not name.startswith(SEARCH_INDEX_NAMES)
+
+
+class LinkToken(Base):
+    """An emailed one-time link (password reset, email confirmation); only its digest is kept.
+
+    `email` is the address the link was sent to: a link stops working once the account's email is
+    no longer it (reset), or confirms exactly that address (confirmation, and so an email change).
+    """
+
+    __tablename__ = "link_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A message waiting to be sent, written in the transaction of the change that causes it.
+
+    The sender claims a due row by moving `next_attempt_at` a lease ahead (so a worker that dies
+    mid-send leaves it to be retried), deletes it once delivered or given up, and otherwise moves
+    `next_attempt_at` to the next retry.
+    """
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -19,6 +19,7 @@ CONTENT_MAX = 100_000
 TOKEN_NAME_MAX = 100
 TOKEN_DAYS_MAX = 3650
 SEARCH_MAX = 500
+LINK_TOKEN_MAX = 128  # an emailed link's token is 43 characters; longer is never one of ours
 
 # Trimming removes exactly these characters, in forms and in the API alike, and `/openapi.json`
 # documents the same sets as patterns (schemas.py), so what the document allows is what we accept.

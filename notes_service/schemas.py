@@ -107,7 +107,7 @@ OneTimeCode = Annotated[
     ),
     NoNul,
 ]
-TokenDays = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=rules.TOKEN_DAYS_MAX)]
+TokenDays = Annotated[int, Field(ge=1, le=rules.TOKEN_DAYS_MAX), BeforeValidator(_whole_number)]
 
 
 class Strict(BaseModel):
@@ -142,11 +142,38 @@ class UserCreate(Strict):
     password: Password
 
 
+LinkTokenText = Annotated[str, StringConstraints(max_length=rules.LINK_TOKEN_MAX), NoNulDocumented, NoNul]
+
+
+class PasswordForgot(Strict):
+    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX), NoNulDocumented, NoNul]
+
+
+class PasswordReset(Strict):
+    token: LinkTokenText
+    new_password: Password
+
+
+class EmailVerify(Strict):
+    token: LinkTokenText
+
+
+class AccountDelete(Strict):
+    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNulDocumented, NoNul]
+
+
+class Accepted(BaseModel):
+    """202: the request was taken; nothing more is said (`{}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class UserOut(BaseModel):
     id: int
     username: str
     email: str
     created_at: datetime
+    email_verified: bool
     two_factor: bool = Field(description="Whether signing in needs a one-time code (SPEC §8).")
 
 
@@ -183,6 +210,19 @@ class TrashedNoteOut(NoteOut):
     """A note in the trash: when it was moved there."""
 
     deleted_at: datetime
+
+
+class ExportedNoteOut(NoteOut):
+    """A note in the export: `deleted_at` is set for a note in the trash, null for the others."""
+
+    deleted_at: datetime | None
+
+
+class ExportOut(BaseModel):
+    """GET /api/export: the account and every note of it, trashed ones included."""
+
+    user: UserOut
+    notes: list[ExportedNoteOut]
 
 
 class NoteHeaders(BaseModel):
@@ -224,7 +264,8 @@ Cursor = Annotated[
 
 
 class NotesQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is a 422, not ignored
+    # An unknown parameter is a 422 naming it, as an unknown body field is (the document says so).
+    model_config = ConfigDict(extra="forbid")
 
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Cursor | None = None

@@ -33,6 +33,8 @@ TOO_MANY = "Too many attempts. Please wait {seconds} seconds and try again."
 # POST /login/2fa (which calls `limit_signin` with the account of its pending sign-in).
 SIGNIN = "signin"
 PASSWORD_CHECK = "password-check"
+# The per-address budget of every route that sends mail to an address a request names.
+MAIL = "mail"
 KEY_PREFIX = "notes:throttle:"
 # About 270 bytes a key (600 with a 254-character email): at most ~12 MB of counters a worker,
 # however many emails are sent, and far more keys than honest sign-ins make in one window.
@@ -202,6 +204,13 @@ async def limit_password_checks(user_id: int) -> None:
     """
     if (limit := _limit()) is not None:
         await _spend(f"{PASSWORD_CHECK}:user:{user_id}", PASSWORD_CHECK, limit)
+
+
+async def limit_mail(address: str) -> None:
+    """Count one message asked for to this address (429 over the limit), whichever route asks and
+    whether or not an account has the address: no one can mail-bomb an inbox through us."""
+    if (limit := _limit()) is not None:
+        await _spend(f"{MAIL}:email:{address.strip().lower()[:254]}", MAIL, limit)
 
 
 def _limit() -> RateLimit | None:

@@ -31,7 +31,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-PRIVATE_PREFIXES = ("/settings/",)
+# /password/ and /email/ pages are opened from emailed links that carry a token in their URL.
+PRIVATE_PREFIXES = ("/settings/", "/password/", "/email/")
 
 
 class IdConverter(IntegerConverter):

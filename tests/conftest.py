@@ -23,6 +23,7 @@ from notes_service.data import Database, Store
 from notes_service.security import PasswordHasher
 from tests.databases import BACKEND, POSTGRES_URL, migrate, pg_admin, pg_url
 from tests.helpers import Factory, app_settings, unavailable
+from tests.mailbox import Mailbox
 from tests.shapes import check_api_responses
 
 
@@ -59,9 +60,9 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> dict[str, Any]:
+def settings(database_url: str, tmp_path: Path) -> dict[str, Any]:
     """Settings for `create_app`; a test may change them before asking for `app`."""
-    return app_settings(database_url)
+    return app_settings(database_url, outbox_dir=str(tmp_path / "outbox"))
 
 
 @pytest.fixture
@@ -97,3 +98,18 @@ def hasher() -> Iterator[PasswordHasher]:
 @pytest.fixture
 def factory(app: Quart, store: Store) -> Factory:
     return Factory(store, app.extensions["hasher"])
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on a free port, running for this test."""
+    box = Mailbox().up()
+    yield box
+    box.down()
+
+
+@pytest.fixture
+def mail_settings(settings: dict[str, Any], mailbox: Mailbox, tmp_path: Path) -> dict[str, Any]:
+    """`settings` delivering to `mailbox`, looking for due mail every 50 ms."""
+    settings.update(smtp_url=mailbox.url, mail_poll_seconds=0.05, public_url="https://notes.example.com")
+    return settings

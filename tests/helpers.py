@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ REQUIRE_SERVICES = os.environ.get("NOTES_TEST_REQUIRE_SERVICES") == "1"
 PASSWORD = "correct horse battery"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# Mail of tests that do not read it lands here, not in the checkout's instance/outbox.
+TEST_OUTBOX = os.path.join(tempfile.gettempdir(), f"notes-test-outbox-{os.getpid()}")
 
 
 def unavailable(what: str) -> None:
@@ -37,6 +40,7 @@ def app_settings(database_url: str, **overrides: Any) -> dict[str, Any]:
         "env": "test",
         "bcrypt_rounds": 4,
         "auth_rate_limit": "off",
+        "outbox_dir": TEST_OUTBOX,
         **overrides,
     }
 

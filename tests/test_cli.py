@@ -47,6 +47,7 @@ def users(url: str) -> list[User]:
         ["deactivate-user"],
         ["reactivate-user"],
         ["disable-2fa"],
+        ["mail", "status"],
     ],
 )
 def test_every_command_has_help(runner, args) -> None:
@@ -203,3 +204,35 @@ def test_disable_2fa_lets_the_password_alone_sign_in_again(runner, database_url)
     [user] = users(database_url)
     assert (user.two_factor, user.totp_secret, user.totp_last_step) == (False, None, None)
     assert sessions_of(database_url) == 0
+
+
+def test_mail_status_counts_queued_and_failing_messages_without_their_text(runner, database_url) -> None:
+    from datetime import timedelta
+
+    from notes_service.data import utcnow
+    from notes_service.services import outbox
+
+    async def queue() -> None:
+        database = await Database.open(database_url)
+        store = database.store()
+        async with store.write():
+            for number in range(3):
+                await outbox.queue_message(
+                    store,
+                    user_id=None,
+                    recipient=f"r{number}@example.com",
+                    subject="Reset your password",
+                    body="secret link https://notes.example.com/password/reset?token=SECRET",
+                )
+            await outbox.retry_later(
+                store, message_id=2, at=utcnow() + timedelta(minutes=5), error="SMTPConnectError: refused"
+            )
+        await database.close()
+
+    assert "queued: 0  failing: 0" in runner.invoke(main, ["mail", "status"]).output
+    asyncio.run(queue())
+    result = runner.invoke(main, ["mail", "status"])
+    assert result.exit_code == 0, result.output
+    assert "queued: 3  failing: 1" in result.output
+    assert "#2 'Reset your password'" in result.output and "SMTPConnectError: refused" in result.output
+    assert "SECRET" not in result.output and "r1@example.com" not in result.output

@@ -90,3 +90,28 @@ def test_bad_values_are_refused_with_a_clear_error(monkeypatch, name, value) -> 
 
 def test_instance_secret_is_reused(tmp_path) -> None:
     assert instance_secret_key(tmp_path) == instance_secret_key(tmp_path)
+
+
+def test_mail_settings(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ENVIRONMENT.values():
+        monkeypatch.delenv(name, raising=False)
+    defaults = load_settings()
+    assert (defaults.smtp_url, defaults.mail_from) == (None, "notes-service <no-reply@localhost>")
+    assert (defaults.outbox_dir, defaults.link_base_url) == ("instance/outbox", "http://127.0.0.1:8000")
+    monkeypatch.setenv("NOTES_SMTP_URL", "smtps://user:p%40ss@mail.example.com:465")
+    monkeypatch.setenv("NOTES_MAIL_POLL_SECONDS", "0.5")
+    monkeypatch.setenv("NOTES_PUBLIC_URL", "https://notes.example.com/")
+    settings = load_settings()
+    assert settings.smtp_url == "smtps://user:p%40ss@mail.example.com:465"
+    assert (settings.mail_poll_seconds, settings.link_base_url) == (0.5, "https://notes.example.com")
+    for bad in ("http://mail.example.com", "smtp://", "smtp://user:hunter2@host:port", "smtp://host/path"):
+        monkeypatch.setenv("NOTES_SMTP_URL", bad)
+        with pytest.raises(ConfigError, match="NOTES_SMTP_URL") as error:
+            load_settings()
+        assert "hunter2" not in str(error.value)
+    monkeypatch.setenv("NOTES_SMTP_URL", "")
+    assert load_settings().smtp_url is None
+    monkeypatch.setenv("NOTES_MAIL_POLL_SECONDS", "0")
+    with pytest.raises(ConfigError, match="NOTES_MAIL_POLL_SECONDS"):
+        load_settings()

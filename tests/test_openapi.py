@@ -56,6 +56,7 @@ from quart import Quart
 from schemathesis.python import asgi
 
 from notes_service import create_app
+from notes_service.services import link_tokens
 from tests.helpers import PASSWORD, api_token, bearer
 
 # --- the contract (SPEC §3) -------------------------------------------------------------------
@@ -65,24 +66,36 @@ SPEC_OPERATIONS = {
     "/api/tokens": {"get"},
     "/api/tokens/{token_id}": {"delete"},
     "/api/users": {"post"},
-    "/api/me": {"get"},
+    "/api/me": {"get", "delete"},
     "/api/notes": {"get", "post"},
     "/api/notes/{note_id}": {"get", "patch", "put", "delete"},
     "/api/trash": {"get"},  # SPEC §9
     "/api/trash/{note_id}/restore": {"post"},
     "/api/trash/{note_id}": {"delete"},
+    # SPEC §7
+    "/api/password/forgot": {"post"},
+    "/api/password/reset": {"post"},
+    "/api/email/verify": {"post"},
+    "/api/export": {"get"},
 }
 ALL_OPERATIONS = sorted(
     (method.upper(), path) for path, methods in SPEC_OPERATIONS.items() for method in methods
 )
-PUBLIC = {("POST", "/api/token"), ("POST", "/api/users")}
-THROTTLED = sorted(PUBLIC)  # SPEC §4: over the limit -> 429 with Retry-After
+PUBLIC = {
+    ("POST", "/api/token"),
+    ("POST", "/api/users"),
+    ("POST", "/api/password/forgot"),
+    ("POST", "/api/password/reset"),
+    ("POST", "/api/email/verify"),
+}
+# SPEC §4 and §7: over the limit -> 429 with Retry-After
+THROTTLED = sorted({("POST", "/api/token"), ("POST", "/api/users"), ("POST", "/api/password/forgot")})
 REVOKES_TOKENS = {("DELETE", "/api/token"), ("DELETE", "/api/tokens/{token_id}")}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 MAX_ID = 2**31 - 1
 
 NOTE_FIELDS = {"id", "title", "content", "is_pinned", "created_at", "updated_at", "version"}
-USER_FIELDS = {"id", "username", "email", "created_at"}
+USER_FIELDS = {"id", "username", "email", "created_at", "email_verified"}
 TOKEN_INFO_FIELDS = {"id", "name", "created_at", "last_used_at", "expires_at"}
 NOTE_BODY = ({"title", "content", "is_pinned"}, {"title", "content"})
 # Request bodies: (fields the schema must name, fields it must require).
@@ -95,6 +108,10 @@ REQUEST_BODIES = {
     ("POST", "/api/notes"): NOTE_BODY,
     ("PUT", "/api/notes/{note_id}"): NOTE_BODY,
     ("PATCH", "/api/notes/{note_id}"): ({"title", "content", "is_pinned"}, set()),
+    ("POST", "/api/password/forgot"): ({"email"}, {"email"}),
+    ("POST", "/api/password/reset"): ({"token", "new_password"}, {"token", "new_password"}),
+    ("POST", "/api/email/verify"): ({"token"}, {"token"}),
+    ("DELETE", "/api/me"): ({"password"}, {"password"}),
 }
 # The success status and its body: (status, "object" | "array" | None, fields).
 SUCCESS = {
@@ -113,6 +130,11 @@ SUCCESS = {
     ("GET", "/api/trash"): ("200", "array", NOTE_FIELDS | {"deleted_at"}),
     ("POST", "/api/trash/{note_id}/restore"): ("200", "object", NOTE_FIELDS),
     ("DELETE", "/api/trash/{note_id}"): ("204", None, set()),
+    ("POST", "/api/password/forgot"): ("202", "object", set()),
+    ("POST", "/api/password/reset"): ("204", None, set()),
+    ("POST", "/api/email/verify"): ("204", None, set()),
+    ("DELETE", "/api/me"): ("204", None, set()),
+    ("GET", "/api/export"): ("200", "object", {"user", "notes"}),
 }
 # The error statuses SPEC §3 names per operation; 401 is added for every authenticated one.
 ERRORS = {
@@ -128,6 +150,10 @@ ERRORS = {
     ("GET", "/api/trash"): {"400", "422"},
     ("POST", "/api/trash/{note_id}/restore"): {"403", "404"},
     ("DELETE", "/api/trash/{note_id}"): {"403", "404"},
+    ("POST", "/api/password/forgot"): {"400", "422"},
+    ("POST", "/api/password/reset"): {"400", "422"},
+    ("POST", "/api/email/verify"): {"400", "422"},
+    ("DELETE", "/api/me"): {"400", "422"},
 }
 
 # --- the document -----------------------------------------------------------------------------
@@ -289,25 +315,32 @@ CONFIG = schemathesis.Config.from_dict(
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         # Every check schemathesis has: the document says what the server enforces.
         "checks": {"enabled": True, "positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+        # Each entry names one operation: `include-path` and `include-method` together match
+        # either (an entry for POST /api/users would apply to every POST).
         "operations": [
             # A cursor of the documented form that this server did not sign (a fuzzer cannot sign one).
             {
-                "include-path": "/api/notes",
-                "include-method": "GET",
+                "include-name": "GET /api/notes",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
             },
             {
-                "include-path": "/api/trash",
-                "include-method": "GET",
+                "include-name": "GET /api/trash",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
             },
             # An address of `format: email` that email-validator refuses (say, at a .test domain):
             # the field's description says so; JSON Schema has no way to.
             {
-                "include-path": "/api/users",
-                "include-method": "POST",
+                "include-name": "POST /api/users",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
             },
+            # A token of the documented form that no emailed link carried (a fuzzer cannot read mail).
+            *(
+                {
+                    "include-name": f"POST {path}",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
+                }
+                for path in ("/api/password/reset", "/api/email/verify")
+            ),
         ],
     }
 )
@@ -338,6 +371,8 @@ class FuzzData:
     others_note: int
     owner_token_id: int
     spare_token_id: int
+    reset_token: str  # a reset link's token for `other` (whose API token the run does not use)
+    confirm_token: str  # a confirmation link's token for the owner
     own_trashed: int = 0  # SPEC §9: a note of the owner's and one of the other's, in the trash
     others_trashed: int = 0
 
@@ -351,7 +386,7 @@ class FuzzTarget:
 
 
 @pytest.fixture
-async def fuzz_data(client: Any, factory: Any) -> FuzzData:
+async def fuzz_data(client: Any, factory: Any, store: Any) -> FuzzData:
     owner = await factory.user("owner")
     other = await factory.user("other")
     spare = await factory.user("spare")
@@ -375,7 +410,12 @@ async def fuzz_data(client: Any, factory: Any) -> FuzzData:
         note_id = (await response.get_json())["id"]
         assert (await client.delete(f"/api/notes/{note_id}", headers=headers)).status_code == 204
         trashed.append(note_id)
-    return FuzzData(owner_headers, owner.email, spare.email, ids[:3], ids[3], *token_ids, *trashed)
+    async with store.write():
+        links = [
+            await link_tokens.issue_link(store, user_id=user.id, purpose=purpose, email=user.email)
+            for user, purpose in ((other, link_tokens.RESET), (owner, link_tokens.CONFIRM))
+        ]
+    return FuzzData(owner_headers, owner.email, spare.email, ids[:3], ids[3], *token_ids, *links, *trashed)
 
 
 @pytest.fixture
@@ -433,6 +473,20 @@ def explicit_cases(operation: Any, data: FuzzData) -> list[schemathesis.Case]:
             {"path_parameters": {"token_id": data.owner_token_id}},
             {"path_parameters": {"token_id": data.spare_token_id}},
         ],
+        ("POST", "/api/password/forgot"): [
+            {"body": {"email": email}},
+            {"body": {"email": "x@nowhere.example"}},
+        ],
+        ("POST", "/api/password/reset"): [
+            {"body": {"token": data.reset_token, "new_password": "short"}},
+            {"body": {"token": data.reset_token, "new_password": PASSWORD + " again"}},
+            {"body": {"token": data.reset_token, "new_password": PASSWORD + " again"}},
+        ],
+        ("POST", "/api/email/verify"): [
+            {"body": {"token": data.confirm_token}},
+            {"body": {"token": data.confirm_token}},
+        ],
+        ("DELETE", "/api/me"): [{"body": {"password": PASSWORD}}, {"body": {"password": "wrong"}}],
     }
     key = (operation.method.upper(), operation.path)
     return [operation.Case(**fields) for fields in by_operation.get(key, [{}])]
@@ -453,6 +507,16 @@ def test_schemathesis_conformance(fuzz_target: FuzzTarget, method: str, path: st
             assert response.status_code == 200, response.text
             return bearer(response.json()["token"])
 
+        doomed = Counter[str]()
+
+        def doomed_user_token() -> dict[str, str]:
+            """A new account per case: DELETE /api/me may delete it (with PASSWORD, its password)."""
+            doomed["n"] += 1
+            credentials = {"email": f"doomed{doomed['n']}@example.com", "password": PASSWORD}
+            user = {"username": f"doomed{doomed['n']}", **credentials}
+            assert http.post("/api/users", json=user).status_code == 201
+            return bearer(http.post("/api/token", json=credentials).json()["token"])
+
         def headers_for(case: schemathesis.Case, auth: str) -> dict[str, str] | None:
             if auth == "missing":
                 case.headers = {
@@ -463,6 +527,8 @@ def test_schemathesis_conformance(fuzz_target: FuzzTarget, method: str, path: st
                 return None
             if auth == "unknown":
                 return bearer(UNKNOWN_TOKEN)
+            if (method, path) == ("DELETE", "/api/me"):
+                return doomed_user_token()
             if (method, path) in REVOKES_TOKENS:
                 return fresh_spare_token()
             return data.owner

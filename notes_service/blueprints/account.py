@@ -19,7 +19,7 @@ from ..data import Store, current_store
 from ..forms import CodeForm, LoginForm, RegisterForm, form_status, text
 from ..logs import event
 from ..security import current_hasher, digest, is_safe_next
-from ..services import two_factor, users
+from ..services import account_mail, two_factor, users
 from ..services.errors import Conflict
 from ..services.users import Verified
 from ..throttle import limit_signin, throttled
@@ -51,6 +51,12 @@ async def register() -> Any:
             async with store.write():
                 verified = await users.create_user(
                     store, username=text(form.username), email=text(form.email), password_hash=password_hash
+                )
+                await account_mail.send_confirmation(
+                    store,
+                    user_id=verified.user_id,
+                    email=text(form.email).lower(),
+                    base_url=current_app.config["NOTES"].link_base_url,
                 )
                 await sign_in(store, verified, remember=False)
         except Conflict as conflict:

@@ -7,14 +7,15 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from ..auth import login_required
+from ..auth import login_required, sign_out
 from ..data import current_store
-from ..forms import PasswordChangeForm, TokenForm, text
+from ..export import export_response
+from ..forms import ChangeEmailForm, DeleteAccountForm, PasswordChangeForm, TokenForm, text
 from ..logs import event
 from ..security import current_hasher
-from ..services import auth_sessions, tokens, users
+from ..services import account_mail, auth_sessions, tokens, users
 from ..services.users import CurrentUser
-from ..throttle import limit_password_checks
+from ..throttle import limit_mail, limit_password_checks, throttled
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 log = logging.getLogger("notes_service.auth")
@@ -23,6 +24,9 @@ PASSWORD_CHANGED = "Your password has been changed. Other sessions and all API t
 WRONG_PASSWORD = "Current password is incorrect."
 OTHERS_ENDED = "Other sessions have been logged out."
 TOKEN_REVOKED = "Token revoked."
+CONFIRMATION_SENT = "We have sent a confirmation link to {email}."
+ACCOUNT_DELETED = "Your account has been deleted."
+CHANGE_SENT = "We have sent a confirmation link to {email}. Your email address changes when you open it."
 
 
 async def render_settings(
@@ -30,6 +34,8 @@ async def render_settings(
     *,
     password_form: PasswordChangeForm | None = None,
     token_form: TokenForm | None = None,
+    delete_form: DeleteAccountForm | None = None,
+    email_form: ChangeEmailForm | None = None,
     new_secret: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -39,12 +45,15 @@ async def render_settings(
         "settings/index.html",
         password_form=password_form or PasswordChangeForm(),
         token_form=token_form or TokenForm(),
+        delete_form=delete_form or DeleteAccountForm(),
+        email_form=email_form or ChangeEmailForm(),
         auth_sessions=await auth_sessions.list_auth_sessions(
             store, user_id=user.id, lifetime=auth_sessions.Lifetime.of(current_app.config["NOTES"])
         ),
         current_auth_session_id=user.auth_session_id,
         tokens=await tokens.list_tokens(store, user_id=user.id),
         new_secret=new_secret,
+        account=user,
     )
     return page, status
 
@@ -80,12 +89,96 @@ async def change_password(user: CurrentUser) -> Any:
                     store, user_id=user.id, keep_id=user.auth_session_id
                 )
                 await tokens.revoke_all_tokens(store, user_id=user.id)
+                await account_mail.password_changed(store, user_id=user.id, email=user.email)
     if not changed:
         form.current_password.errors = [WRONG_PASSWORD]
         return await render_settings(user, password_form=form, status=422)
     event(log, "password_changed", user_id=user.id)
     await flash(PASSWORD_CHANGED, "success")
     return redirect(url_for("settings.index"))
+
+
+@blueprint.post("/email/verify")
+@throttled("email-verify")
+@login_required
+async def resend_confirmation(user: CurrentUser) -> Any:
+    """Mail a new link confirming the account's address."""
+    await limit_mail(user.email)
+    store = current_store()
+    async with store.write():
+        await account_mail.send_confirmation(
+            store, user_id=user.id, email=user.email, base_url=current_app.config["NOTES"].link_base_url
+        )
+    event(log, "confirmation_requested", user_id=user.id)
+    await flash(CONFIRMATION_SENT.format(email=user.email), "info")
+    return redirect(url_for("settings.index"))
+
+
+@blueprint.post("/email")
+@login_required
+async def change_email(user: CurrentUser) -> Any:
+    """Mail a link to the new address; the account's email changes only when it is opened."""
+    form = await ChangeEmailForm.from_request()
+    if not form.validate():
+        return await render_settings(user, email_form=form, status=422)
+    new_email = text(form.email).lower()
+    store = current_store()
+    await limit_password_checks(user.id)
+    verified = await users.check_password(
+        store, current_hasher(), user_id=user.id, password=text(form.current_password)
+    )
+    if verified is None:
+        form.current_password.errors = [WRONG_PASSWORD]
+        return await render_settings(user, email_form=form, status=422)
+    if new_email != user.email and await users.email_taken(store, email=new_email):
+        form.email.errors = [users.EMAIL_TAKEN]
+        return await render_settings(user, email_form=form, status=422)
+    await limit_mail(new_email)
+    async with store.write():
+        await account_mail.send_confirmation(
+            store,
+            user_id=user.id,
+            email=new_email,
+            base_url=current_app.config["NOTES"].link_base_url,
+            change=True,
+        )
+    event(log, "email_change_requested", user_id=user.id)
+    await flash(CHANGE_SENT.format(email=new_email), "info")
+    return redirect(url_for("settings.index"))
+
+
+@blueprint.get("/export")
+@login_required
+async def export(user: CurrentUser) -> Any:
+    """Download every note of the account as JSON (`notes-export.json`), streamed."""
+    event(log, "account_exported", user_id=user.id)
+    return export_response(user, attachment=True)
+
+
+@blueprint.post("/delete")
+@login_required
+async def delete_account(user: CurrentUser) -> Any:
+    """Delete the account with every note, session, token and unsent message; needs the password."""
+    form = await DeleteAccountForm.from_request()
+    if not form.validate():
+        return await render_settings(user, delete_form=form, status=422)
+    store = current_store()
+    await limit_password_checks(user.id)
+    verified = await users.check_password(
+        store, current_hasher(), user_id=user.id, password=text(form.current_password)
+    )
+    deleted = False
+    if verified is not None:
+        async with store.write():
+            if await users.still_current(store, verified):
+                deleted = await users.delete_user(store, user_id=user.id)
+    if not deleted:
+        form.current_password.errors = [WRONG_PASSWORD]
+        return await render_settings(user, delete_form=form, status=422)
+    await sign_out(store)
+    event(log, "account_deleted", user_id=user.id)
+    await flash(ACCOUNT_DELETED, "info")
+    return redirect(url_for("main.index"))
 
 
 @blueprint.post("/sessions/revoke-others")

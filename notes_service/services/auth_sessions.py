@@ -12,7 +12,7 @@ from ..config import Settings
 from ..data import Store, UTCDateTime, utcnow
 from ..models import AuthSession, User
 from ..security import digest, new_secret
-from .users import CurrentUser
+from .users import EMAIL_VERIFIED, CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -78,6 +78,7 @@ SIGNED_IN = (
         User.username,
         User.email,
         User.created_at,
+        EMAIL_VERIFIED.label("email_verified"),
         User.two_factor,
         User.is_active,
         AuthSession.id.label("auth_session_id"),
@@ -99,7 +100,13 @@ async def find_auth_session(store: Store, *, secret: str, lifetime: Lifetime) ->
     ):
         return None
     user = CurrentUser(
-        row.id, row.username, row.email, row.created_at, row.two_factor, auth_session_id=row.auth_session_id
+        row.id,
+        row.username,
+        row.email,
+        row.created_at,
+        email_verified=row.email_verified,
+        two_factor=row.two_factor,
+        auth_session_id=row.auth_session_id,
     )
     return FoundAuthSession(
         user, row.auth_session_id, row.is_active, stale=now - row.last_seen_at >= TOUCH_INTERVAL

@@ -14,7 +14,7 @@ from ..schemas import TokenInfo
 from ..security import TOKEN_PREFIX, digest, new_secret
 from ..shapes import columns_of
 from .errors import Missing
-from .users import CurrentUser
+from .users import EMAIL_VERIFIED, CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 TOKEN_COLUMNS = columns_of(TokenInfo, ApiToken)
@@ -52,6 +52,7 @@ TOKEN_USER = (
         User.username,
         User.email,
         User.created_at,
+        EMAIL_VERIFIED.label("email_verified"),
         User.two_factor,
         ApiToken.id.label("token_id"),
         ApiToken.last_used_at,
@@ -71,7 +72,15 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
     if row is None:
         return None
-    user = CurrentUser(row.id, row.username, row.email, row.created_at, row.two_factor, token_id=row.token_id)
+    user = CurrentUser(
+        row.id,
+        row.username,
+        row.email,
+        row.created_at,
+        email_verified=row.email_verified,
+        two_factor=row.two_factor,
+        token_id=row.token_id,
+    )
     return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
 
 

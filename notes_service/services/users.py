@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..data import Store
@@ -31,6 +31,7 @@ class CurrentUser:
     username: str
     email: str
     created_at: datetime
+    email_verified: bool
     two_factor: bool
     auth_session_id: int | None = None
     token_id: int | None = None
@@ -52,10 +53,13 @@ class Verified:
         return self.upgraded_hash or self.password_hash
 
 
-USER_COLUMNS = columns_of(UserOut, User)
+# UserOut's `email_verified` is whether the address was ever confirmed (a time is kept).
+EMAIL_VERIFIED = User.email_verified_at.is_not(None)
+USER_COLUMNS = columns_of(UserOut, User, email_verified=EMAIL_VERIFIED)
 CREDENTIALS = (User.id, User.is_active, User.password_hash, User.two_factor)
 CREDENTIALS_BY_EMAIL = select(*CREDENTIALS).where(User.email == bindparam("email"))
 CREDENTIALS_BY_ID = select(*CREDENTIALS).where(User.id == bindparam("id"))
+EMAIL_OWNER = select(User.id).where(User.email == bindparam("email"))
 CONFLICTS = select(User.username_key, User.email).where(
     (User.username_key == bindparam("username_key")) | (User.email == bindparam("email"))
 )
@@ -71,6 +75,11 @@ async def find_conflicts(store: Store, *, username: str, email: str) -> dict[str
         if row.email == email.lower():
             conflicts["email"] = EMAIL_TAKEN
     return conflicts
+
+
+async def email_taken(store: Store, *, email: str) -> bool:
+    """Whether an account has this address."""
+    return await store.scalar(EMAIL_OWNER, email=email.strip().lower()) is not None
 
 
 async def create_user(store: Store, *, username: str, email: str, password_hash: str) -> Verified:
@@ -135,6 +144,13 @@ async def still_current(store: Store, verified: Verified) -> bool:
 async def set_password_hash(store: Store, *, user_id: int, password_hash: str) -> None:
     """Store a new password hash; the caller also ends sessions and tokens."""
     await store.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+
+
+async def delete_user(store: Store, *, user_id: int) -> bool:
+    """Delete the account; its notes, auth sessions, tokens, links and unsent messages go with it
+    (ON DELETE CASCADE on every table that names a user). False when there was no such account."""
+    result = await store.execute(delete(User).where(User.id == user_id))
+    return bool(result.rowcount)
 
 
 async def set_active(store: Store, *, email: str, active: bool) -> int | None:

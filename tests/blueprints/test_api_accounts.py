@@ -125,6 +125,7 @@ async def test_me(client, factory) -> None:
         "username": "alice",
         "email": "alice@example.com",
         "created_at": user.created_at.isoformat(),
+        "email_verified": False,
         "two_factor": False,
     }
 
@@ -213,7 +214,7 @@ async def test_register_user(app, client) -> None:
     )
     body = await response.get_json()
     assert response.status_code == 201
-    assert set(body) == {"id", "username", "email", "created_at", "two_factor"}
+    assert set(body) == {"id", "username", "email", "created_at", "email_verified", "two_factor"}
     assert body["email"] == "alice@example.com"
     assert "+00:00" in body["created_at"]
 

@@ -239,8 +239,8 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     # A changes the password on /settings and stays signed in.
     page.goto("/settings")
     fields = {
-        "input[name=current_password]": PASSWORD,
-        "input[name=new_password]": NEW_PASSWORD,
+        "#password input[name=current_password]": PASSWORD,
+        "#password input[name=new_password]": NEW_PASSWORD,
         "#password input[name=confirm_password]": NEW_PASSWORD,
     }
     submit(page, fields, "#password button[type=submit]")

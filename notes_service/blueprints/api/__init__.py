@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from quart import Quart
 
-from . import accounts, notes, trash
+from . import accounts, notes, recovery, trash
 
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(accounts.blueprint)
     app.register_blueprint(notes.blueprint)
     app.register_blueprint(trash.blueprint)
+    app.register_blueprint(recovery.blueprint)

@@ -6,21 +6,22 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
-from quart import Blueprint, request
+from quart import Blueprint, current_app, request
 from quart_schema import document_response, tag
 
 from ... import totp
 from ...auth import token_required
 from ...data import current_store
-from ...errors import HTTPError
+from ...errors import BEARER_CHALLENGE, HTTPError
+from ...export import export_response
 from ...logs import event
-from ...schemas import TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
+from ...schemas import AccountDelete, ExportOut, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
 from ...security import current_hasher
-from ...services import tokens, two_factor, users
+from ...services import account_mail, tokens, two_factor, users
 from ...services.errors import Conflict
 from ...services.users import CurrentUser
 from ...shapes import dump, dump_all
-from ...throttle import throttled
+from ...throttle import limit_password_checks, throttled
 from .responses import bearer_required, documented_no_content, errors, no_content
 from .validation import json_body
 
@@ -133,6 +134,12 @@ async def register(data: UserCreate) -> Any:
             verified = await users.create_user(
                 store, username=data.username, email=str(data.email), password_hash=password_hash
             )
+            await account_mail.send_confirmation(
+                store,
+                user_id=verified.user_id,
+                email=str(data.email).lower(),
+                base_url=current_app.config["NOTES"].link_base_url,
+            )
     except Conflict as conflict:
         message = next(iter(conflict.fields.values()))
         raise HTTPError(409, message, details=conflict.fields) from conflict
@@ -149,3 +156,38 @@ async def register(data: UserCreate) -> Any:
 async def me(user: CurrentUser) -> Any:
     """The account the token belongs to."""
     return dump(UserOut, user)
+
+
+@blueprint.delete("/me")
+@token_required
+@tag(["users"])
+@bearer_required
+@json_body(AccountDelete)
+@documented_no_content
+@errors(400, 401, 413, 422, 429)
+async def delete_me(user: CurrentUser, data: AccountDelete) -> Any:
+    """Delete the account with every note, session, token and unsent message; needs the password."""
+    store = current_store()
+    await limit_password_checks(user.id)
+    verified = await users.check_password(store, current_hasher(), user_id=user.id, password=data.password)
+    deleted = False
+    if verified is not None:
+        async with store.write():
+            if await users.still_current(store, verified):
+                deleted = await users.delete_user(store, user_id=user.id)
+    if not deleted:  # a 401 always says how to authenticate (RFC 9110), whatever was wrong
+        raise HTTPError(401, INVALID_CREDENTIALS, headers=BEARER_CHALLENGE)
+    event(log, "account_deleted", user_id=user.id)
+    return no_content()
+
+
+@blueprint.get("/export")
+@token_required
+@tag(["users"])
+@bearer_required
+@document_response(ExportOut)
+@errors(401)
+async def export(user: CurrentUser) -> Any:
+    """The account and every note of it, oldest first, streamed (constant memory however many)."""
+    event(log, "account_exported", user_id=user.id)
+    return export_response(user, attachment=False)

@@ -1,0 +1,77 @@
+"""API password reset and email confirmation (SPEC §7): the browser's flows, as JSON."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from quart import Blueprint, current_app, request
+from quart_schema import document_response, tag
+
+from ...data import current_store
+from ...errors import HTTPError
+from ...logs import event
+from ...schemas import Accepted, EmailVerify, PasswordForgot, PasswordReset
+from ...security import current_hasher
+from ...services import account_mail, link_tokens
+from ...throttle import limit_mail, throttled
+from .responses import documented_no_content, errors, no_content
+from .validation import json_body
+
+blueprint = Blueprint("api_recovery", __name__, url_prefix="/api")
+log = logging.getLogger("notes_service.auth")
+INVALID_LINK_TOKEN = "Invalid or expired token"
+
+
+@blueprint.post("/password/forgot")
+@throttled("api-password-forgot")
+@tag(["users"])
+@json_body(PasswordForgot)
+@document_response(Accepted, 202)
+@errors(400, 413, 422, 429)
+async def forgot_password(data: PasswordForgot) -> Any:
+    """Mail a reset link to the account with this email, if there is one; the answer is always 202."""
+    await limit_mail(data.email)
+    store = current_store()
+    async with store.write():
+        await account_mail.request_password_reset(
+            store, email=data.email, base_url=current_app.config["NOTES"].link_base_url
+        )
+    event(log, "password_reset_requested", client=request.remote_addr)
+    return {}, 202
+
+
+@blueprint.post("/password/reset")
+@tag(["users"])
+@json_body(PasswordReset)
+@documented_no_content
+@errors(400, 413, 422)
+async def reset_password(data: PasswordReset) -> Any:
+    """Set a new password with a reset link's token: every session and API token of the account ends."""
+    store = current_store()
+    # Checked before bcrypt: a request without a valid token costs no hash.
+    if await link_tokens.find_link(store, secret=data.token, purpose=link_tokens.RESET) is None:
+        raise HTTPError(400, INVALID_LINK_TOKEN)
+    password_hash = await current_hasher().hash(data.new_password)
+    async with store.write():
+        user_id = await account_mail.reset_password(store, secret=data.token, password_hash=password_hash)
+    if user_id is None:
+        raise HTTPError(400, INVALID_LINK_TOKEN)
+    event(log, "password_reset", user_id=user_id)
+    return no_content()
+
+
+@blueprint.post("/email/verify")
+@tag(["users"])
+@json_body(EmailVerify)
+@documented_no_content
+@errors(400, 413, 422)
+async def verify_email(data: EmailVerify) -> Any:
+    """Confirm the address a confirmation link's token was sent to."""
+    store = current_store()
+    async with store.write():
+        user_id = await account_mail.confirm_email(store, secret=data.token)
+    if user_id is None:
+        raise HTTPError(400, INVALID_LINK_TOKEN)
+    event(log, "email_confirmed", user_id=user_id)
+    return no_content()

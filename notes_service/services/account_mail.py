@@ -1,0 +1,184 @@
+"""What an account's email is for: reset links, confirmation links and notices (SPEC §7).
+
+Each function runs inside the caller's write block, so a message is queued in the outbox in the
+same transaction as the change it reports (or the link it carries), and neither exists without the
+other. Links are built from `base_url` (NOTES_PUBLIC_URL), never from a request.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..data import Store, UTCDateTime, utcnow
+from ..models import LinkToken, OutboxMessage, User
+from ..security import digest, new_secret
+from . import auth_sessions, link_tokens, outbox, tokens
+
+RESET_SUBJECT = "Reset your password"
+CONFIRM_SUBJECT = "Confirm your email address"
+PASSWORD_CHANGED_SUBJECT = "Your password was changed"
+EMAIL_CHANGED_SUBJECT = "Your email address was changed"
+RESET_PATH = "/password/reset"
+VERIFY_PATH = "/email/verify"
+
+RESET_BODY = """\
+Someone asked to reset the password of your notes-service account.
+To choose a new password, open this link within 60 minutes (it works once):
+
+{link}
+
+If it was not you, ignore this message: your password stays as it is.
+"""
+CONFIRM_BODY = """\
+Please confirm that {email} is your address for notes-service by opening this link within 7 days:
+
+{link}
+
+If you did not ask for this, ignore this message.
+"""
+EMAIL_CHANGED_BODY = """\
+The email address of your notes-service account was changed to {email}.
+Messages about the account go there from now on.
+
+If it was not you, contact us at once: someone who knows your password changed it.
+"""
+PASSWORD_CHANGED_BODY = """\
+The password of your notes-service account was just changed.
+
+If it was you, there is nothing to do. If it was not, reset your password at once with
+"Forgot your password?" on the sign-in page, and check your account's settings.
+"""
+
+
+ACCOUNT_EMAIL = select(User.email).where(User.id == bindparam("id"))
+
+
+def link(base_url: str, path: str, secret: str) -> str:
+    return f"{base_url}{path}?token={secret}"
+
+
+async def request_password_reset(store: Store, *, email: str, base_url: str) -> None:
+    """Queue a reset link for the active account with this email, if there is one.
+
+    Known and unknown addresses take the very same path, so neither the answer nor its timing
+    tells them apart: the same two INSERT ... SELECT statements run either way, and insert a link
+    and its message only when the SELECT finds the account.
+    """
+    secret = new_secret()
+    now = utcnow()
+    body = RESET_BODY.format(link=link(base_url, RESET_PATH, secret))
+    account = (User.email == email.strip().lower(), User.is_active.is_(True))
+    link_row = select(
+        User.id,
+        literal(link_tokens.RESET),
+        literal(digest(secret)),
+        User.email,
+        literal(now, UTCDateTime),
+        literal(link_tokens.expiry(link_tokens.RESET, now), UTCDateTime),
+    ).where(*account)
+    link_columns = ["user_id", "purpose", "token_digest", "email", "created_at", "expires_at"]
+    await store.execute(insert(LinkToken).from_select(link_columns, link_row))
+    message_row = select(
+        User.id,
+        User.email,
+        literal(RESET_SUBJECT),
+        literal(body),
+        literal(now, UTCDateTime),
+        literal(now, UTCDateTime),
+    ).where(*account)
+    message_columns = ["user_id", "recipient", "subject", "body", "created_at", "next_attempt_at"]
+    await store.execute(insert(OutboxMessage).from_select(message_columns, message_row))
+
+
+async def reset_password(store: Store, *, secret: str, password_hash: str) -> int | None:
+    """Use a reset link: set the password, end every auth session and API token, void every other
+    reset link, mark the address confirmed (the link reached it) and queue the notice. Returns the
+    user's id, or None (nothing changed) when the link is not valid."""
+    used = await link_tokens.use_link(store, secret=secret, purpose=link_tokens.RESET)
+    if used is None:
+        return None
+    await store.execute(update(User).where(User.id == used.user_id).values(password_hash=password_hash))
+    await auth_sessions.end_other_auth_sessions(store, user_id=used.user_id, keep_id=None)
+    await tokens.revoke_all_tokens(store, user_id=used.user_id)
+    await link_tokens.void_links(store, user_id=used.user_id, purpose=link_tokens.RESET)
+    await mark_verified(store, user_id=used.user_id, email=used.email)
+    await notify_password_changed(store, user_id=used.user_id, email=used.email)
+    return int(used.user_id)
+
+
+async def notify_password_changed(store: Store, *, user_id: int, email: str) -> None:
+    """Queue "Your password was changed" to the account's address."""
+    await outbox.queue_message(
+        store, user_id=user_id, recipient=email, subject=PASSWORD_CHANGED_SUBJECT, body=PASSWORD_CHANGED_BODY
+    )
+
+
+async def password_changed(store: Store, *, user_id: int, email: str) -> None:
+    """After a password change by any route: the user's reset links stop working, and they hear of it."""
+    await link_tokens.void_links(store, user_id=user_id, purpose=link_tokens.RESET)
+    await notify_password_changed(store, user_id=user_id, email=email)
+
+
+async def send_confirmation(
+    store: Store, *, user_id: int, email: str, base_url: str, change: bool = False
+) -> None:
+    """Queue a link that confirms `email` for the account (valid 7 days); with `change`, opening it
+    makes `email` the account's address."""
+    purpose = link_tokens.CHANGE if change else link_tokens.CONFIRM
+    secret = await link_tokens.issue_link(store, user_id=user_id, purpose=purpose, email=email)
+    body = CONFIRM_BODY.format(email=email, link=link(base_url, VERIFY_PATH, secret))
+    await outbox.queue_message(store, user_id=user_id, recipient=email, subject=CONFIRM_SUBJECT, body=body)
+
+
+async def confirm_email(store: Store, *, secret: str) -> int | None:
+    """Use a confirmation link: the address it was sent to is confirmed, if it is still the
+    account's. Returns the user's id, or None (nothing changed) when the link is not valid."""
+    used = await link_tokens.use_link(store, secret=secret, purpose=link_tokens.CONFIRM)
+    if used is None:
+        used = await link_tokens.use_link(store, secret=secret, purpose=link_tokens.CHANGE)
+        if used is None or not await change_email(store, user_id=used.user_id, email=used.email):
+            return None
+    if not await mark_verified(store, user_id=used.user_id, email=used.email):
+        return None
+    for purpose in (link_tokens.CONFIRM, link_tokens.CHANGE):
+        await link_tokens.void_links(store, user_id=used.user_id, purpose=purpose)
+    return int(used.user_id)
+
+
+async def change_email(store: Store, *, user_id: int, email: str) -> bool:
+    """Make `email` the account's address (confirmed now) and tell the old address; False when
+    another account has taken `email` since the link was sent."""
+    old_email = await store.scalar(ACCOUNT_EMAIL, id=user_id)
+    if old_email == email:
+        return True
+    try:
+        async with store.savepoint():
+            await store.execute(
+                update(User).where(User.id == user_id).values(email=email, email_verified_at=utcnow())
+            )
+    except IntegrityError:  # users.email is unique
+        return False
+    await link_tokens.void_links(store, user_id=user_id, purpose=link_tokens.RESET)
+    await outbox.queue_message(
+        store,
+        user_id=user_id,
+        recipient=old_email,
+        subject=EMAIL_CHANGED_SUBJECT,
+        body=EMAIL_CHANGED_BODY.format(email=email),
+    )
+    return True
+
+
+async def mark_verified(store: Store, *, user_id: int, email: str) -> bool:
+    """Record that the owner of the account reads mail at `email`, when that is still its address
+    (the first confirmation's time is kept). False when the account has another address now."""
+    account_email = await store.scalar(ACCOUNT_EMAIL, id=user_id)
+    if account_email != email:
+        return False
+    await store.execute(
+        update(User)
+        .where(User.id == user_id, User.email_verified_at.is_(None))
+        .values(email_verified_at=utcnow())
+    )
+    return True

@@ -1,0 +1,108 @@
+"""Emailed one-time links (password reset, email confirmation): 256 random bits, digest stored.
+
+A link is bound to its purpose, its account and the address it was sent to; it works once (using it
+deletes its row, atomically, so two requests racing with one link cannot both succeed) and not after
+`expires_at`. Only the SHA-256 digest of the secret is kept, as for API tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select
+
+from ..data import Store, UTCDateTime, utcnow
+from ..models import LinkToken, User
+from ..security import digest, new_secret
+
+RESET = "password_reset"
+CONFIRM = "email_confirm"  # confirms the account's address
+CHANGE = "email_change"  # makes the address it was sent to the account's (after a confirmation)
+LIFETIMES = {RESET: timedelta(minutes=60), CONFIRM: timedelta(days=7), CHANGE: timedelta(days=7)}
+
+LINK = (
+    select(LinkToken.user_id, LinkToken.email, User.email.label("account_email"))
+    .join(User, User.id == LinkToken.user_id)
+    .where(
+        LinkToken.token_digest == bindparam("digest"),
+        LinkToken.purpose == bindparam("purpose"),
+        LinkToken.expires_at > bindparam("now", type_=UTCDateTime),
+        User.is_active.is_(True),
+    )
+)
+ACCOUNT = select(User.email, User.is_active).where(User.id == bindparam("id"))
+
+
+def expiry(purpose: str, now: datetime) -> datetime:
+    return now + LIFETIMES[purpose]
+
+
+def usable(purpose: str, *, link_email: str, account_email: str) -> bool:
+    """A reset or confirmation link works only while the account still has the address it was sent
+    to (a link read by a former owner of the address must not open the account, nor bring an old
+    address back); a change link names the new address, so it stays usable."""
+    return purpose == CHANGE or link_email == account_email
+
+
+async def issue_link(store: Store, *, user_id: int, purpose: str, email: str) -> str:
+    """Create a link for the user and address; returns its secret (only the digest is stored)."""
+    secret = new_secret()
+    now = utcnow()
+    await store.execute(
+        insert(LinkToken).values(
+            user_id=user_id,
+            purpose=purpose,
+            token_digest=digest(secret),
+            email=email,
+            created_at=now,
+            expires_at=expiry(purpose, now),
+        )
+    )
+    return secret
+
+
+async def find_link(store: Store, *, secret: str, purpose: str) -> Any | None:
+    """The valid link with this secret (`user_id`, `email`), without using it up; else None."""
+    row = await store.row(LINK, digest=digest(secret), purpose=purpose, now=utcnow())
+    if row is None or not usable(purpose, link_email=row.email, account_email=row.account_email):
+        return None
+    return row
+
+
+async def use_link(store: Store, *, secret: str, purpose: str) -> Any | None:
+    """Inside a write block: use the link up (delete it) and return it (`user_id`, `email`) when it
+    was valid; None when it was unknown, used, expired, for another purpose or its account is
+    inactive."""
+    used = (
+        await store.execute(
+            delete(LinkToken)
+            .where(
+                LinkToken.token_digest == digest(secret),
+                LinkToken.purpose == purpose,
+                LinkToken.expires_at > utcnow(),
+            )
+            .returning(LinkToken.user_id, LinkToken.email)
+        )
+    ).one_or_none()
+    if used is None:
+        return None
+    account = await store.row(ACCOUNT, id=used.user_id)
+    if account is None or not account.is_active:
+        return None
+    if not usable(purpose, link_email=used.email, account_email=account.email):
+        return None
+    return used
+
+
+async def void_links(store: Store, *, user_id: int, purpose: str) -> int:
+    """Delete every link of the user for `purpose`; returns how many."""
+    result = await store.execute(
+        delete(LinkToken).where(LinkToken.user_id == user_id, LinkToken.purpose == purpose)
+    )
+    return result.rowcount
+
+
+async def delete_expired_links(store: Store) -> int:
+    """Delete every link past its expiry (none can be used); returns how many."""
+    return (await store.execute(delete(LinkToken).where(LinkToken.expires_at <= utcnow()))).rowcount
