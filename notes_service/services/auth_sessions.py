@@ -99,15 +99,7 @@ async def find_auth_session(store: Store, *, secret: str, lifetime: Lifetime) ->
         remember=row.remember, started_at=row.started_at, last_seen_at=row.last_seen_at, now=now
     ):
         return None
-    user = CurrentUser(
-        row.id,
-        row.username,
-        row.email,
-        row.created_at,
-        email_verified=row.email_verified,
-        two_factor=row.two_factor,
-        auth_session_id=row.auth_session_id,
-    )
+    user = CurrentUser.of(row, auth_session_id=row.auth_session_id)
     return FoundAuthSession(
         user, row.auth_session_id, row.is_active, stale=now - row.last_seen_at >= TOUCH_INTERVAL
     )

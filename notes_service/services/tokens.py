@@ -72,15 +72,7 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
     if row is None:
         return None
-    user = CurrentUser(
-        row.id,
-        row.username,
-        row.email,
-        row.created_at,
-        email_verified=row.email_verified,
-        two_factor=row.two_factor,
-        token_id=row.token_id,
-    )
+    user = CurrentUser.of(row, token_id=row.token_id)
     return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from ..data import Store
 from ..models import User
 from ..schemas import UserOut
 from ..security import PasswordHasher
-from ..shapes import columns_of
+from ..shapes import columns_of, dump
 from .errors import Conflict
 
 USERNAME_TAKEN = "Username already taken."
@@ -35,6 +36,11 @@ class CurrentUser:
     two_factor: bool
     auth_session_id: int | None = None
     token_id: int | None = None
+
+    @classmethod
+    def of(cls, row: Any, *, auth_session_id: int | None = None, token_id: int | None = None) -> CurrentUser:
+        """The user in `row` (a read with `UserOut`'s fields), signed in by that auth session or token."""
+        return cls(**dump(UserOut, row), auth_session_id=auth_session_id, token_id=token_id)
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ async def create_user(store: Store, *, username: str, email: str, password_hash:
 async def get_user(store: Store, *, user_id: int) -> CurrentUser | None:
     """The user's public fields (those of `UserOut`)."""
     row = await store.row(select(*USER_COLUMNS).where(User.id == bindparam("id")), id=user_id)
-    return None if row is None else CurrentUser(*row)
+    return None if row is None else CurrentUser.of(row)
 
 
 async def check_password(
