@@ -25,6 +25,7 @@ import gc
 import importlib.util
 import logging
 import os
+import select
 import signal
 import sys
 import time
@@ -35,7 +36,6 @@ from functools import partial
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +104,7 @@ def run(bind: str | None = None, workers: int | None = None, drain_seconds: floa
     return Supervisor(config, sockets, app).run()
 
 
-def _worker(
-    app: AppWrapper, config: Config, sockets: Sockets, shutdown_event: Event, reports: Connection
-) -> None:
+def _worker(app: AppWrapper, config: Config, sockets: Sockets, shutdown_fd: int, reports: Connection) -> None:
     """A worker process: deaf to signals, it stops when the supervisor says so.
 
     It reports READY once it accepts connections; if it fails before that, it sends the reason
@@ -135,7 +133,7 @@ def _worker(
 
             loop_factory = uvloop.new_event_loop
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            stopped = partial(_stopped, shutdown_event, report_ready)
+            stopped = partial(_stopped, shutdown_fd, report_ready)
             runner.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=stopped))
     except Exception as error:
         if ready:
@@ -156,7 +154,7 @@ class _QuietKnownProblems(logging.Filter):
         return error is None or describe_any(error, self.database_url) is None
 
 
-async def _stopped(shutdown_event: Event, report_ready: Callable[[], None]) -> None:
+async def _stopped(shutdown_fd: int, report_ready: Callable[[], None]) -> None:
     """Say we are ready (hypercorn awaits this once its sockets accept), then return LINGER_SECONDS
     after the supervisor asked us to stop.
 
@@ -165,7 +163,7 @@ async def _stopped(shutdown_event: Event, report_ready: Callable[[], None]) -> N
     SIGTERM is read and answered; only requests sent later can meet a closing connection.
     """
     report_ready()
-    while not shutdown_event.is_set():  # noqa: ASYNC110 - a multiprocessing Event cannot be awaited
+    while not select.select([shutdown_fd], [], [], 0)[0]:  # noqa: ASYNC110 - a plain pipe, polled
         await asyncio.sleep(0.1)
     await asyncio.sleep(LINGER_SECONDS)
 
@@ -203,7 +201,11 @@ class Supervisor:
         self.sockets = sockets
         self.app = app
         self.context = get_context("fork")  # workers share the imported application (see above)
-        self.shutdown = self.context.Event()
+        # The supervisor asks its workers to stop by writing to a pipe they watch (never read). Not a
+        # multiprocessing Event: a worker killed while it held the Event's lock would leave every
+        # later set() and is_set() waiting for ever (a crash-loop stop hung that way in CI).
+        self.shutdown_fd, writer = os.pipe()
+        self.shutdown_writer: int | None = writer
         self.stopping = False
         self.exitcode = 0
         self.failure: str | None = None
@@ -232,14 +234,21 @@ class Supervisor:
         if not self.stopping:
             log.info("event=shutdown signal=%s drain_seconds=%s", signum, self.config.graceful_timeout)
         self.stopping = True
-        self.shutdown.set()
+        self._tell_workers_to_stop()
 
     def _fail(self, exitcode: int, reason: str) -> None:
         """Stop every worker and exit with `exitcode`, saying why in one line."""
         self.failure = reason
         self.exitcode = exitcode
         self.stopping = True
-        self.shutdown.set()
+        self._tell_workers_to_stop()
+
+    def _tell_workers_to_stop(self) -> None:
+        """Make the shutdown pipe readable for every worker (once; safe in a signal handler)."""
+        if self.shutdown_writer is not None:
+            os.write(self.shutdown_writer, b"!")
+            os.close(self.shutdown_writer)
+            self.shutdown_writer = None
 
     def _announce(self) -> None:
         """Say "listening" once every first worker accepts connections, not before."""
@@ -253,7 +262,7 @@ class Supervisor:
             reports, worker_end = self.context.Pipe(duplex=False)
             process = self.context.Process(
                 target=_worker,
-                args=(self.app, self.config, self.sockets, self.shutdown, worker_end),
+                args=(self.app, self.config, self.sockets, self.shutdown_fd, worker_end),
                 daemon=False,
             )
             process.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
@@ -66,7 +67,11 @@ def test_workers_that_keep_dying_stop_serve(tmp_path) -> None:
         _kill_when_ready(server, 1, killed)  # the fifth within a minute
         assert len(killed) == CRASH_LOOP_DEATHS
         assert server.process is not None
-        assert server.process.wait(WAIT_SECONDS) == CRASH_LOOP
+        try:
+            status = server.process.wait(WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve did not stop after the fifth death; its log:\n{server.log()}")
+        assert status == CRASH_LOOP, server.log()
         last = server.log().strip().splitlines()[-1]
         assert re.fullmatch(r"Error: 5 workers died within 60 s: a crash loop, .*", last), last
 
