@@ -29,7 +29,7 @@ from .services.users import CurrentUser, Verified
 DEACTIVATED = "Your account has been deactivated."
 LOGIN_REQUIRED = "Please log in to access this page."
 # Pages that never show who is signed in, so they need no lookup (and the probes no database).
-ANONYMOUS_ENDPOINTS = {"static", "main.healthz", "main.readyz"}
+ANONYMOUS_ENDPOINTS = {"static", "main.favicon", "main.healthz", "main.readyz"}
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 
 

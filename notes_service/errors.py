@@ -72,7 +72,8 @@ async def render_error(error: HTTPError) -> tuple[Any, int, dict[str, str]]:
     except Exception:  # noqa: BLE001 - the page itself failed (the database is down, say)
         log.exception("error page failed")
         page = f"<!doctype html><title>{title}</title><h1>{error.status} {title}</h1>"
-        page += f"<p>{escape(error.message)}</p>"
+        if error.message != title:  # say it once
+            page += f"<p>{escape(error.message)}</p>"
     return page, error.status, error.headers
 
 

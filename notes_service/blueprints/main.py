@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, render_template
+from quart import Blueprint, Response, current_app, render_template
 
-from ..auth import login_required
+from ..auth import current_user, login_required
 from ..data import Database, current_store
 from ..services import notes, trash
 from ..services.users import CurrentUser
@@ -15,8 +15,19 @@ RECENT_NOTES = 5
 
 @blueprint.get("/")
 async def index() -> str:
-    """The home page; the nav shows who is signed in."""
-    return await render_template("index.html")
+    """The home page; the nav shows who is signed in. Someone with no notes yet (a brand-new
+    account, say) is shown how to start rather than welcomed back."""
+    user = current_user()
+    returning = (
+        user is not None and (await notes.summarize_notes(current_store(), author_id=user.id)).total > 0
+    )
+    return await render_template("index.html", returning=returning)
+
+
+@blueprint.get("/favicon.ico")
+async def favicon() -> Response:
+    """The icon browsers and feed readers ask for by this name: the SVG that pages link to."""
+    return await current_app.send_static_file("favicon.svg")
 
 
 @blueprint.get("/dashboard")
