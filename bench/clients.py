@@ -95,3 +95,11 @@ def expect(url: str, header: str | None, status: int, *, method: str = "GET", js
     response = httpx.request(method, url, headers=headers, json=json, trust_env=False, timeout=30)
     if response.status_code != status:
         raise RuntimeError(f"{method} {url} answered {response.status_code}, expected {status}")
+
+
+def expect_notes(url: str, header: str, count: int) -> None:
+    """Fail unless one GET with `header` answers 200 with a list of exactly `count` notes."""
+    response = httpx.get(url, headers=dict([header.split(": ", 1)]), trust_env=False, timeout=30)
+    found = len(response.json()) if response.status_code == 200 else None
+    if found != count:
+        raise RuntimeError(f"GET {url} answered {response.status_code} with {found} notes, expected {count}")

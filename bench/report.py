@@ -120,10 +120,19 @@ RATIOS = (
         lambda m: m.paired("depth", "small", "deep-last"),
         "≤ 1.3",
     ),
+    Ratio(
+        "search first page / plain first page req/s, 100,000-note user of 1.1 M notes",
+        lambda m: m.paired("search", "word", "plain"),
+        "≥ 0.5",
+    ),
     Ratio("service peak RSS per worker, MiB", lambda m: m.service_rss(), f"≤ {RSS_LIMIT_MIB}"),
     # Context, no target:
     Ratio("service private memory per worker, MiB", lambda m: m.service_memory("workers_private_mib")),
     Ratio("service PSS, supervisor + workers, MiB", lambda m: m.service_memory("tree_pss_mib")),
+    Ratio(
+        "prefix search (word*) first page / plain first page req/s, same user",
+        lambda m: m.paired("search", "prefix", "plain"),
+    ),
     Ratio(
         "sign-ins/s / (2 cores ÷ one hash), during reads",
         lambda m: (

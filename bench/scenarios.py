@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import clients, logins, wrk
-from .seed import Dataset
+from .seed import SEARCH_PREFIX, SEARCH_WORD, Dataset
 from .servers import Server
 
 POST_SCRIPT = Path(__file__).with_name("post_note.lua")
@@ -109,6 +109,7 @@ def plan(servers: dict[str, Server], dataset: Dataset, timing: Timing) -> list[S
         api_writes(servers, dataset, timing),
         login_isolation(servers["service"], dataset, timing),
         depth(servers["service"], dataset, timing),
+        search(servers["service"], dataset, timing),
     ]
     for scenario in scenarios:
         for case in scenario.cases:
@@ -219,3 +220,26 @@ def depth(service: Server, dataset: Dataset, timing: Timing) -> Scenario:
         case("deep-last", f"{deep.notes:,} notes, last page", last_page, deep.token),
     )
     return Scenario("depth", f"GET /api/notes?limit={DEPTH_PAGE} c=64, by depth", cases)
+
+
+def search(service: Server, dataset: Dataset, timing: Timing) -> Scenario:
+    """`GET /api/notes?q=` for the 100,000-note user, among 1.1 million notes, against its plain list.
+
+    The word is in 1 % of every user's notes (so FTS5 finds 11,000 and the author's are 1,000 of
+    them); the prefix query finds the same notes through FTS5's prefix path. Every case asks for the
+    first page of DEPTH_PAGE notes, and the check before measuring makes sure each returns that many.
+    """
+    deep = dataset.deep
+    header = clients.bearer(deep.token)
+    base = f"{service.url}/api/notes?limit={DEPTH_PAGE}"
+
+    def case(key: str, variant: str, url: str) -> Case:
+        clients.expect_notes(url, header, DEPTH_PAGE)
+        return Case(service.name, wrk.Load(url, 64, timing.short_seconds, (header,)), variant, key=key)
+
+    cases = (
+        case("plain", f"{deep.notes:,} notes, plain first page", base),
+        case("word", f"q={SEARCH_WORD}, first page", f"{base}&q={SEARCH_WORD}"),
+        case("prefix", f"q={SEARCH_PREFIX}*, first page", f"{base}&q={SEARCH_PREFIX}%2A"),
+    )
+    return Scenario("search", f"GET /api/notes?q=…&limit={DEPTH_PAGE} c=64, 1.1 M notes", cases)

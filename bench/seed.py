@@ -2,11 +2,17 @@
 
 One `Dataset` describes everyone: the measured `reader` (20 notes), ten `others` with 1,000 notes each
 (so that "this user's notes" must be found among many), a `writer` with none (the target of POST and
-login scenarios, so those never change what the readers read) and, for the depth scenario, a `deep`
-user with 100,000 notes. The rows are generated once as plain Python values and then written straight
-into the database: through sqlite3 or asyncpg COPY into the service's migrated schema (API tokens
-stored as SHA-256 digests, as the service does), or into the original's schema (plaintext tokens).
-Going through the HTTP API would take minutes for 110,000 notes and measure nothing we report.
+login scenarios, so those never change what the readers read) and, for the depth and search scenarios
+(the service's SQLite database only), a `deep` user with 100,000 notes among a `crowd` of ten more
+users with 100,000 notes each. The rows are generated once as plain Python values and then written
+straight into the database: through sqlite3 or asyncpg COPY into the service's migrated schema (API
+tokens stored as SHA-256 digests, as the service does; on SQLite the migration's triggers fill the
+FTS5 index as the rows go in), or into the original's schema (plaintext tokens). Going through the
+HTTP API would take hours for 1.1 million notes and measure nothing we report.
+
+Every note's content differs: sentences picked by the note's number from a fixed list, and in one
+note of every `SEARCH_EVERY` (100), for every user alike, the `SEARCH_WORD`, which appears nowhere
+else; no other word starts with `SEARCH_PREFIX`.
 """
 
 from __future__ import annotations
@@ -27,7 +33,26 @@ READER_NOTES = 20
 OTHER_USERS = 10
 OTHER_NOTES = 1_000
 DEEP_NOTES = 100_000
-CONTENT = "A note written for the benchmark, about as long as a short real note is. " * 2
+CROWD_USERS = 10
+CROWD_NOTES = 100_000
+SEARCH_WORD = "quokka"
+SEARCH_PREFIX = "quok"  # `quok*` finds the same notes as `quokka`, through FTS5's prefix path
+SEARCH_EVERY = 100  # one note in 100 holds SEARCH_WORD: 1 % of each user's notes
+SENTENCES = (
+    "Call the plumber about the kitchen sink before Friday.",
+    "Buy milk, bread, apples and coffee on the way home.",
+    "The meeting moved to Tuesday afternoon in the small room.",
+    "Read the chapter on indexes and write down three questions.",
+    "Remember the library books are due back next week.",
+    "Ideas for the garden: tomatoes, beans, a bench under the tree.",
+    "Ask Sam for the slides from the spring planning session.",
+    "Train leaves at seven fifteen; platform four, coach B.",
+    "Draft the reply to the landlord about the heating.",
+    "Renew the passport before the summer holiday.",
+    "Recipe: lentil soup with cumin, lemon and fresh parsley.",
+    "Backup the laptop and check the old photos folder.",
+    "Gift ideas: a scarf, a board game, concert tickets.",
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +71,10 @@ class Dataset:
     writer: Account
     others: tuple[Account, ...]
     deep: Account
+    crowd: tuple[Account, ...]  # beside `deep`: the search must find its notes among a million
 
     def accounts(self, *, deep: bool) -> list[Account]:
-        return [self.reader, self.writer, *self.others, *([self.deep] if deep else [])]
+        return [self.reader, self.writer, *self.others, *([self.deep, *self.crowd] if deep else [])]
 
 
 def make_dataset() -> Dataset:
@@ -67,6 +93,7 @@ def make_dataset() -> Dataset:
         writer=account("writer", 0),
         others=tuple(account("other", OTHER_NOTES) for _ in range(OTHER_USERS)),
         deep=account("deep", DEEP_NOTES),
+        crowd=tuple(account("crowd", CROWD_NOTES) for _ in range(CROWD_USERS)),
     )
 
 
@@ -79,6 +106,14 @@ def bcrypt_sha256(rounds: int) -> CryptContext:
 Table = tuple[list[str], list[tuple[object, ...]]]
 
 
+def content(index: int) -> str:
+    """The text of a user's note number `index`: two sentences, the search word in 1 %, a number."""
+    first = SENTENCES[index % len(SENTENCES)]
+    second = SENTENCES[(index * 7 + 3) % len(SENTENCES)]
+    found = f" Saw a {SEARCH_WORD} at the zoo." if index % SEARCH_EVERY == SEARCH_EVERY // 2 else ""
+    return f"{first}{found} {second} Item {index}."
+
+
 def notes_table(accounts: list[Account]) -> Table:
     """Each account's notes, newest first a second apart; every tenth is pinned. Same in both schemas."""
     columns = ["title", "content", "is_pinned", "author_id", "created_at", "updated_at"]
@@ -89,7 +124,7 @@ def notes_table(accounts: list[Account]) -> Table:
             rows.append(
                 (
                     f"Note {index} of {account.username}",
-                    CONTENT,
+                    content(index),
                     index % 10 == 3,
                     account.id,
                     created,
