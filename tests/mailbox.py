@@ -12,7 +12,9 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
 
+from notes_service.models import OutboxMessage
 from tests.server import free_port
 
 LINK = re.compile(r"^(https?://\S+)$", re.MULTILINE)
@@ -82,3 +84,14 @@ def link_in(message: EmailMessage) -> str:
     match = LINK.search(body_of(message))
     assert match, body_of(message)
     return match.group(1)
+
+
+async def outbox_drained(store: Any, within: float = 5.0) -> bool:
+    """Whether the outbox is empty, waiting up to `within`: the sender deletes a row only after its
+    SMTP exchange is over, a moment after the server has the message."""
+    deadline = time.monotonic() + within
+    while await store.scalar(select(func.count(OutboxMessage.id))):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True

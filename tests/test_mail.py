@@ -19,7 +19,7 @@ from notes_service.data import Database, utcnow
 from notes_service.mail import Sender, transport_for
 from notes_service.models import OutboxMessage
 from notes_service.services import outbox
-from tests.mailbox import Mailbox, body_of
+from tests.mailbox import Mailbox, body_of, outbox_drained
 
 BODY = "Hello.\n\nhttps://notes.example.com/some/link?token=abc\n"
 
@@ -52,8 +52,7 @@ async def test_a_queued_message_is_delivered_once_then_deleted(mail_settings, ma
     async with app.test_app():
         store = app.extensions["database"].store()
         (message,) = await mailbox.arrive(to="r0@example.com")
-        await asyncio.sleep(0.2)
-        assert await outbox_rows(store) == []
+        assert await outbox_drained(store)
     assert message["Subject"] == "Reset your password"
     assert message["From"] == "notes-service <no-reply@localhost>"
     assert body_of(message) == BODY
@@ -91,8 +90,7 @@ async def test_smtp_down_then_up_delivers_every_queued_message_once(mail_setting
         assert all(row.attempts >= 2 and "SMTP" in row.last_error for row in rows), rows
         mailbox.up()
         await mailbox.arrive(5)
-        await asyncio.sleep(0.3)
-        assert await outbox_rows(store) == []
+        assert await outbox_drained(store)
     assert sorted(message["To"] for message in mailbox.received()) == [f"r{n}@example.com" for n in range(5)]
 
 
