@@ -101,6 +101,14 @@ async def test_other_users_and_trashed_notes_are_never_found(app, store, alice, 
     assert await found(store, alice.id, "zebra") == ["my zebra"]
 
 
+async def test_the_author_part_of_the_index_is_never_searched(app, store, alice) -> None:
+    """The index holds each note's author as a token (`a<id>`) to keep to one author's notes fast;
+    typing that token finds nothing."""
+    await add(store, alice.id, "groceries", "eggs")
+    assert await found(store, alice.id, f"a{alice.id}") == []
+    assert await found(store, alice.id, "eggs") == ["groceries"]
+
+
 async def test_the_index_follows_create_update_and_purge(app, store, alice) -> None:
     note = await add(store, alice.id, "draft", "walrus")
     assert await found(store, alice.id, "walrus") == ["draft"]

@@ -1,7 +1,9 @@
 """Notes: `version` (conflict-safe edits), `deleted_at` (trash) and the full-text index.
 
-SQLite gets an FTS5 external-content table over `notes(title, content)`, kept in step by triggers,
-so that every write updates the index in its own transaction. PostgreSQL gets a GIN index on the
+SQLite gets a contentless FTS5 table of each note's title, content and author (a token `a<id>`),
+kept in step by triggers, so that every write updates the index in its own transaction; with the
+author in the index a search intersects the word's postings with the author's instead of reading
+every note in the database that holds the word. PostgreSQL gets a GIN index on the
 `tsvector` of title and content (an expression index: nothing to keep in step). Punctuation in the
 text counts as a space on both (see services/search.py), so "example.com" is found by "example".
 Both are built for the notes that exist at upgrade time. Accents count on both (PostgreSQL's
@@ -28,12 +30,15 @@ PG_DOCUMENT = (
     "to_tsvector('simple'::regconfig, regexp_replace(title || ' ' || content, '[[:punct:]]+', ' ', 'g'))"
 )
 FTS_DELETE_OLD = (
-    "INSERT INTO notes_fts(notes_fts, rowid, title, content) "
-    "VALUES ('delete', old.id, old.title, old.content);"
+    "INSERT INTO notes_fts(notes_fts, rowid, title, content, author) "
+    "VALUES ('delete', old.id, old.title, old.content, 'a' || old.author_id);"
 )
-FTS_INSERT_NEW = "INSERT INTO notes_fts(rowid, title, content) VALUES (new.id, new.title, new.content);"
+FTS_INSERT_NEW = (
+    "INSERT INTO notes_fts(rowid, title, content, author) "
+    "VALUES (new.id, new.title, new.content, 'a' || new.author_id);"
+)
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE notes_fts USING fts5(title, content, content='notes', content_rowid='id', "
+    "CREATE VIRTUAL TABLE notes_fts USING fts5(title, content, author, content='', "
     "tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN " + FTS_INSERT_NEW + " END",
     "CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN " + FTS_DELETE_OLD + " END",
@@ -42,7 +47,8 @@ SQLITE_FTS = [
     + " "
     + FTS_INSERT_NEW
     + " END",
-    "INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')",
+    "INSERT INTO notes_fts(rowid, title, content, author) "
+    "SELECT id, title, content, 'a' || author_id FROM notes",
 ]
 
 

@@ -1,6 +1,7 @@
 """Full-text search of an author's live notes (SPEC §9), on the database's own index.
 
-SQLite: the FTS5 table `notes_fts` (kept in step by triggers in the write's own transaction).
+SQLite: the FTS5 table `notes_fts` (kept in step by triggers in the write's own transaction); the
+author is a token in it (`a<id>`), so the match itself keeps to one author's notes.
 PostgreSQL: the GIN index on `DOCUMENT`, the very expression of the migration's index.
 
 Order: notes whose title holds the whole query first (`title_first` = 1), then the rest; newest first
@@ -84,9 +85,13 @@ def _statements(store: Store) -> tuple[Select[Any], Select[Any], Select[Any]]:
     return SQLITE if store.database.engine.dialect.name == "sqlite" else POSTGRES
 
 
-def _params(store: Store, query: SearchQuery) -> dict[str, Any]:
+def _params(store: Store, query: SearchQuery, author_id: int) -> dict[str, Any]:
     if store.database.engine.dialect.name == "sqlite":
-        return {"query": query.fts5(), "title_query": query.fts5_title()}
+        author = f'author : "a{author_id}" AND '
+        return {
+            "query": author + "{title content} : (" + query.fts5() + ")",
+            "title_query": author + query.fts5_title(),
+        }
     return {"query": query.tsquery()}
 
 
@@ -95,7 +100,7 @@ async def search_notes_after(
 ) -> list[Any]:
     """A keyset page of the author's live notes matching `query` (for the API's cursor)."""
     first, following, _ = _statements(store)
-    params = {**_params(store, query), "author_id": author_id, "limit": limit}
+    params = {**_params(store, query, author_id), "author_id": author_id, "limit": limit}
     if after is None:
         return await store.rows(first, **params)
     return await store.rows(
@@ -108,5 +113,5 @@ async def search_notes(
 ) -> list[Any]:
     """A numbered page of results (for the HTML list, which numbers its pages)."""
     _, _, numbered = _statements(store)
-    params = _params(store, query)
+    params = _params(store, query, author_id)
     return await store.rows(numbered, **params, author_id=author_id, limit=limit, offset=offset)
