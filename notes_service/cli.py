@@ -117,35 +117,25 @@ def create_user(username: str, email: str, password_stdin: bool) -> None:
 @click.argument("email")
 def deactivate_user(email: str) -> None:
     """Deactivate an account: its sessions and API tokens stop working at once."""
-
-    async def deactivate(store: Store, _hasher: PasswordHasher) -> bool:
-        async with store.write():
-            user_id = await users.set_active(store, email=email, active=False)
-            if user_id is not None:
-                await tokens.revoke_all_tokens(store, user_id=user_id)
-        return user_id is not None
-
-    if not _run(deactivate):
-        raise click.ClickException(f"no user with email {email}")
-    click.echo(f"deactivated {email}")
+    _change_account(
+        email,
+        lambda store: users.set_active(store, email=email, active=False),
+        lambda store, user_id: tokens.revoke_all_tokens(store, user_id=user_id),
+        done=f"deactivated {email}",
+    )
 
 
 @main.command("reactivate-user")
 @click.argument("email")
 def reactivate_user(email: str) -> None:
     """Undo deactivate-user: the account can sign in again (no session or token of before comes back)."""
-
-    async def reactivate(store: Store, _hasher: PasswordHasher) -> bool:
-        async with store.write():
-            user_id = await users.set_active(store, email=email, active=True)
-            if user_id is not None:
-                # A browser that was never back during the deactivation still holds a session row.
-                await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=None)
-        return user_id is not None
-
-    if not _run(reactivate):
-        raise click.ClickException(f"no user with email {email}")
-    click.echo(f"reactivated {email}")
+    # A browser that was never back during the deactivation still holds a session row: it ends.
+    _change_account(
+        email,
+        lambda store: users.set_active(store, email=email, active=True),
+        _end_sessions,
+        done=f"reactivated {email}",
+    )
 
 
 @main.command("disable-2fa")
@@ -153,17 +143,38 @@ def reactivate_user(email: str) -> None:
 def disable_2fa(email: str) -> None:
     """Turn two-factor sign-in off for a person who lost both the authenticator and the recovery codes:
     the password alone signs in again. Every browser session of the account ends."""
+    _change_account(
+        email,
+        lambda store: two_factor.turn_off_by_email(store, email=email),
+        _end_sessions,
+        done=f"two-factor sign-in is off for {email}",
+    )
 
-    async def disable(store: Store, _hasher: PasswordHasher) -> bool:
+
+def _change_account(
+    email: str,
+    change: Callable[[Store], Awaitable[int | None]],
+    then: Callable[[Store, int], Awaitable[object]],
+    *,
+    done: str,
+) -> None:
+    """`change` the account with this email (it returns the user's id, or None when there is none),
+    then `then` on that user, in one write block; one line to say how it went."""
+
+    async def work(store: Store, _hasher: PasswordHasher) -> bool:
         async with store.write():
-            user_id = await two_factor.turn_off_by_email(store, email=email)
+            user_id = await change(store)
             if user_id is not None:
-                await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=None)
+                await then(store, user_id)
         return user_id is not None
 
-    if not _run(disable):
+    if not _run(work):
         raise click.ClickException(f"no user with email {email}")
-    click.echo(f"two-factor sign-in is off for {email}")
+    click.echo(done)
+
+
+async def _end_sessions(store: Store, user_id: int) -> None:
+    await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=None)
 
 
 @main.group()

@@ -39,6 +39,8 @@ class User(Base):
     two_factor: Mapped[bool] = column_property(totp_secret.is_not(None).label("two_factor"))
     # When the owner proved they read mail at `email` (a confirmation or reset link); None: not yet.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Whether the address was ever confirmed (UserOut.email_verified; the time is kept above).
+    email_verified: Mapped[bool] = column_property(email_verified_at.is_not(None).label("email_verified"))
 
 
 class Note(Base):

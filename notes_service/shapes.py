@@ -19,12 +19,10 @@ def fields_of(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(model.model_fields)
 
 
-def columns_of(model: type[BaseModel], table: type[Any], **computed: Any) -> tuple[Any, ...]:
-    """The table's columns named like the model's fields, in the model's order; a field that is no
-    column (`email_verified`, say) comes from `computed`, an expression labelled with its name."""
-    return tuple(
-        computed[name].label(name) if name in computed else getattr(table, name) for name in fields_of(model)
-    )
+def columns_of(model: type[BaseModel], table: type[Any]) -> tuple[Any, ...]:
+    """The table's columns named like the model's fields, in the model's order (a field that is no
+    stored column, like `User.two_factor`, is a labelled `column_property` of the model)."""
+    return tuple(getattr(table, name) for name in fields_of(model))
 
 
 def dump(model: type[BaseModel], row: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from ..config import Settings
 from ..data import Store, UTCDateTime, utcnow
 from ..models import AuthSession, User
 from ..security import digest, new_secret
-from .users import EMAIL_VERIFIED, CurrentUser
+from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -78,7 +78,7 @@ SIGNED_IN = (
         User.username,
         User.email,
         User.created_at,
-        EMAIL_VERIFIED.label("email_verified"),
+        User.email_verified,
         User.two_factor,
         User.is_active,
         AuthSession.id.label("auth_session_id"),

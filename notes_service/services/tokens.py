@@ -14,7 +14,7 @@ from ..schemas import TokenInfo
 from ..security import TOKEN_PREFIX, digest, new_secret
 from ..shapes import columns_of
 from .errors import Missing
-from .users import EMAIL_VERIFIED, CurrentUser
+from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 TOKEN_COLUMNS = columns_of(TokenInfo, ApiToken)
@@ -52,7 +52,7 @@ TOKEN_USER = (
         User.username,
         User.email,
         User.created_at,
-        EMAIL_VERIFIED.label("email_verified"),
+        User.email_verified,
         User.two_factor,
         ApiToken.id.label("token_id"),
         ApiToken.last_used_at,

@@ -59,9 +59,7 @@ class Verified:
         return self.upgraded_hash or self.password_hash
 
 
-# UserOut's `email_verified` is whether the address was ever confirmed (a time is kept).
-EMAIL_VERIFIED = User.email_verified_at.is_not(None)
-USER_COLUMNS = columns_of(UserOut, User, email_verified=EMAIL_VERIFIED)
+USER_COLUMNS = columns_of(UserOut, User)
 CREDENTIALS = (User.id, User.is_active, User.password_hash, User.two_factor)
 CREDENTIALS_BY_EMAIL = select(*CREDENTIALS).where(User.email == bindparam("email"))
 CREDENTIALS_BY_ID = select(*CREDENTIALS).where(User.id == bindparam("id"))

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from tests.browser.support import TIMEOUT_MS
 from tests.server import Server
 
 STOP_TIMEOUT = 5.0
-TIMEOUT_MS = 10_000
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
 REMEMBER_DAYS = 30  # the default NOTES_REMEMBER_DAYS

@@ -11,19 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.support import CSP_WATCH, TIMEOUT_MS
 from tests.server import Server
 
 PHONE = {"width": 390, "height": 844}
 ZONE = "Asia/Kolkata"  # +05:30 all year: never mistaken for UTC
 PASSWORD = "correct horse battery"
-TIMEOUT_MS = 10_000
 ONE_LINE_MAX_PX = 56
-# Recorded before any page script runs; the CSP reports every refused script, style or image here.
-CSP_WATCH = (
-    "window.cspViolations = [];"
-    "document.addEventListener('securitypolicyviolation',"
-    " (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
-)
 
 
 @pytest.fixture(scope="module")

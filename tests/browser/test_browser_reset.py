@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_browser_flow import TIMEOUT_MS, flash, path_is, register, submit
+from tests.browser.support import TIMEOUT_MS
+from tests.browser.test_browser_flow import flash, path_is, register, submit
 from tests.mailbox import Mailbox, link_in
 from tests.server import Server
 

@@ -7,24 +7,22 @@ The page may load nothing from another host and break no rule of its CSP (the QR
 from __future__ import annotations
 
 import time
-import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pyotp
 import pytest
 
+from tests.browser.support import offline_context
 from tests.browser.test_browser_flow import (
     LOGGED_IN,
     PASSWORD,
-    TIMEOUT_MS,
     fill_login,
     flash,
     logout_via_nav,
     path_is,
     register,
 )
-from tests.browser.test_docs_offline import CSP_WATCH
 from tests.server import Server
 
 
@@ -36,21 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_enrol_sign_in_with_a_code_and_turn_off(browser: Any, server: str, sync_api: Any) -> None:
     expect = sync_api.expect
-    own_host = urllib.parse.urlsplit(server).netloc
-    elsewhere: list[str] = []
-
-    def only_the_service(route: Any) -> None:
-        if urllib.parse.urlsplit(route.request.url).netloc == own_host:
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort("internetdisconnected")
-
-    context = browser.new_context(base_url=server)
+    context, elsewhere = offline_context(browser, server)
     try:
-        context.set_default_timeout(TIMEOUT_MS)
-        context.route("**/*", only_the_service)
-        context.add_init_script(CSP_WATCH)
         page = context.new_page()
         register(page, expect, server, "tess", "tess@example.com")
 

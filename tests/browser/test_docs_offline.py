@@ -6,21 +6,13 @@ internet; the page must still show the API's operations, and break no rule of it
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.test_browser_flow import TIMEOUT_MS
+from tests.browser.support import offline_context
 from tests.server import Server
-
-CSP_WATCH = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +22,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_docs_render_offline_from_the_service_alone(browser: Any, server: str, sync_api: Any) -> None:
-    own_host = urllib.parse.urlsplit(server).netloc
-    elsewhere: list[str] = []
-
-    def only_the_service(route: Any) -> None:
-        if urllib.parse.urlsplit(route.request.url).netloc == own_host:
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort("internetdisconnected")
-
-    context = browser.new_context(base_url=server)
+    context, elsewhere = offline_context(browser, server)
     try:
-        context.set_default_timeout(TIMEOUT_MS)
-        context.route("**/*", only_the_service)
-        context.add_init_script(CSP_WATCH)
         page = context.new_page()
         response = page.goto("/docs")
         assert response is not None and response.status == 200
