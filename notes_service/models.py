@@ -125,9 +125,9 @@ class PendingSignIn(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# The full-text index is made by its migration in SQL the models cannot declare (an FTS5 table and
+# The full-text index is made by its migration in SQL the models cannot declare (FTS5 tables and
 # its triggers on SQLite, an expression GIN index on PostgreSQL); autogenerate leaves it alone.
-SEARCH_INDEX_NAMES = ("notes_fts", "ix_notes_search")
+SEARCH_INDEX_NAMES = ("notes_fts", "notes_title_fts", "ix_notes_search")
 
 
 def declared_in_models(name: str | None, _type: str, _parents: Any) -> bool:

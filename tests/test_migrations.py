@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -47,3 +50,32 @@ def test_head_schema_equals_models_and_downgrade_to_base_works(database_url: str
     assert asyncio.run(_inspect(database_url, _tables)) <= {"alembic_version"}
     command.upgrade(config, "head")
     assert asyncio.run(_inspect(database_url, _diff)) == []
+
+
+def test_upgrade_takes_trashed_notes_out_of_the_sqlite_search_index(database_url: str) -> None:
+    """Search pages are read straight from the index (services/search.py): a note already in the trash
+    at upgrade time must leave it, and a restore must bring it back."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the full-text index that holds the trash is SQLite's")
+    config = alembic_config(database_url)
+    config.attributes["configure_logger"] = False
+    command.downgrade(config, "fc9fcd85f2d1")
+    path = database_url.removeprefix("sqlite+aiosqlite:///")
+    with closing(sqlite3.connect(path)) as db, db:  # foreign keys off: notes need no author row here
+        for number, trashed in ((1, None), (2, "2026-01-02")):
+            db.execute(
+                "INSERT INTO notes (id, author_id, title, content, is_pinned, created_at, updated_at, "
+                "deleted_at) VALUES (?, 1, 'otter', '', 0, '2026-01-01', '2026-01-01', ?)",
+                (number, trashed),
+            )
+    command.upgrade(config, "head")
+    matches = "SELECT rowid FROM {0} WHERE {0} MATCH 'otter' ORDER BY rowid"
+    with closing(sqlite3.connect(path)) as db, db:
+        for index in ("notes_fts", "notes_title_fts"):
+            assert [row[0] for row in db.execute(matches.format(index))] == [1]
+        db.execute("UPDATE notes SET deleted_at = NULL WHERE id = 2")
+        for index in ("notes_fts", "notes_title_fts"):
+            assert [row[0] for row in db.execute(matches.format(index))] == [1, 2]
+        db.execute("UPDATE notes SET deleted_at = '2026-01-03', title = 'seal' WHERE id = 1")
+        for index in ("notes_fts", "notes_title_fts"):
+            assert [row[0] for row in db.execute(matches.format(index))] == [2]

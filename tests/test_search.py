@@ -3,15 +3,10 @@ index after every kind of write — and no input, however odd, gives an error (H
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
 
-from notes_service.data import utcnow
-from notes_service.models import Note
 from notes_service.search_query import Term, excerpt, parse
 from notes_service.services import notes as notes_service
 from notes_service.services import search, trash
@@ -44,14 +39,10 @@ async def alice(factory):  # type: ignore[no-untyped-def]
     return await factory.user("alice")
 
 
-async def add(store, author_id, title, content, *, age_days=0):  # type: ignore[no-untyped-def]
+async def add(store, author_id, title, content):  # type: ignore[no-untyped-def]
+    """A note, newer than every note added before it."""
     async with store.write():
-        note = await notes_service.create_note(store, author_id=author_id, title=title, content=content)
-        if age_days:
-            await store.execute(
-                update(Note).where(Note.id == note.id).values(created_at=utcnow() - timedelta(days=age_days))
-            )
-    return note
+        return await notes_service.create_note(store, author_id=author_id, title=title, content=content)
 
 
 async def found(store, author_id, text):  # type: ignore[no-untyped-def]
@@ -62,9 +53,9 @@ async def found(store, author_id, text):  # type: ignore[no-untyped-def]
 
 
 async def test_title_matches_rank_first_then_newest(app, store, alice) -> None:
-    await add(store, alice.id, "old title apple", "x", age_days=3)
-    await add(store, alice.id, "content only", "an apple a day", age_days=1)
-    await add(store, alice.id, "new title apple", "x", age_days=2)
+    await add(store, alice.id, "old title apple", "x")
+    await add(store, alice.id, "content only", "an apple a day")
+    await add(store, alice.id, "new title apple", "x")
     await add(store, alice.id, "newest content", "apple pie")
     await add(store, alice.id, "unrelated", "pear")
     assert await found(store, alice.id, "apple") == [
@@ -131,9 +122,9 @@ async def test_the_index_follows_create_update_and_purge(app, store, alice) -> N
 
 async def test_api_search_pages_with_a_cursor(app, client, store, alice) -> None:
     headers = bearer(await api_token(client, "alice@example.com"))
+    await add(store, alice.id, "common title", "x")
     for number in range(5):
-        await add(store, alice.id, f"n{number}", "common words", age_days=5 - number)
-    await add(store, alice.id, "common title", "x", age_days=9)
+        await add(store, alice.id, f"n{number}", "common words")
     seen, url = [], "/api/notes?q=common&limit=2"
     while url:
         response = await client.get(url, headers=headers)
@@ -231,3 +222,18 @@ async def test_no_query_ever_gives_an_error(app, client, store, alice) -> None:
         assert api.status_code in {200, 422}, (text, api.status_code)  # 422: longer than 500
         page = await client.get("/notes", query_string={"q": text})
         assert page.status_code == 200, text
+
+
+async def test_a_page_is_full_when_newer_matches_are_in_the_trash(app, store, alice) -> None:
+    """Pages are read newest-first straight from the index, so the index must hold live notes only."""
+    await add(store, alice.id, "first", "otter")
+    await add(store, alice.id, "second", "otter")
+    newest = await add(store, alice.id, "third", "otter")
+    async with store.write():
+        await notes_service.trash_note(store, note_id=newest.id, author_id=alice.id)
+    page = await search.search_notes_after(
+        store, author_id=alice.id, query=parse("otter"), after=None, limit=2
+    )
+    assert [row.title for row in page] == ["second", "first"]
+    numbered = await search.search_notes(store, author_id=alice.id, query=parse("otter"), limit=1, offset=1)
+    assert [row.title for row in numbered] == ["first"]

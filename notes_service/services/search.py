@@ -1,29 +1,49 @@
 """Full-text search of an author's live notes (SPEC §9), on the database's own index.
 
-SQLite: the FTS5 table `notes_fts` (kept in step by triggers in the write's own transaction); the
-author is a token in it (`a<id>`), so the match itself keeps to one author's notes.
-PostgreSQL: the GIN index on `DOCUMENT`, the very expression of the migration's index.
-
 Order: notes whose title holds the whole query first (`title_first` = 1), then the rest; newest first
-within each, id breaking ties. That order is a plain keyset, so an API cursor holds
-(title_first, created_at, id) and a deep page costs what the first does: no offset, no score.
+within each. "Newest" is the highest id: ids are handed out in creation order and `created_at` never
+changes after the insert, so the two orders agree, and the id is what an index can give in order. That
+order is a plain keyset, so an API cursor holds (title_first, id) and a deep page costs what the first
+does: no score to compute, no offset.
+
+SQLite: the FTS5 tables `notes_fts` (title and content) and `notes_title_fts` (titles alone) hold the
+live notes only (triggers keep them in step in the write's own transaction; trashing takes a note
+out), with the author as a token (`a<id>`), so a match keeps to one author's live notes by itself.
+Each half of the order is one FTS5 query that reads its rowids newest first and stops after a page
+(`ORDER BY rowid DESC LIMIT`): the title matches from `notes_title_fts`, then from `notes_fts` the
+matches whose title does not hold the query (`NOT`). Neither sorts or reads every match, which made
+a common word cost a thousand row reads per page.
+PostgreSQL: the GIN index on `DOCUMENT`, the very expression of the migration's index, then a sort of
+the author's matches.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy.dialects.postgresql  # noqa: F401 - registers to_tsvector/to_tsquery's types (before use)
-from sqlalchemy import Integer, bindparam, case, column, func, literal_column, select, table, tuple_
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    case,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import ColumnClause
 
-from ..data import Store, UTCDateTime
+from ..data import Store
 from ..models import Note
 from ..search_query import SearchQuery
 from .notes import LIVE, NOTE_COLUMNS
+
+NEWEST = 2**63 - 1  # above every id: a page that starts at the newest note
 
 # PostgreSQL: must stay the migration's PG_DOCUMENT, constants and all (no bound parameters), or
 # the index is not used.
@@ -38,12 +58,6 @@ def _tsvector(text: Any) -> Any:
 
 
 DOCUMENT = _tsvector(Note.title.op("||")(SPACE).op("||")(Note.content))
-TS_QUERY = func.to_tsquery(SIMPLE, bindparam("query"))
-notes_fts = table("notes_fts", column("rowid"), column("notes_fts"))
-
-
-def _fts_ids(parameter: str) -> Any:
-    return select(notes_fts.c.rowid).where(notes_fts.c.notes_fts.op("MATCH")(bindparam(parameter)))
 
 
 @dataclass(frozen=True)
@@ -51,67 +65,102 @@ class SearchPosition:
     """Where a page of results ended."""
 
     title_first: int
-    created_at: datetime
     id: int
 
     @classmethod
     def of(cls, row: Any) -> SearchPosition:
-        return cls(row.title_first, row.created_at, row.id)
+        return cls(row.title_first, row.id)
 
 
-def _pages(matches: Any, title_matches: Any) -> tuple[Select[Any], Select[Any], Select[Any]]:
-    title_first = case((title_matches, literal_column("1")), else_=literal_column("0"))
-    first = (
-        select(*NOTE_COLUMNS, title_first.label("title_first"))
-        .where(Note.author_id == bindparam("author_id"), LIVE, matches)
-        .order_by(title_first.desc(), Note.created_at.desc(), Note.id.desc())
-        .limit(bindparam("limit"))
+# SQLite: one statement for every page. Each half takes the `window` newest matches below its bound
+# (`title_before`, `rest_before`: NEWEST for a half the page starts above, 0 for one it is past).
+def _fts5_half(title_first: str, index: str, match: str, before: str) -> Select[Any]:
+    fts = table(index, column("rowid"), column(index))
+    newest_matches = (
+        select(fts.c.rowid)
+        .where(fts.c[index].op("MATCH")(bindparam(match)), fts.c.rowid < bindparam(before))
+        .order_by(fts.c.rowid.desc())
+        .limit(bindparam("window"))
     )
-    after = first.where(
-        tuple_(title_first, Note.created_at, Note.id)
-        < tuple_(
-            bindparam("title_first", type_=Integer), bindparam("created", type_=UTCDateTime), bindparam("id")
-        )
+    return select(*NOTE_COLUMNS, literal_column(title_first).label("title_first")).where(
+        Note.id.in_(newest_matches), Note.author_id == bindparam("author_id"), LIVE
     )
-    numbered = first.offset(bindparam("offset"))
-    return first, after, numbered
 
 
-SQLITE = _pages(Note.id.in_(_fts_ids("query")), Note.id.in_(_fts_ids("title_query")))
-POSTGRES = _pages(DOCUMENT.op("@@")(TS_QUERY), _tsvector(Note.title).op("@@")(TS_QUERY))
+_halves = union_all(
+    _fts5_half("1", "notes_title_fts", "title_query", "title_before"),
+    _fts5_half("0", "notes_fts", "rest_query", "rest_before"),
+).subquery()
+SQLITE_PAGE = (
+    select(_halves)
+    .order_by(_halves.c.title_first.desc(), _halves.c.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 
 
-def _statements(store: Store) -> tuple[Select[Any], Select[Any], Select[Any]]:
-    return SQLITE if store.database.engine.dialect.name == "sqlite" else POSTGRES
+def _fts5_params(query: SearchQuery, author_id: int, after: SearchPosition | None) -> dict[str, Any]:
+    author = f'author : "a{author_id}" AND '
+    title_before, rest_before = NEWEST, NEWEST
+    if after is not None:
+        title_before, rest_before = (after.id, NEWEST) if after.title_first else (0, after.id)
+    return {
+        "title_query": author + "title : (" + query.fts5() + ")",
+        "rest_query": author + "({title content} : (" + query.fts5() + ") NOT " + query.fts5_title() + ")",
+        "title_before": title_before,
+        "rest_before": rest_before,
+    }
 
 
-def _params(store: Store, query: SearchQuery, author_id: int) -> dict[str, Any]:
-    if store.database.engine.dialect.name == "sqlite":
-        author = f'author : "a{author_id}" AND '
-        return {
-            "query": author + "{title content} : (" + query.fts5() + ")",
-            "title_query": author + query.fts5_title(),
-        }
-    return {"query": query.tsquery()}
+# PostgreSQL: the first page, a page after a position, a numbered page.
+_title_first = case(
+    (_tsvector(Note.title).op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))), literal_column("1")),
+    else_=literal_column("0"),
+)
+POSTGRES_FIRST = (
+    select(*NOTE_COLUMNS, _title_first.label("title_first"))
+    .where(
+        Note.author_id == bindparam("author_id"),
+        LIVE,
+        DOCUMENT.op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))),
+    )
+    .order_by(_title_first.desc(), Note.id.desc())
+    .limit(bindparam("limit"))
+)
+POSTGRES_AFTER = POSTGRES_FIRST.where(
+    tuple_(_title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
+)
+POSTGRES_NUMBERED = POSTGRES_FIRST.offset(bindparam("offset"))
+
+
+def _is_sqlite(store: Store) -> bool:
+    return store.database.engine.dialect.name == "sqlite"
 
 
 async def search_notes_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[Any]:
     """A keyset page of the author's live notes matching `query` (for the API's cursor)."""
-    first, following, _ = _statements(store)
-    params = {**_params(store, query, author_id), "author_id": author_id, "limit": limit}
+    if _is_sqlite(store):
+        params = _fts5_params(query, author_id, after)
+        return await store.rows(
+            SQLITE_PAGE, **params, author_id=author_id, window=limit, limit=limit, offset=0
+        )
+    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit}
     if after is None:
-        return await store.rows(first, **params)
-    return await store.rows(
-        following, **params, title_first=after.title_first, created=after.created_at, id=after.id
-    )
+        return await store.rows(POSTGRES_FIRST, **params)
+    return await store.rows(POSTGRES_AFTER, **params, title_first=after.title_first, id=after.id)
 
 
 async def search_notes(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[Any]:
     """A numbered page of results (for the HTML list, which numbers its pages)."""
-    _, _, numbered = _statements(store)
-    params = _params(store, query, author_id)
-    return await store.rows(numbered, **params, author_id=author_id, limit=limit, offset=offset)
+    if _is_sqlite(store):
+        params = _fts5_params(query, author_id, None)
+        window = offset + limit
+        return await store.rows(
+            SQLITE_PAGE, **params, author_id=author_id, window=window, limit=limit, offset=offset
+        )
+    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit, "offset": offset}
+    return await store.rows(POSTGRES_NUMBERED, **params)

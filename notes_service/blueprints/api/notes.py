@@ -50,7 +50,7 @@ def _cursors() -> URLSafeSerializer:
 def encode_cursor(position: Position | SearchPosition) -> str:
     """An opaque, signed token for "the page after this note" (in list or in search order)."""
     if isinstance(position, SearchPosition):
-        return _cursors().dumps(["s", position.title_first, position.created_at.isoformat(), position.id])
+        return _cursors().dumps(["s", position.title_first, position.id])
     return _cursors().dumps([int(position.is_pinned), position.created_at.isoformat(), position.id])
 
 
@@ -59,10 +59,10 @@ def decode_cursor(cursor: str, *, searching: bool = False) -> Any:
     try:
         values = _cursors().loads(cursor)
         if searching:
-            kind, title_first, created_at, note_id = values
+            kind, title_first, note_id = values
             if kind != "s":
                 raise ValueError(kind)
-            return SearchPosition(int(title_first), datetime.fromisoformat(created_at), int(note_id))
+            return SearchPosition(int(title_first), int(note_id))
         pinned, created_at, note_id = values
         return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
     except (BadData, ValueError, TypeError) as error:
