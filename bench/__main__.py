@@ -127,6 +127,9 @@ async def start_servers(
     seed.original_sqlite(scratch / "original" / "notes.db", dataset)
     launch(servers.original(scratch / "original", scratch / "original" / "notes.db"))
     launch(servers.ceiling(scratch / "ceiling"))
+    (scratch / "fastapi").mkdir()
+    seed.fastapi_sqlite(scratch / "fastapi" / "notes.db", dataset, password_hash)
+    launch(servers.fastapi(scratch / "fastapi", scratch / "fastapi" / "notes.db"))
 
     if with_postgres:
         try:

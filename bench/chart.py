@@ -18,7 +18,13 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 
 from .results import load  # noqa: E402
 
-COLORS = {"service": "#2b6cb0", "service-pg": "#63b3ed", "original": "#c05621", "ceiling": "#718096"}
+COLORS = {
+    "service": "#2b6cb0",
+    "service-pg": "#63b3ed",
+    "original": "#c05621",
+    "ceiling": "#718096",
+    "fastapi": "#2f855a",
+}
 
 
 def draw(results: dict[str, Any], path: Path) -> None:

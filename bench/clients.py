@@ -103,3 +103,21 @@ def expect_notes(url: str, header: str, count: int) -> None:
     found = len(response.json()) if response.status_code == 200 else None
     if found != count:
         raise RuntimeError(f"GET {url} answered {response.status_code} with {found} notes, expected {count}")
+
+
+def expect_same_notes(url: str, baseline_url: str, header: str) -> None:
+    """Fail unless a baseline answers with the notes the service does (the same ids in the same order,
+    the same fields): a baseline that returned less would look faster than it is."""
+    ours, theirs = (
+        _ids_and_fields(httpx.get(where, headers=dict([header.split(": ", 1)]), trust_env=False, timeout=30))
+        for where in (url, baseline_url)
+    )
+    if ours != theirs:
+        raise RuntimeError(f"GET {baseline_url} answered {theirs} (ids, fields); the service {ours}")
+
+
+def _ids_and_fields(response: httpx.Response) -> object:
+    if response.status_code != 200:
+        return response.status_code
+    notes = response.json()
+    return [note["id"] for note in notes], sorted({field for note in notes for field in note})

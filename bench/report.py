@@ -100,6 +100,11 @@ RATIOS = (
         "≥ 0.5",
     ),
     Ratio(
+        "service / fastapi req/s, GET /api/notes c=64",
+        lambda m: m.paired("api-c64", "service", "fastapi"),
+        "≥ 2.0",
+    ),
+    Ratio(
         "service p99 / original p99, GET /api/notes c=64",
         lambda m: m.paired("api-c64", "service", "original", "p99_ms"),
         "≤ 1.0",

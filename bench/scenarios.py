@@ -118,9 +118,10 @@ def plan(servers: dict[str, Server], dataset: Dataset, timing: Timing) -> list[S
 
 
 def api_reads(servers: dict[str, Server], dataset: Dataset, timing: Timing) -> list[Scenario]:
-    """GET /api/notes by bearer token at c=1, 64, 256 (c=64, the headline, also on PostgreSQL)."""
+    """GET /api/notes by bearer token at c=1, 64, 256 (c=64, the headline, also on PostgreSQL); the
+    FastAPI baseline must first answer with the very notes the service does."""
     reader = clients.bearer(dataset.reader.token)
-    compared = [servers[name] for name in ("service", "original", "ceiling")]
+    compared = [servers[name] for name in ("service", "original", "ceiling", "fastapi")]
 
     def scenario(connections: int, seconds: float, *extra: Server) -> Scenario:
         cases = tuple(
@@ -129,6 +130,8 @@ def api_reads(servers: dict[str, Server], dataset: Dataset, timing: Timing) -> l
         )
         return Scenario(f"api-c{connections}", f"GET /api/notes c={connections}", cases)
 
+    service, fastapi = servers["service"], servers["fastapi"]
+    clients.expect_same_notes(f"{service.url}/api/notes", f"{fastapi.url}/api/notes", reader)
     postgres = [servers["service-pg"]] if "service-pg" in servers else []
     return [
         scenario(64, timing.seconds, *postgres),

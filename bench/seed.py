@@ -8,7 +8,8 @@ users with 100,000 notes each. The rows are generated once as plain Python value
 straight into the database: through sqlite3 or asyncpg COPY into the service's migrated schema (API
 tokens stored as SHA-256 digests, as the service does; on SQLite the migration's triggers fill the
 FTS5 index as the rows go in), or into the original's schema (plaintext tokens). Going through the
-HTTP API would take hours for 1.1 million notes and measure nothing we report.
+HTTP API would take hours for 1.1 million notes and measure nothing we report. The FastAPI baseline
+has the service's tables and gets the service's rows (without the `deep` users and their crowd).
 
 Every note's content differs: sentences picked by the note's number from a fixed list, and in one
 note of every `SEARCH_EVERY` (100), for every user alike, the `SEARCH_WORD`, which appears nowhere
@@ -209,3 +210,11 @@ def original_sqlite(path: Path, dataset: Dataset) -> None:
             "notes": notes_table(accounts),
         },
     )
+
+
+def fastapi_sqlite(path: Path, dataset: Dataset, password_hash: str) -> None:
+    """Create the FastAPI baseline's schema (the service's tables) and fill it with the service's rows."""
+    from .baselines.fastapi_app import create_schema
+
+    create_schema(str(path))
+    _sqlite_insert(path, _service_tables(dataset, password_hash, deep=False))

@@ -1,4 +1,4 @@
-"""Start, inspect and stop the servers under test: the service, the original app and the ceiling.
+"""Start, inspect and stop the servers under test: the service and its baselines (original, ceiling, fastapi).
 
 Each server runs in its own session (so a Ctrl-C in the terminal reaches only the benchmark, which then
 stops it), binds 127.0.0.1 on a free port, logs to a file in its own working directory, and is stopped
@@ -35,7 +35,7 @@ class Server:
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.command = [part.format(bind=f"127.0.0.1:{self.port}") for part in command]
+        self.command = [part.format(bind=f"127.0.0.1:{self.port}", port=self.port) for part in command]
         self.env = env
         self.log_path = workdir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -187,3 +187,23 @@ def ceiling(workdir: Path) -> Server:
         "bench.baselines.ceiling:app",
     ]
     return Server("ceiling", workdir, command, dict(os.environ, PYTHONPATH=str(ROOT)))
+
+
+def fastapi(workdir: Path, database: Path) -> Server:
+    """The FastAPI baseline under uvicorn as its docs deploy it: 2 workers, uvloop and httptools."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), BENCH_FASTAPI_DATABASE=str(database))
+    command = [
+        str(BIN / "uvicorn"),
+        "--workers",
+        str(WORKERS),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "bench.baselines.fastapi_app:app",
+    ]
+    return Server("fastapi", workdir, command, env)
