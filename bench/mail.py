@@ -113,7 +113,8 @@ class MailProbe:
     def _outbox_empty(self) -> bool:
         connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
         try:
-            return connection.execute("SELECT count(*) FROM mail_outbox").fetchone()[0] == 0
+            (queued,) = connection.execute("SELECT count(*) FROM mail_outbox").fetchone()
+            return int(queued) == 0
         finally:
             connection.close()
 

@@ -63,7 +63,7 @@ class Measured:
 
     def of_two_cores(self, scenario: str, case: str, figure: str = "requests_per_second") -> float:
         """Sign-ins/s as a share of 2 cores ÷ one bcrypt hash (timed at the start of the run)."""
-        return self(scenario, case, figure) / self.results["bcrypt"]["two_core_logins_per_second"]
+        return self(scenario, case, figure) / float(self.results["bcrypt"]["two_core_logins_per_second"])
 
     def service_rss(self) -> float:
         rss = self.results["rss"]
