@@ -1,8 +1,10 @@
 """`python -m bench [--quick]`: start every server, seed it, run the rounds, print and save the table.
 
-Orchestration only: servers come from servers.py, data from seed.py, the scenarios from scenarios.py,
-the table from report.py. Every server is registered for stopping before it is launched, so an error or
-Ctrl-C at any point stops what was started (and drops the PostgreSQL database after its server).
+Orchestration only: servers come from servers.py, data from seed.py, the scenarios from scenarios.py
+and features.py, the table from report.py. Every server is registered for stopping before it is
+launched, so an error or Ctrl-C at any point stops what was started (and drops the PostgreSQL
+database after its server). The SMTP server that receives the service's mail (mail.py) starts
+before the service and stops after it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import logins, postgres, report, results, seed, servers
+from . import features, logins, mail, postgres, report, results, seed, servers
 from .scenarios import Scenario, Timing, plan
 
 BCRYPT_ROUNDS = 12
@@ -67,9 +69,12 @@ async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str,
     notes: list[str] = []
     with _scratch(keep) as scratch:
         async with AsyncExitStack() as stack:
-            running = await start_servers(stack, Path(scratch), dataset, notes, with_postgres)
+            inbox = mail.Inbox().up()
+            stack.callback(inbox.down)
+            running = await start_servers(stack, Path(scratch), dataset, notes, with_postgres, inbox.url)
             say("signing in, walking to the last page, checking every URL")
             scenarios = await asyncio.to_thread(plan, running, dataset, timing)
+            scenarios += await asyncio.to_thread(features.plan, running["service"], dataset, timing, inbox)
             await warm_up(scenarios[0], timing.warmup_seconds)
             runs = await measure(scenarios, timing)
             rss = {name: server.peak_rss() for name, server in running.items()}
@@ -103,9 +108,15 @@ def _scratch(keep: bool) -> AbstractContextManager[str]:
 
 
 async def start_servers(
-    stack: AsyncExitStack, scratch: Path, dataset: seed.Dataset, notes: list[str], with_postgres: bool
+    stack: AsyncExitStack,
+    scratch: Path,
+    dataset: seed.Dataset,
+    notes: list[str],
+    with_postgres: bool,
+    smtp_url: str,
 ) -> dict[str, servers.Server]:
-    """Seed a fresh database for each server, launch them all, then wait until all are ready."""
+    """Seed a fresh database for each server, launch them all, then wait until all are ready.
+    The SQLite service, which the feature scenarios measure, mails through `smtp_url`."""
     password_hash = seed.bcrypt_sha256(BCRYPT_ROUNDS).hash(dataset.password)
     secret_key = secrets.token_urlsafe(48)
     running: dict[str, servers.Server] = {}
@@ -119,8 +130,9 @@ async def start_servers(
     workdir = scratch / "service"
     database = workdir / "notes.db"
     env = servers.service_env(f"sqlite+aiosqlite:///{database}", secret_key, BCRYPT_ROUNDS)
+    env["NOTES_SMTP_URL"] = smtp_url
     servers.migrate(workdir, env)
-    seed.service_sqlite(database, dataset, password_hash, deep=True)
+    seed.service_sqlite(database, dataset, password_hash, deep=True, secret_key=secret_key)
     launch(servers.service("service", workdir, env))
 
     (scratch / "original").mkdir()

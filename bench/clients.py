@@ -40,17 +40,21 @@ def service_cookie(base_url: str, email: str, password: str) -> str:
     and the cookie wrk replays is a quiet, steady session.
     """
     with client(base_url) as http:
-        form = http.get("/login")
-        field = CSRF_FIELD.search(form.text)
-        token = VALUE.search(field.group(0)) if field else None
-        if token is None:
-            raise RuntimeError("no csrf_token field on /login")
-        data = {"email": email, "password": password, "csrf_token": token.group(1)}
+        data = {"email": email, "password": password, "csrf_token": csrf_token(http.get("/login").text)}
         signed_in = http.post("/login", data=data)
         if signed_in.status_code != 302:
             raise RuntimeError(f"form sign-in failed: {signed_in.status_code}")
         http.get("/notes").raise_for_status()
         return cookie_header(http, ("notes_auth", "notes_session"))
+
+
+def csrf_token(page: str) -> str:
+    """The value of the page's `csrf_token` form field (a browser form must send it back)."""
+    field = CSRF_FIELD.search(page)
+    token = VALUE.search(field.group(0)) if field else None
+    if token is None:
+        raise RuntimeError("no csrf_token field on the page")
+    return token.group(1)
 
 
 def original_cookie(base_url: str, email: str, password: str) -> str:
@@ -95,6 +99,14 @@ def expect(url: str, header: str | None, status: int, *, method: str = "GET", js
     response = httpx.request(method, url, headers=headers, json=json, trust_env=False, timeout=30)
     if response.status_code != status:
         raise RuntimeError(f"{method} {url} answered {response.status_code}, expected {status}")
+
+
+def page(url: str, header: str) -> str:
+    """The text of one GET with `header`; fails unless it answers 200."""
+    response = httpx.get(url, headers=dict([header.split(": ", 1)]), trust_env=False, timeout=30)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}, expected 200")
+    return response.text
 
 
 def expect_notes(url: str, header: str, count: int) -> None:

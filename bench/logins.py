@@ -1,6 +1,8 @@
-"""Sign-in load: a flood of `POST /api/token`, and what two cores could do at best.
+"""Sign-in load: a flood of sign-ins (`POST /api/token`, or another flow), and what two cores could do
+at best.
 
-The flood is 8 async clients, each signing in again as soon as its previous sign-in returns. It is
+The flood is 8 async clients, each signing in again as soon as its previous sign-in returns, each
+with a connection and a cookie jar of its own (emptied before each sign-in, as a new browser's). It is
 Python rather than wrk because wrk cannot say when each response completed: a sign-in at cost 12 takes
 a quarter of a second, and a wrk run that stops with 8 of them half done under-counts by several
 percent. Here only the sign-ins that finish inside the measured window count, after a ramp, so the
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -27,6 +29,8 @@ from .seed import bcrypt_sha256
 CLIENTS = 8
 CORES = 2
 STOP_TIMEOUT = 30.0
+# One whole sign-in on the client given (its base URL set, its cookies empty): True when it worked.
+SignIn = Callable[[httpx.AsyncClient], Awaitable[bool]]
 
 
 def one_hash_seconds(rounds: int, samples: int = 3) -> float:
@@ -53,8 +57,8 @@ class Flood:
         errors = sum(start <= moment <= end for moment in self.failed)
         return wrk.Result(
             requests_per_second=len(latencies) / (end - start),
-            p50_ms=_percentile(latencies, 50),
-            p99_ms=_percentile(latencies, 99),
+            p50_ms=percentile(latencies, 50),
+            p99_ms=percentile(latencies, 99),
             requests=len(latencies),
             errors=errors,
             socket_errors=0,
@@ -62,39 +66,49 @@ class Flood:
         )
 
 
-def _percentile(values: list[float], percent: int) -> float:
+def percentile(values: list[float], percent: int) -> float:
+    """The value at `percent` of sorted `values` (nearest rank), NaN for none."""
     if not values:
         return float("nan")
     return values[min(len(values) - 1, round(percent / 100 * (len(values) - 1)))]
 
 
-@asynccontextmanager
-async def flood(base_url: str, email: str, password: str, clients: int = CLIENTS) -> AsyncIterator[Flood]:
-    """Keep `clients` sign-in loops running for the duration of the `async with` block."""
-    record, stopping = Flood(), asyncio.Event()
+def token_sign_in(email: str, password: str) -> SignIn:
+    """`POST /api/token` with the password: one bcrypt hash."""
     body = {"email": email, "password": password, "name": "login flood"}
 
-    async def sign_in_until_stopped(http: httpx.AsyncClient) -> None:
-        while not stopping.is_set():
-            started = time.monotonic()
-            try:
-                ok = (await http.post("/api/token", json=body)).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            now = time.monotonic()
-            if ok:
-                record.finished.append((now, now - started))
-            else:
-                record.failed.append(now)
+    async def sign_in(http: httpx.AsyncClient) -> bool:
+        return (await http.post("/api/token", json=body)).status_code == 200
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60, trust_env=False) as http:
-        tasks = [asyncio.create_task(sign_in_until_stopped(http)) for _ in range(clients)]
-        try:
-            yield record
-        finally:
-            stopping.set()
-            _, unfinished = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
-            for task in unfinished:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+    return sign_in
+
+
+@asynccontextmanager
+async def flood(base_url: str, sign_in: SignIn, clients: int = CLIENTS) -> AsyncIterator[Flood]:
+    """Keep `clients` sign-in loops running for the duration of the `async with` block."""
+    record, stopping = Flood(), asyncio.Event()
+
+    async def sign_in_until_stopped() -> None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60, trust_env=False) as http:
+            while not stopping.is_set():
+                http.cookies.clear()
+                started = time.monotonic()
+                try:
+                    ok = await sign_in(http)
+                except (httpx.HTTPError, RuntimeError):  # RuntimeError: a page without its form
+                    ok = False
+                now = time.monotonic()
+                if ok:
+                    record.finished.append((now, now - started))
+                else:
+                    record.failed.append(now)
+
+    tasks = [asyncio.create_task(sign_in_until_stopped()) for _ in range(clients)]
+    try:
+        yield record
+    finally:
+        stopping.set()
+        _, unfinished = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

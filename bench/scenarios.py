@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import clients, logins, wrk
 from .seed import SEARCH_PREFIX, SEARCH_WORD, Dataset
@@ -44,9 +44,18 @@ class Timing:
         return cls(rounds=1, seconds=2, short_seconds=2, warmup_seconds=1, flood_ramp_seconds=0.5)
 
 
+class Probe(Protocol):
+    """A measurement of its own (mail.py, export.py): it returns a wrk run's figures
+    (requests_per_second, p50_ms, p99_ms, requests, errors) and any others it has."""
+
+    connections: int
+
+    async def run(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Case:
-    """One measurement: a wrk load, sign-ins flooding in the background, or both."""
+    """One measurement: a wrk load, sign-ins flooding in the background, both, or a probe."""
 
     server: str
     load: wrk.Load | None  # None: the background sign-ins themselves are what is measured
@@ -55,6 +64,7 @@ class Case:
     expect_status: int | None = 200  # checked once before measuring (None: wrk's error count suffices)
     sign_ins: Callable[[], AbstractAsyncContextManager[logins.Flood]] | None = None
     seconds: float = 0.0  # how long to measure when there is no wrk load
+    probe: Probe | None = None
 
     @property
     def id(self) -> str:
@@ -66,6 +76,8 @@ class Case:
 
     @property
     def connections(self) -> int:
+        if self.probe is not None:
+            return self.probe.connections
         return self.load.connections if self.load else logins.CLIENTS
 
     def check(self) -> None:
@@ -74,6 +86,8 @@ class Case:
 
     async def run(self, ramp_seconds: float) -> dict[str, Any]:
         """The wrk run's figures; with sign-ins, also theirs (or only theirs, without a load)."""
+        if self.probe is not None:
+            return await self.probe.run()
         if self.sign_ins is None:
             assert self.load is not None
             return (await wrk.run(self.load)).as_dict()
@@ -111,6 +125,11 @@ def plan(servers: dict[str, Server], dataset: Dataset, timing: Timing) -> list[S
         depth(servers["service"], dataset, timing),
         search(servers["service"], dataset, timing),
     ]
+    return checked(scenarios)
+
+
+def checked(scenarios: list[Scenario]) -> list[Scenario]:
+    """The scenarios, once each of their URLs has answered as expected."""
     for scenario in scenarios:
         for case in scenario.cases:
             case.check()
@@ -186,7 +205,7 @@ def login_isolation(service: Server, dataset: Dataset, timing: Timing) -> Scenar
     )
 
     def flood() -> AbstractAsyncContextManager[logins.Flood]:
-        return logins.flood(service.url, dataset.writer.email, dataset.password)
+        return logins.flood(service.url, logins.token_sign_in(dataset.writer.email, dataset.password))
 
     flooding = f"{logins.CLIENTS} clients signing in"
     cases = (

@@ -19,6 +19,7 @@ else; no other word starts with `SEARCH_PREFIX`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from pathlib import Path
 import asyncpg
 from passlib.context import CryptContext
 from werkzeug.security import generate_password_hash
+
+from notes_service.totp import new_secret, secret_box, user_context
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 READER_NOTES = 20
@@ -39,6 +42,13 @@ CROWD_NOTES = 100_000
 SEARCH_WORD = "quokka"
 SEARCH_PREFIX = "quok"  # `quok*` finds the same notes as `quokka`, through FTS5's prefix path
 SEARCH_EVERY = 100  # one note in 100 holds SEARCH_WORD: 1 % of each user's notes
+# Each TOTP step is accepted once per user: at the ideal 8 sign-ins/s (2 cores ÷ ~0.25 s hash) for
+# a whole 30 s step, 240 users never run out (bench/two_factor.py waits for the next step if they do).
+TWO_FACTOR_USERS = 240
+MAIL_USERS = 400  # messages per mail round: one password reset for each
+MARKDOWN_NOTE = Path(__file__).with_name("note.md").read_text()
+MARKDOWN_TITLE = "Markdown page"
+PLAIN_TITLE = "Plain page"
 SENTENCES = (
     "Call the plumber about the kitchen sink before Friday.",
     "Buy milk, bread, apples and coffee on the way home.",
@@ -63,6 +73,7 @@ class Account:
     email: str
     token: str
     notes: int
+    totp_secret: str | None = None  # base32, for a user with two-factor sign-in
 
 
 @dataclass(frozen=True)
@@ -73,20 +84,26 @@ class Dataset:
     others: tuple[Account, ...]
     deep: Account
     crowd: tuple[Account, ...]  # beside `deep`: the search must find its notes among a million
+    pages: Account  # the Markdown note and the plain one (page_notes)
+    two_factor: tuple[Account, ...]
+    mail: tuple[Account, ...]
 
     def accounts(self, *, deep: bool) -> list[Account]:
         return [self.reader, self.writer, *self.others, *([self.deep, *self.crowd] if deep else [])]
 
+    def feature_accounts(self) -> list[Account]:
+        return [self.pages, *self.two_factor, *self.mail]
+
 
 def make_dataset() -> Dataset:
     """Fresh accounts with random API token secrets (the service's `nts_` format)."""
-    names = iter(range(1, 100))
+    names = itertools.count(1)
 
-    def account(role: str, notes: int) -> Account:
+    def account(role: str, notes: int, totp_secret: str | None = None) -> Account:
         number = next(names)
         username = f"{role}{number}"
         token = "nts_" + secrets.token_urlsafe(32)
-        return Account(number, username, f"{username}@bench.example", token, notes)
+        return Account(number, username, f"{username}@bench.example", token, notes, totp_secret)
 
     return Dataset(
         password=secrets.token_urlsafe(12),
@@ -95,6 +112,9 @@ def make_dataset() -> Dataset:
         others=tuple(account("other", OTHER_NOTES) for _ in range(OTHER_USERS)),
         deep=account("deep", DEEP_NOTES),
         crowd=tuple(account("crowd", CROWD_NOTES) for _ in range(CROWD_USERS)),
+        pages=account("pages", 2),
+        two_factor=tuple(account("twofactor", 0, new_secret()) for _ in range(TWO_FACTOR_USERS)),
+        mail=tuple(account("mail", 0) for _ in range(MAIL_USERS)),
     )
 
 
@@ -135,6 +155,27 @@ def notes_table(accounts: list[Account]) -> Table:
     return columns, rows
 
 
+def plain_text(length: int) -> str:
+    """`length` characters of sentences in paragraphs: text without any Markdown syntax."""
+    text, index = "", 0
+    while len(text) < length:
+        text += SENTENCES[index % len(SENTENCES)] + ("\n\n" if index % 4 == 3 else " ")
+        index += 1
+    return text[:length]
+
+
+def page_notes(account: Account) -> list[tuple[object, ...]]:
+    """The `pages` user's two notes, in notes_table's columns: Markdown, and plain text as long."""
+    created = EPOCH - timedelta(microseconds=account.id)
+    return [
+        (title, text, False, account.id, created, created)
+        for title, text in (
+            (MARKDOWN_TITLE, MARKDOWN_NOTE),
+            (PLAIN_TITLE, plain_text(len(MARKDOWN_NOTE))),
+        )
+    ]
+
+
 def sqlite_value(value: object) -> object:
     """SQLAlchemy's SQLite storage format: naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff', booleans as 0/1."""
     if isinstance(value, datetime):
@@ -144,19 +185,45 @@ def sqlite_value(value: object) -> object:
     return value
 
 
-def _service_tables(dataset: Dataset, password_hash: str, *, deep: bool) -> dict[str, Table]:
-    """The service's users, notes and api_tokens (only the SHA-256 digest of each token is stored)."""
+def _service_tables(
+    dataset: Dataset, password_hash: str, *, deep: bool, secret_key: str | None = None
+) -> dict[str, Table]:
+    """The service's users, notes and api_tokens (only the SHA-256 digest of each token is stored);
+    with `secret_key` (the service's), the feature users too, TOTP secrets sealed under that key."""
     accounts = dataset.accounts(deep=deep)
+    notes = notes_table(accounts)
+    if secret_key is not None:
+        accounts += dataset.feature_accounts()
+        notes[1].extend(page_notes(dataset.pages))
     users = ["id", "username", "username_key", "email", "password_hash", "is_active", "created_at"]
     tokens = ["user_id", "name", "token_digest", "created_at", "last_used_at", "expires_at"]
     return {
         "users": (
-            users,
-            [(a.id, a.username, a.username.lower(), a.email, password_hash, True, EPOCH) for a in accounts],
+            [*users, "totp_secret"],
+            [
+                (
+                    a.id,
+                    a.username,
+                    a.username.lower(),
+                    a.email,
+                    password_hash,
+                    True,
+                    EPOCH,
+                    _sealed(a, secret_key),
+                )
+                for a in accounts
+            ],
         ),
-        "notes": notes_table(accounts),
+        "notes": notes,
         "api_tokens": (tokens, [(a.id, "bench", _digest(a.token), EPOCH, None, None) for a in accounts]),
     }
+
+
+def _sealed(account: Account, secret_key: str | None) -> str | None:
+    """The account's TOTP secret as the service stores it: AES-GCM under a key from its secret key."""
+    if account.totp_secret is None or secret_key is None:
+        return None
+    return secret_box(secret_key).seal(account.totp_secret, context=user_context(account.id))
 
 
 def _digest(secret: str) -> str:
@@ -177,9 +244,11 @@ def _sqlite_insert(path: Path, tables: dict[str, Table]) -> None:
         connection.close()
 
 
-def service_sqlite(path: Path, dataset: Dataset, password_hash: str, *, deep: bool) -> None:
-    """Fill the service's migrated SQLite database."""
-    _sqlite_insert(path, _service_tables(dataset, password_hash, deep=deep))
+def service_sqlite(
+    path: Path, dataset: Dataset, password_hash: str, *, deep: bool, secret_key: str | None = None
+) -> None:
+    """Fill the service's migrated SQLite database (with `secret_key`, the feature users too)."""
+    _sqlite_insert(path, _service_tables(dataset, password_hash, deep=deep, secret_key=secret_key))
 
 
 async def service_postgres(dsn: str, dataset: Dataset, password_hash: str, *, deep: bool) -> None:

@@ -88,9 +88,7 @@ class Server:
         current = self.workers()
         peaks, private = [], []
         for pid in current:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(round(int(line.split()[1]) / 1024, 1))
+            peaks.append(round(status_mib(pid, "VmHWM"), 1))
             rollup = _smaps_rollup(pid)
             private.append(round((rollup["Private_Clean"] + rollup["Private_Dirty"]) / 1024, 1))
         main = self.process.pid if self.process else None
@@ -120,6 +118,14 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def status_mib(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status in MiB: VmRSS now, or VmHWM (the peak so far)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no {field} in /proc/{pid}/status")
 
 
 def _smaps_rollup(pid: int) -> dict[str, int]:
