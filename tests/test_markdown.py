@@ -50,8 +50,17 @@ def test_commonmark_tables_strikethrough_task_lists_and_safe_links() -> None:
     )
     assert "<h1>Plan</h1>" in html and "<strong>bold</strong>" in html and "<s>gone</s>" in html
     assert 'type="checkbox"' in html and "checked" in html and "<table>" in html and "<td>2</td>" in html
+    boxes = [dict(attrs) for tag, attrs in Elements(html).found if tag == "input"]
+    assert len(boxes) == 2 and all("disabled" in box for box in boxes)  # a page cannot tick them
     assert '<a href="https://example.com" rel="nofollow noopener noreferrer">site</a>' in html
     assert 'href="mailto:a@example.com"' in html
+
+
+def test_raw_html_stays_text_and_an_image_is_a_link_to_it() -> None:
+    html = str(markdown('<b>bold</b> ![alt](https://example.com/a.png)\n\n<div onclick="x()">block</div>'))
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "&lt;div" in html
+    assert '!<a href="https://example.com/a.png" rel="nofollow noopener noreferrer">alt</a>' in html
+    assert "<b>" not in html and "<img" not in html and "<div" not in html
 
 
 @pytest.mark.parametrize("source", XSS_CORPUS)
