@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, true, update
+from sqlalchemy.sql import Select
 
 from ..data import Store, UTCDateTime, utcnow
 from ..models import ApiToken, User
@@ -70,10 +73,54 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
     """The active user's unexpired token with this secret, in one indexed query."""
     now = utcnow()
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
-    if row is None:
-        return None
+    return None if row is None else _found(row, now)
+
+
+def _found(row: Any, now: datetime) -> FoundToken:
     user = CurrentUser.of(row, token_id=row.token_id)
     return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
+
+
+@dataclass(frozen=True)
+class WithToken:
+    """A read of the token's own user's rows, in one statement with the token check (see `with_token`)."""
+
+    statement: Select[Any]
+    width: int  # the token check's columns come first, then the read's
+    make_row: Callable[[Iterable[Any]], Any]  # the read's rows, by its column names
+
+
+def with_token(
+    read: Callable[[ColumnElement[int]], Select[Any]], order: Callable[[Any], Iterable[Any]]
+) -> WithToken:
+    """`read(the token's user id)` joined to the token check, ordered by `order(its columns)`.
+
+    On PostgreSQL every statement is a round trip, so a route that checks the token and then reads
+    makes two; this makes one. `read`'s first column must never be NULL (it tells "no rows").
+    """
+    token = TOKEN_USER.cte("token")
+    rows = read(select(token.c.id).scalar_subquery()).subquery("found")
+    statement = select(token, rows).select_from(token.outerjoin(rows, true())).order_by(*order(rows.c))
+    row = namedtuple("Row", rows.c.keys())  # type: ignore[misc]  # names known only here
+    return WithToken(statement, width=len(token.c), make_row=row._make)
+
+
+async def find_token_with(
+    store: Store, *, secret: str, read: WithToken, **params: Any
+) -> tuple[FoundToken | None, list[Any]]:
+    """`find_token` and, for a valid token, the rows of `read` for its user, in one statement."""
+    now = utcnow()
+    rows = await store.rows(read.statement, digest=digest(secret), now=now, **params)
+    if not rows:
+        return None, []
+    return _found(rows[0], now), list(_read_rows(read, rows))
+
+
+def _read_rows(read: WithToken, rows: list[Any]) -> Iterator[Any]:
+    width, make = read.width, read.make_row
+    for row in rows:
+        if row[width] is not None:
+            yield make(row[width:])
 
 
 async def touch_token(store: Store, *, token_id: int) -> None:
