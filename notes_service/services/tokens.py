@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,8 +86,8 @@ class WithToken:
     """A read of the token's own user's rows, in one statement with the token check (see `with_token`)."""
 
     statement: Select[Any]
-    width: int  # the token check's columns come first, then the read's
-    make_row: Callable[[Iterable[Any]], Any]  # the read's rows, by its column names
+    width: int  # the read's columns come first, under their own names; then the token check's
+    token_row: Callable[[Iterable[Any]], Any]  # the token check's columns, by name
 
 
 def with_token(
@@ -100,9 +100,9 @@ def with_token(
     """
     token = TOKEN_USER.cte("token")
     rows = read(select(token.c.id).scalar_subquery()).subquery("found")
-    statement = select(token, rows).select_from(token.outerjoin(rows, true())).order_by(*order(rows.c))
-    row = namedtuple("Row", rows.c.keys())  # type: ignore[misc]  # names known only here
-    return WithToken(statement, width=len(token.c), make_row=row._make)
+    statement = select(rows, token).select_from(token.outerjoin(rows, true())).order_by(*order(rows.c))
+    token_row = namedtuple("TokenRow", token.c.keys())  # type: ignore[misc]  # names known only here
+    return WithToken(statement, width=len(rows.c), token_row=token_row._make)
 
 
 async def find_token_with(
@@ -113,14 +113,8 @@ async def find_token_with(
     rows = await store.rows(read.statement, digest=digest(secret), now=now, **params)
     if not rows:
         return None, []
-    return _found(rows[0], now), list(_read_rows(read, rows))
-
-
-def _read_rows(read: WithToken, rows: list[Any]) -> Iterator[Any]:
-    width, make = read.width, read.make_row
-    for row in rows:
-        if row[width] is not None:
-            yield make(row[width:])
+    found = _found(read.token_row(rows[0][read.width :]), now)
+    return found, rows if rows[0][0] is not None else []  # a token without rows: one row of NULLs
 
 
 async def touch_token(store: Store, *, token_id: int) -> None:

@@ -58,8 +58,8 @@ async def test_a_page_of_notes_by_token_is_one_round_trip_on_postgresql(client, 
 
 
 async def test_the_urls_statement_cache_size_reaches_the_read_pool(settings, sent) -> None:
-    # `?prepared_statement_cache_size=0` (SQLAlchemy's option) is what a PgBouncer without prepared
-    # statement support needs; the read pool takes it as asyncpg's `statement_cache_size`.
+    # `?prepared_statement_cache_size=0` is SQLAlchemy's option (its cache of the writes' statements);
+    # the read pool takes it as asyncpg's `statement_cache_size` instead of refusing to connect.
     database = await Database.open(settings["database_url"] + "?prepared_statement_cache_size=0")
     try:
         pool = database.reads.pool
