@@ -169,60 +169,16 @@ def token_required(view: View) -> View:
 
     @wraps(view)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return await view(await Bearer(_bearer_secret()).check(current_store()), *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies
-
-
-def token_checked_by_route(view: View) -> View:
-    """`token_required` for a route that checks the token in the statement of its first read (one
-    round trip instead of two, `tokens.with_token`): the route gets the request's `Bearer` first.
-
-    Whatever the route answers, it answers as `token_required` would: an error it raises before its
-    check (a 422 for the query string, say) is a 401 when the token is not valid, and a route that
-    never checked the token is a 500, never an answer.
-    """
-
-    @wraps(view)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        bearer = Bearer(_bearer_secret())
-        try:
-            response = await view(bearer, *args, **kwargs)
-        except HTTPError:
-            if not bearer.checked:
-                await bearer.check(current_store())
-            raise
-        if not bearer.checked:
-            raise RuntimeError(f"{view.__name__} did not check the bearer token")
-        return response
-
-    return wrapper  # type: ignore[return-value]  # same signature, minus the bearer it supplies
-
-
-class Bearer:
-    """The request's bearer token, checked once: by `check`, or by the route's own read (`accept`)."""
-
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-        self.checked = False
-
-    async def check(self, store: Store) -> CurrentUser:
-        """The token's user; 401 when the token is unknown, expired, or its user deactivated."""
-        return await self.accept(store, await tokens.find_token(store, secret=self.secret))
-
-    async def accept(self, store: Store, found: tokens.FoundToken | None) -> CurrentUser:
-        """The user of a token check the route made itself (`tokens.find_token_with`)."""
-        self.checked = True
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            raise HTTPError(401, "Token required", headers=BEARER_CHALLENGE)
+        store = current_store()
+        found = await tokens.find_token(store, secret=secret)
         if found is None:
             raise HTTPError(401, "Invalid token", headers=BEARER_CHALLENGE)
         if found.stale:
             await record_activity(store, found.user)
-        return found.user
+        return await view(found.user, *args, **kwargs)
 
-
-def _bearer_secret() -> str:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret:
-        raise HTTPError(401, "Token required", headers=BEARER_CHALLENGE)
-    return secret
+    return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies

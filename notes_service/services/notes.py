@@ -13,22 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, bindparam, func, insert, select, true, tuple_, update
-from sqlalchemy.sql import Select
 
 from ..data import Store, UTCDateTime, utcnow
 from ..models import Note
 from ..schemas import NoteOut
 from ..shapes import columns_of
-from . import tokens
 from .errors import Missing, NotOwner, Stale
 
-
-def _order(notes: Any) -> tuple[Any, ...]:
-    """Pinned first, then newest first; id breaks ties so every note has one place in the order."""
-    return (notes.is_pinned.desc(), notes.created_at.desc(), notes.id.desc())
-
-
-ORDER = _order(Note)
+# Pinned first, then newest first; id breaks ties so every note has one place in the order.
+ORDER = (Note.is_pinned.desc(), Note.created_at.desc(), Note.id.desc())
 NOTE_COLUMNS = columns_of(NoteOut, Note)
 LIVE = Note.deleted_at.is_(None)
 
@@ -64,27 +57,17 @@ NUMBERED_PAGE = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-# All three columns sort descending, so "after a note" is "smaller as a tuple".
-AFTER = tuple_(Note.is_pinned, Note.created_at, Note.id) < tuple_(
-    bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id")
+FIRST_PAGE = (
+    select(*NOTE_COLUMNS)
+    .where(Note.author_id == bindparam("author_id"), LIVE)
+    .order_by(*ORDER)
+    .limit(bindparam("limit"))
 )
-
-
-def _first_page(author: ColumnElement[int]) -> Select[Any]:
-    return (
-        select(*NOTE_COLUMNS).where(Note.author_id == author, LIVE).order_by(*ORDER).limit(bindparam("limit"))
-    )
-
-
-def _next_page(author: ColumnElement[int]) -> Select[Any]:
-    return _first_page(author).where(AFTER)
-
-
-FIRST_PAGE = _first_page(bindparam("author_id"))
-NEXT_PAGE = _next_page(bindparam("author_id"))
-# The same pages for the owner of an API token, checked in the same statement (one round trip).
-TOKEN_FIRST_PAGE = tokens.with_token(_first_page, _order)
-TOKEN_NEXT_PAGE = tokens.with_token(_next_page, _order)
+# All three columns sort descending, so "after a note" is "smaller as a tuple".
+NEXT_PAGE = FIRST_PAGE.where(
+    tuple_(Note.is_pinned, Note.created_at, Note.id)
+    < tuple_(bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id"))
+)
 ONE_NOTE = select(*NOTE_COLUMNS, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))
 
 
@@ -101,22 +84,16 @@ async def list_notes(store: Store, *, author_id: int, limit: int, offset: int = 
 
 async def list_notes_after(store: Store, *, author_id: int, after: Position | None, limit: int) -> list[Any]:
     """The author's notes following `after` in list order: a keyset page, cheap at any depth."""
-    page = FIRST_PAGE if after is None else NEXT_PAGE
-    return await store.rows(page, author_id=author_id, **_keyset(after, limit))
-
-
-async def list_token_notes_after(
-    store: Store, *, secret: str, after: Position | None, limit: int
-) -> tuple[tokens.FoundToken | None, list[Any]]:
-    """`tokens.find_token` and its user's `list_notes_after`, in one statement."""
-    page = TOKEN_FIRST_PAGE if after is None else TOKEN_NEXT_PAGE
-    return await tokens.find_token_with(store, secret=secret, read=page, **_keyset(after, limit))
-
-
-def _keyset(after: Position | None, limit: int) -> dict[str, Any]:
     if after is None:
-        return {"limit": limit}
-    return {"limit": limit, "pinned": after.is_pinned, "created": after.created_at, "id": after.id}
+        return await store.rows(FIRST_PAGE, author_id=author_id, limit=limit)
+    return await store.rows(
+        NEXT_PAGE,
+        author_id=author_id,
+        limit=limit,
+        pinned=after.is_pinned,
+        created=after.created_at,
+        id=after.id,
+    )
 
 
 async def get_note(store: Store, *, note_id: int, author_id: int) -> Any:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, true, update
-from sqlalchemy.sql import Select
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from ..data import Store, UTCDateTime, utcnow
 from ..models import ApiToken, User
@@ -73,48 +70,10 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
     """The active user's unexpired token with this secret, in one indexed query."""
     now = utcnow()
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
-    return None if row is None else _found(row, now)
-
-
-def _found(row: Any, now: datetime) -> FoundToken:
+    if row is None:
+        return None
     user = CurrentUser.of(row, token_id=row.token_id)
     return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
-
-
-@dataclass(frozen=True)
-class WithToken:
-    """A read of the token's own user's rows, in one statement with the token check (see `with_token`)."""
-
-    statement: Select[Any]
-    width: int  # the read's columns come first, under their own names; then the token check's
-    token_row: Callable[[Iterable[Any]], Any]  # the token check's columns, by name
-
-
-def with_token(
-    read: Callable[[ColumnElement[int]], Select[Any]], order: Callable[[Any], Iterable[Any]]
-) -> WithToken:
-    """`read(the token's user id)` joined to the token check, ordered by `order(its columns)`.
-
-    On PostgreSQL every statement is a round trip, so a route that checks the token and then reads
-    makes two; this makes one. `read`'s first column must never be NULL (it tells "no rows").
-    """
-    token = TOKEN_USER.cte("token")
-    rows = read(select(token.c.id).scalar_subquery()).subquery("found")
-    statement = select(rows, token).select_from(token.outerjoin(rows, true())).order_by(*order(rows.c))
-    token_row = namedtuple("TokenRow", token.c.keys())  # type: ignore[misc]  # names known only here
-    return WithToken(statement, width=len(rows.c), token_row=token_row._make)
-
-
-async def find_token_with(
-    store: Store, *, secret: str, read: WithToken, **params: Any
-) -> tuple[FoundToken | None, list[Any]]:
-    """`find_token` and, for a valid token, the rows of `read` for its user, in one statement."""
-    now = utcnow()
-    rows = await store.rows(read.statement, digest=digest(secret), now=now, **params)
-    if not rows:
-        return None, []
-    found = _found(read.token_row(rows[0][read.width :]), now)
-    return found, rows if rows[0][0] is not None else []  # a token without rows: one row of NULLs
 
 
 async def touch_token(store: Store, *, token_id: int) -> None:

@@ -13,7 +13,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from quart import Blueprint, Response, current_app, jsonify
 from quart_schema import document_headers, document_response, tag
 
-from ...auth import Bearer, token_checked_by_route, token_required
+from ...auth import token_required
 from ...data import current_store
 from ...errors import HTTPError
 from ...etags import etag, if_match_versions, not_modified
@@ -70,13 +70,13 @@ def decode_cursor(cursor: str, *, searching: bool = False) -> Any:
 
 
 @blueprint.get("")
-@token_checked_by_route
+@token_required
 @tag(["notes"])
 @bearer_required
 @query_args(NotesQuery)
 @document_response(list[NoteOut])
 @errors(400, 401, 422)
-async def list_notes(bearer: Bearer, query: NotesQuery) -> Any:
+async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     """The caller's notes, pinned first then newest; with `q`, the notes matching it, best first.
     `Link: rel="next"` when more remain."""
     search_query = parse(query.q or "")
@@ -85,16 +85,12 @@ async def list_notes(bearer: Bearer, query: NotesQuery) -> Any:
     store = current_store()
     position: type[Position] | type[SearchPosition]
     if searching:
-        user = await bearer.check(store)
         page = await search.search_notes_after(
             store, author_id=user.id, query=search_query, after=after, limit=query.limit + 1
         )
         position = SearchPosition
-    else:  # the hot path: the token check and the page in one statement
-        found, page = await notes.list_token_notes_after(
-            store, secret=bearer.secret, after=after, limit=query.limit + 1
-        )
-        await bearer.accept(store, found)
+    else:
+        page = await notes.list_notes_after(store, author_id=user.id, after=after, limit=query.limit + 1)
         position = Position
     response = jsonify(dump_all(NoteOut, page[: query.limit]))
     if len(page) > query.limit:
