@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -70,3 +71,10 @@ async def test_the_urls_statement_cache_size_reaches_the_read_pool(settings, sen
             assert await connection.fetchval("SELECT count(*) FROM pg_prepared_statements") == 0
     finally:
         await database.close()
+
+
+async def test_postgresql_reads_give_aware_utc_datetimes(factory, store, sent) -> None:
+    # What lets the read path skip UTCDateTime's converter on asyncpg (compiled.result_converter).
+    user = await factory.user()
+    created = await store.scalar(select(User.created_at).where(User.id == user.id))
+    assert created.utcoffset() == timedelta(0) and abs(datetime.now(UTC) - created) < timedelta(minutes=5)
