@@ -86,9 +86,14 @@ def compile_select(statement: Select[*Columns], dialect: Dialect) -> Compiled:
 
 
 def result_converter(column_type: Any, dialect: Dialect) -> Converter | None:
-    """The column type's own converter, except UTC datetimes on SQLite, parsed by the C parser."""
-    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
-        return _sqlite_utc_datetime
+    """The column type's own converter, except for UTC datetimes: parsed by the C parser on SQLite,
+    and none on asyncpg, which reads `timestamptz` as aware UTC datetimes already (the type's own
+    converter would only check each one's tzinfo, a Python call per value)."""
+    if isinstance(column_type, UTCDateTime):
+        if dialect.name == "sqlite":
+            return _sqlite_utc_datetime
+        if dialect.driver == "asyncpg":
+            return None
     converter: Converter | None = column_type.dialect_impl(dialect).result_processor(dialect, None)
     return converter
 

@@ -45,6 +45,13 @@ def test_postgresql_parameters_are_numbered_and_datetimes_stay_aware() -> None:
     assert compiled.arguments({"author_id": 7, "before": MOMENT, "pinned": False}) == [7, MOMENT, False]
 
 
+def test_postgresql_rows_need_no_converter() -> None:
+    # asyncpg reads timestamptz as aware UTC datetimes; rows then go to the namedtuple as they come.
+    compiled = compile_select(STATEMENT, postgresql.asyncpg.dialect())  # type: ignore[attr-defined]
+    assert compiled.processors == []
+    assert compiled.rows([(3, True, MOMENT)])[0].created_at is MOMENT
+
+
 def test_an_unnamed_column_gets_a_positional_name() -> None:
     compiled = compile_select(select(func.count()).select_from(Note), sqlite.dialect())
     assert compiled.rows([(5,)])[0][0] == 5

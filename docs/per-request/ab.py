@@ -1,0 +1,143 @@
+"""Interleaved A/B of GET /api/notes c=64: req/s and CPU per request (workers + the PostgreSQL
+backends of the server's own database), servers started and seeded by the bench code.
+
+    git archive main | tar -x -C /tmp/main        # each variant: a checkout of the package
+    flock /tmp/bench.lock .venv/bin/python docs/per-request/ab.py main=/tmp/main branch=$PWD
+
+Each variant runs as `notes-service serve --workers 2` with PYTHONPATH=its directory, on SQLite and
+PostgreSQL (KINDS=sqlite,pg), beside the ceiling (CEIL=0 leaves it out); ROUNDS (5) x SECONDS (3).
+"""
+
+# ruff: noqa: E402  (the checkout goes on sys.path before the imports)
+
+import asyncio
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+sys.path.insert(0, ROOT)
+from bench import clients, postgres, seed, servers, wrk
+
+ROUNDS = int(os.environ.get("ROUNDS", 5))
+SECONDS = float(os.environ.get("SECONDS", 3))
+VARIANTS = dict(a.split("=", 1) for a in sys.argv[1:])
+KINDS = os.environ.get("KINDS", "sqlite,pg").split(",")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu(pids):
+    t = 0
+    for p in pids:
+        try:
+            f = open(f"/proc/{p}/stat").read().rpartition(")")[2].split()
+            t += int(f[11]) + int(f[12])
+        except OSError:
+            pass
+    return t / TICK
+
+
+def backends(db):
+    if not db:
+        return []
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-Atc",
+            f"select pid from pg_stat_activity where datname='{db}'",
+            "postgres",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [int(x) for x in out.split()]
+
+
+async def main():
+    dataset = seed.make_dataset()
+    pw = seed.bcrypt_sha256(4).hash(dataset.password)
+    key = secrets.token_urlsafe(48)
+    scratch = Path(tempfile.mkdtemp(prefix="wtpg-ab3-"))
+    running = {}
+    dbname = {}
+    cms = []
+    try:
+        for label, src in VARIANTS.items():
+            for kind in KINDS:
+                wd = scratch / f"{label}-{kind}"
+                if kind == "pg":
+                    cm = postgres.temporary_database()
+                    url = await cm.__aenter__()
+                    cms.append(cm)
+                    env = servers.service_env(postgres.sqlalchemy_url(url), key, 4)
+                    dbname[f"{label}-{kind}"] = url.rsplit("/", 1)[1]
+                else:
+                    env = servers.service_env(f"sqlite+aiosqlite:///{wd}/notes.db", key, 4)
+                env["PYTHONPATH"] = src
+                servers.migrate(wd, env)
+                if kind == "pg":
+                    await seed.service_postgres(url, dataset, pw, deep=False)
+                else:
+                    seed.service_sqlite(wd / "notes.db", dataset, pw, deep=False)
+                s = servers.service(f"{label}-{kind}", wd, env)
+                running[s.name] = s
+                s.launch()
+        if os.environ.get("CEIL", "1") == "1":
+            s = servers.ceiling(scratch / "ceiling")
+            running["ceiling"] = s
+            s.launch()
+        for s in running.values():
+            s.wait_ready()
+        h = clients.bearer(dataset.reader.token)
+        for s in running.values():
+            if s.name != "ceiling":
+                clients.expect(f"{s.url}/api/notes", h, 200)
+            await wrk.run(wrk.Load(f"{s.url}/api/notes", 64, 1, (h,)))
+        res = {n: [] for n in running}
+        cpus = {n: [] for n in running}
+        for r in range(ROUNDS):
+            for n, s in running.items():
+                pids = s.workers() + backends(dbname.get(n))
+                c0 = cpu(pids)
+                out = await wrk.run(wrk.Load(f"{s.url}/api/notes", 64, SECONDS, (h,)))
+                used = cpu(pids) - c0
+                res[n].append(out.requests_per_second)
+                cpus[n].append(used / max(out.requests, 1) * 1e6)
+                print(
+                    f"round {r + 1} {n:12s} {out.requests_per_second:8.1f} req/s  p99 {out.p99_ms:6.1f} ms  err {out.errors}  cpu/req {cpus[n][-1]:6.0f} us",
+                    flush=True,
+                )
+        print("median req/s:", {n: round(statistics.median(v), 1) for n, v in res.items()})
+        print(
+            "median CPU us/request (workers + own PG backends):",
+            {n: round(statistics.median(v)) for n, v in cpus.items()},
+        )
+
+        def ratio(a, b):
+            return statistics.median(x / y for x, y in zip(res[a], res[b]))
+
+        labels = list(VARIANTS)
+        pairs = [(f"{v}-{k}", f"{labels[0]}-{k}") for v in labels[1:] for k in KINDS]
+        pairs += [(f"{v}-pg", f"{v}-sqlite") for v in labels if "pg" in KINDS and "sqlite" in KINDS]
+        if "ceiling" in res:
+            pairs += [(f"{v}-sqlite", "ceiling") for v in labels if "sqlite" in KINDS]
+        for a, b in pairs:
+            print(
+                f"ratio {a} / {b}: {ratio(a, b):.3f} per round {[round(x / y, 2) for x, y in zip(res[a], res[b])]}"
+            )
+    finally:
+        for s in running.values():
+            s.stop()
+        for cm in cms:
+            await cm.__aexit__(None, None, None)
+
+
+asyncio.run(main())

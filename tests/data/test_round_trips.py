@@ -1,0 +1,80 @@
+"""PostgreSQL round trips of the hot read: counted at the driver, every statement asyncpg sends.
+
+A read costs one round trip once its statement is prepared; anything asyncpg sends besides the
+statements we ask for (its pool's reset after each read, say) shows up here as an extra one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from notes_service.data import Database
+from notes_service.models import User
+from tests.helpers import api_token, bearer
+
+SENDING = ("fetch", "fetchrow", "fetchval", "execute", "executemany", "prepare")
+
+
+@pytest.fixture
+def sent(settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """How many times each of asyncpg's statement-sending methods was called (pooled ones included:
+    the pool's proxies look the method up on the class at each call)."""
+    if settings["database_url"].startswith("sqlite"):
+        pytest.skip("SQLite reads make no round trips")
+    import asyncpg
+
+    counter: Counter[str] = Counter()
+    for name in SENDING:
+        original = getattr(asyncpg.Connection, name)
+
+        def counting(original: Any = original, name: str = name) -> Any:
+            @wraps(original)
+            async def send(*args: Any, **kwargs: Any) -> Any:
+                counter[name] += 1
+                return await original(*args, **kwargs)
+
+            return send
+
+        monkeypatch.setattr(asyncpg.Connection, name, counting())
+    yield counter
+
+
+async def test_a_page_of_notes_by_token_is_two_round_trips_on_postgresql(client, factory, sent) -> None:
+    await factory.user(email="ann@example.com")
+    headers = bearer(await api_token(client, "ann@example.com"))
+    for title in ("one", "two"):
+        await client.post("/api/notes", json={"title": title, "content": "c"}, headers=headers)
+    assert (await client.get("/api/notes", headers=headers)).status_code == 200  # prepares, writes last-used
+    sent.clear()
+    for _ in range(3):
+        assert len(await (await client.get("/api/notes", headers=headers)).get_json()) == 2
+    assert dict(sent) == {"fetch": 2 * 3}  # the token check and the page; nothing after either
+
+
+async def test_the_urls_statement_cache_size_reaches_the_read_pool(settings, sent) -> None:
+    # `?prepared_statement_cache_size=0` is SQLAlchemy's option (its cache of the writes' statements);
+    # the read pool takes it as asyncpg's `statement_cache_size` instead of refusing to connect.
+    database = await Database.open(settings["database_url"] + "?prepared_statement_cache_size=0")
+    try:
+        pool = database.reads.pool
+        assert pool is not None
+        assert await database.store().scalar(select(func.count(User.id))) == 0
+        async with pool.acquire() as connection:  # the only one: the read above opened it
+            # No named statement stays on the server connection (what PgBouncer < 1.21 cannot route).
+            assert await connection.fetchval("SELECT count(*) FROM pg_prepared_statements") == 0
+    finally:
+        await database.close()
+
+
+async def test_postgresql_reads_give_aware_utc_datetimes(factory, store, sent) -> None:
+    # What lets the read path skip UTCDateTime's converter on asyncpg (compiled.result_converter).
+    user = await factory.user()
+    created = await store.scalar(select(User.created_at).where(User.id == user.id))
+    assert created.utcoffset() == timedelta(0) and abs(datetime.now(UTC) - created) < timedelta(minutes=5)
