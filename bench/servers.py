@@ -179,19 +179,9 @@ def original(workdir: Path, database: Path) -> Server:
 
 
 def ceiling(workdir: Path) -> Server:
-    """The bare Quart app under the service's hypercorn configuration: 2 uvloop workers."""
-    command = [
-        str(BIN / "hypercorn"),
-        "--config",
-        str(ROOT / "hypercorn.toml"),
-        "--workers",
-        str(WORKERS),
-        "--worker-class",
-        "uvloop",
-        "--bind",
-        "{bind}",
-        "bench.baselines.ceiling:app",
-    ]
+    """The bare Quart app under the service's own server: `notes-service serve --app`, 2 workers."""
+    command = [str(BIN / "notes-service"), "serve", "--app", "bench.baselines.ceiling:app"]
+    command += ["--bind", "{bind}", "--workers", str(WORKERS)]
     return Server("ceiling", workdir, command, dict(os.environ, PYTHONPATH=str(ROOT)))
 
 

@@ -76,12 +76,19 @@ def db_upgrade(revision: str) -> None:
     default=None,
     help="On SIGTERM, how long requests in flight may take to finish [default: hypercorn.toml's 30].",
 )
-def serve(bind: str | None, workers: int | None, drain_seconds: float | None) -> None:
+# Another ASGI app under this same server: only for the benchmark's ceiling (bench/servers.py).
+@click.option("--app", "application", default=None, hidden=True)
+def serve(
+    bind: str | None, workers: int | None, drain_seconds: float | None, application: str | None
+) -> None:
     """Serve the app with hypercorn, using the repository's hypercorn.toml defaults."""
-    from .server import run
+    from .server import APPLICATION, run
 
-    _settings()  # fail fast, with a one-line error, on a bad configuration
-    sys.exit(run(bind=bind, workers=workers, drain_seconds=drain_seconds))
+    if application is None:
+        _settings()  # fail fast, with a one-line error, on a bad configuration
+    sys.exit(
+        run(bind=bind, workers=workers, drain_seconds=drain_seconds, application=application or APPLICATION)
+    )
 
 
 @main.command("create-user")

@@ -16,6 +16,10 @@ Replacing is only right for a worker that had served: one that dies while starti
 that cannot be read, a driver that is not installed) would die again, forever, so the supervisor
 stops with the worker's reason in one line and exit status 3 (systemd's unit does not restart on
 it). A crash loop later (CRASH_LOOP_DEATHS within CRASH_LOOP_SECONDS) stops it too, with status 1.
+
+Each worker listens on a socket of its own (listeners.py: SO_REUSEPORT, so the kernel spreads new
+connections evenly) and, on uvloop, accepts every queued connection at each wakeup (accepting.py).
+A replacement takes over its predecessor's socket and the connections queued on it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
@@ -47,6 +51,7 @@ from hypercorn.utils import load_application
 
 from .config import DEFAULT_DATABASE_URL
 from .dberrors import describe_any, one_line
+from .listeners import close_all, worker_sockets
 from .logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +67,10 @@ log = logging.getLogger("notes_service.server")
 
 
 def load_config(
-    bind: str | None = None, workers: int | None = None, drain_seconds: float | None = None
+    bind: str | None = None,
+    workers: int | None = None,
+    drain_seconds: float | None = None,
+    application: str = APPLICATION,
 ) -> Config:
     """hypercorn.toml (from the current directory, else the checkout), then the command line."""
     for candidate in (Path("hypercorn.toml"), ROOT / "hypercorn.toml"):
@@ -71,7 +79,7 @@ def load_config(
             break
     else:
         config = Config()
-    config.application_path = APPLICATION
+    config.application_path = application
     if bind:
         config.bind = [bind]
     if workers:
@@ -84,12 +92,20 @@ def load_config(
     return config
 
 
-def run(bind: str | None = None, workers: int | None = None, drain_seconds: float | None = None) -> int:
-    """Serve until SIGTERM/SIGINT, then drain; returns the exit code."""
+def run(
+    bind: str | None = None,
+    workers: int | None = None,
+    drain_seconds: float | None = None,
+    application: str = APPLICATION,
+) -> int:
+    """Serve until SIGTERM/SIGINT, then drain; returns the exit code.
+
+    `application` is another ASGI app's import path only for the benchmark's ceiling, which is
+    measured under this same server."""
     # Fewer glibc malloc arenas for the workers' threads (bcrypt, aiosqlite): a smaller footprint.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     configure_logging()
-    config = load_config(bind, workers, drain_seconds)
+    config = load_config(bind, workers, drain_seconds, application)
     try:
         app = load_application(config.application_path, config.wsgi_max_body_size)
     except Exception as error:  # noqa: BLE001 - whatever stops the import, say it in one line
@@ -100,18 +116,22 @@ def run(bind: str | None = None, workers: int | None = None, drain_seconds: floa
     # full passes (they walk every object, a latency spike, and would write to the shared pages).
     gc.collect()
     gc.freeze()
-    sockets = config.create_sockets()
-    return Supervisor(config, sockets, app).run()
+    return Supervisor(config, worker_sockets(config), app).run()
 
 
-def _worker(app: AppWrapper, config: Config, sockets: Sockets, shutdown_fd: int, reports: Connection) -> None:
+def _worker(
+    app: AppWrapper, config: Config, slots: list[Sockets], slot: int, shutdown_fd: int, reports: Connection
+) -> None:
     """A worker process: deaf to signals, it stops when the supervisor says so.
 
-    It reports READY once it accepts connections; if it fails before that, it sends the reason
+    It serves on the sockets of its `slot` (and closes its copies of the other workers'). It
+    reports READY once it accepts connections; if it fails before that, it sends the reason
     instead and exits with STARTUP_FAILED (the supervisor prints the one line, not a traceback).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sockets = slots[slot]
+    close_all([other for other in slots if other is not sockets])
     ready = False
     database_url = os.environ.get("NOTES_DATABASE_URL", DEFAULT_DATABASE_URL)
     # Quart logs a failed start-up with its traceback; for a known database problem the supervisor's
@@ -129,9 +149,9 @@ def _worker(app: AppWrapper, config: Config, sockets: Sockets, shutdown_fd: int,
     try:
         loop_factory = None
         if config.worker_class == "uvloop":
-            import uvloop
+            from .accepting import AcceptingLoop
 
-            loop_factory = uvloop.new_event_loop
+            loop_factory = AcceptingLoop
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             stopped = partial(_stopped, shutdown_fd, report_ready)
             runner.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=stopped))
@@ -171,6 +191,7 @@ async def _stopped(shutdown_fd: int, report_ready: Callable[[], None]) -> None:
 @dataclass
 class Worker:
     process: BaseProcess
+    slot: int  # which of the supervisor's listening socket sets it serves on
     reports: Connection  # READY, or why it could not start
     ready: bool = False
     reason: str | None = None
@@ -192,7 +213,7 @@ class Supervisor:
     def __init__(
         self,
         config: Config,
-        sockets: Sockets,
+        sockets: list[Sockets],
         app: AppWrapper,
         crash_loop_deaths: int = CRASH_LOOP_DEATHS,
         crash_loop_seconds: float = CRASH_LOOP_SECONDS,
@@ -217,7 +238,7 @@ class Supervisor:
     def run(self) -> int:
         for name in ("SIGTERM", "SIGINT"):
             signal.signal(getattr(signal, name), self._stop)
-        self._start(self.config.workers)
+        self._start(range(self.config.workers))
         while not self.stopping:
             waitables = [w.process.sentinel for w in self.workers] + [w.reports for w in self.workers]
             wait(waitables, timeout=1)
@@ -257,17 +278,17 @@ class Supervisor:
             for address in self.config.bind:
                 click.echo(f"notes-service listening on http://{address} ({self.config.workers} worker(s))")
 
-    def _start(self, count: int) -> None:
-        for _ in range(count):
+    def _start(self, slots: Iterable[int]) -> None:
+        for slot in slots:
             reports, worker_end = self.context.Pipe(duplex=False)
             process = self.context.Process(
                 target=_worker,
-                args=(self.app, self.config, self.sockets, self.shutdown_fd, worker_end),
+                args=(self.app, self.config, self.sockets, slot, self.shutdown_fd, worker_end),
                 daemon=False,
             )
             process.start()
             worker_end.close()  # the worker holds the only writing end: EOF when it dies
-            self.workers.append(Worker(process, reports))
+            self.workers.append(Worker(process, slot, reports))
 
     def _replace_exited(self) -> None:
         exited = [worker for worker in self.workers if not worker.process.is_alive()]
@@ -291,7 +312,7 @@ class Supervisor:
                 "stopping (their tracebacks are above)",
             )
             return
-        self._start(self.config.workers - len(self.workers))
+        self._start(worker.slot for worker in exited)
 
     def _drain(self) -> int:
         """Wait for every worker to finish its requests; kill those past the drain time."""
@@ -306,6 +327,5 @@ class Supervisor:
                 process.kill()
                 process.join()
                 exitcode = 1
-        for sock in [*self.sockets.secure_sockets, *self.sockets.insecure_sockets]:
-            sock.close()
+        close_all(self.sockets)
         return exitcode
