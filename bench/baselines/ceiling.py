@@ -1,8 +1,9 @@
 """The ceiling: a bare Quart app that answers GET /api/notes with a small JSON dict.
 
-No database, no authentication, no middleware: served by hypercorn with the service's own
-configuration (hypercorn.toml, 2 uvloop workers), it is the most that anything built on this stack can
-serve, so the service's req/s divided by this one's says how much of the stack's budget it spends.
+No database, no authentication, no middleware: served by the service's own server (`notes-service
+serve --app`: the same supervisor, sockets, hypercorn.toml and 2 uvloop workers), it is the most
+that anything built on this stack can serve, so the service's req/s divided by this one's says how
+much of the stack's budget it spends.
 """
 
 from __future__ import annotations
