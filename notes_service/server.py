@@ -101,7 +101,8 @@ def run(
     """Serve until SIGTERM/SIGINT, then drain; returns the exit code.
 
     `application` is another ASGI app's import path only for the benchmark's ceiling, which is
-    measured under this same server."""
+    measured under this same server.
+    """
     # Fewer glibc malloc arenas for the workers' threads (bcrypt, aiosqlite): a smaller footprint.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     configure_logging()
