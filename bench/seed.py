@@ -197,31 +197,20 @@ def _service_tables(
         notes[1].extend(page_notes(dataset.pages))
     users = ["id", "username", "username_key", "email", "password_hash", "is_active", "created_at"]
     tokens = ["user_id", "name", "token_digest", "created_at", "last_used_at", "expires_at"]
+    rows = [(a.id, a.username, a.username.lower(), a.email, password_hash, True, EPOCH) for a in accounts]
+    if secret_key is not None:  # the service's own database: it has two-factor users (the baselines do not)
+        users.append("totp_secret")
+        rows = [(*row, _sealed(a, secret_key)) for row, a in zip(rows, accounts, strict=True)]
     return {
-        "users": (
-            [*users, "totp_secret"],
-            [
-                (
-                    a.id,
-                    a.username,
-                    a.username.lower(),
-                    a.email,
-                    password_hash,
-                    True,
-                    EPOCH,
-                    _sealed(a, secret_key),
-                )
-                for a in accounts
-            ],
-        ),
+        "users": (users, rows),
         "notes": notes,
         "api_tokens": (tokens, [(a.id, "bench", _digest(a.token), EPOCH, None, None) for a in accounts]),
     }
 
 
-def _sealed(account: Account, secret_key: str | None) -> str | None:
+def _sealed(account: Account, secret_key: str) -> str | None:
     """The account's TOTP secret as the service stores it: AES-GCM under a key from its secret key."""
-    if account.totp_secret is None or secret_key is None:
+    if account.totp_secret is None:
         return None
     return secret_box(secret_key).seal(account.totp_secret, context=user_context(account.id))
 
