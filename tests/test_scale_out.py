@@ -63,6 +63,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Two hosts and nginx, started once for this module; everything stopped and dropped after."""
     require_nginx()
     with ExitStack() as stack:
         prefix = stack.enter_context(redis_prefix_of_test())
