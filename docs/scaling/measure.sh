@@ -4,7 +4,8 @@
 # `flock /tmp/bench.lock` on a shared machine:
 #   docs/scaling/measure.sh connections WORKERS   most PostgreSQL connections seen under wrk load
 #   docs/scaling/measure.sh redis                 Redis commands per request, by kind of request
-#   docs/scaling/measure.sh pgbouncer MODE        reads and writes through PgBouncer (session|transaction)
+#   docs/scaling/measure.sh pgbouncer MODE [QUERY] reads and writes through PgBouncer (session|transaction),
+#                                                 QUERY added to the URL (prepared_statement_cache_size=0)
 # Needs psql, wrk, redis-cli (and pgbouncer) on PATH, PostgreSQL on 127.0.0.1:5432 (user postgres).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -81,7 +82,7 @@ pgbouncer)
   printf '[databases]\n* = host=127.0.0.1 port=5432 user=postgres\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = %s\nauth_type = any\npool_mode = %s\ndefault_pool_size = 20\nmax_client_conn = 200\nunix_socket_dir =\n' \
     "$BOUNCER_PORT" "$MODE" >"$WD/pgbouncer.ini"
   pgbouncer -q -u postgres "$WD/pgbouncer.ini" & PGBOUNCER=$!
-  export NOTES_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:$BOUNCER_PORT/$DB  # db upgrade goes direct
+  export NOTES_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:$BOUNCER_PORT/$DB${3:+?$3}"  # db upgrade goes direct
   serve 1
   mixed 32
   for kind in reads writes; do echo "$MODE, $kind c=32 5 s: $(grep -hE 'requests in|Non-2xx' "$WD/$kind.out" | tr -s ' ' | paste -sd' ')"; done
