@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 INSTANCE_DIR = Path("instance")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///instance/notes.db"
 DEFAULT_MAIL_FROM = "notes-service <no-reply@localhost>"
+DEFAULT_REDIS_PREFIX = "notes:throttle:"
 # Where emailed links point in development when NOTES_PUBLIC_URL is unset (SPEC §5).
 DEVELOPMENT_URL = "http://127.0.0.1:8000"
 MIN_SECRET_LENGTH = 32
@@ -65,6 +66,8 @@ class Settings:
     secret_key: str = ""
     env: str = "development"
     redis_url: str | None = None
+    # Where the throttle's keys live in Redis: deployments (or test runs) sharing one Redis keep apart.
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
     public_url: str | None = None
     auth_rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(10, 60))
     bcrypt_rounds: int = 12
@@ -110,12 +113,14 @@ ENVIRONMENT = {
     "secret_key": "NOTES_SECRET_KEY",
     "env": "NOTES_ENV",
     "redis_url": "NOTES_REDIS_URL",
+    "redis_prefix": "NOTES_REDIS_PREFIX",
     "public_url": "NOTES_PUBLIC_URL",
     "auth_rate_limit": "NOTES_AUTH_RATE_LIMIT",
     "bcrypt_rounds": "NOTES_BCRYPT_ROUNDS",
     "trusted_proxy_hops": "NOTES_TRUSTED_PROXY_HOPS",
     "remember_days": "NOTES_REMEMBER_DAYS",
     "trash_days": "NOTES_TRASH_DAYS",
+    "housekeeping_seconds": "NOTES_HOUSEKEEPING_SECONDS",
     "smtp_url": "NOTES_SMTP_URL",
     "mail_from": "NOTES_MAIL_FROM",
     "outbox_dir": "NOTES_OUTBOX_DIR",
@@ -169,6 +174,8 @@ def check(settings: Settings) -> None:
         raise ConfigError("NOTES_TRUSTED_PROXY_HOPS must be >= 0 and NOTES_REMEMBER_DAYS >= 1")
     if settings.trash_days < 1:
         raise ConfigError("NOTES_TRASH_DAYS must be >= 1")
+    if settings.housekeeping_seconds <= 0:
+        raise ConfigError("NOTES_HOUSEKEEPING_SECONDS must be positive")
     check_mail(settings)
 
 
@@ -215,7 +222,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except ValueError as error:
             raise ConfigError(f"{ENVIRONMENT[name]} must be a whole number, not {value!r}") from error
-    if name in {"mail_poll_seconds", "mail_retry_seconds"}:
+    if name in {"mail_poll_seconds", "mail_retry_seconds", "housekeeping_seconds"}:
         try:
             return float(value)
         except ValueError as error:

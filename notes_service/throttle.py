@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from quart import Quart, current_app, request
 
-from .config import RateLimit
+from .config import DEFAULT_REDIS_PREFIX, RateLimit
 from .errors import HTTPError
 from .logs import event
 
@@ -35,7 +35,6 @@ SIGNIN = "signin"
 PASSWORD_CHECK = "password-check"
 # The per-address budget of every route that sends mail to an address a request names.
 MAIL = "mail"
-KEY_PREFIX = "notes:throttle:"
 # About 270 bytes a key (600 with a 254-character email): at most ~12 MB of counters a worker,
 # however many emails are sent, and far more keys than honest sign-ins make in one window.
 MAX_KEYS = 20_000
@@ -117,7 +116,7 @@ class RedisCounter:
     """
 
     def __init__(
-        self, url: str, *, prefix: str = KEY_PREFIX, retry_seconds: float = REDIS_RETRY_SECONDS
+        self, url: str, *, prefix: str = DEFAULT_REDIS_PREFIX, retry_seconds: float = REDIS_RETRY_SECONDS
     ) -> None:
         from redis.asyncio import Redis
 
@@ -161,7 +160,9 @@ def init_app(app: Quart) -> None:
     @app.before_serving
     async def open_counter() -> None:
         app.extensions["throttle"] = (
-            RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+            RedisCounter(settings.redis_url, prefix=settings.redis_prefix)
+            if settings.redis_url
+            else MemoryCounter()
         )
 
     @app.after_serving

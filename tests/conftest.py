@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from quart.typing import TestClientProtocol
 from notes_service import create_app
 from notes_service.data import Database, Store
 from notes_service.security import PasswordHasher
-from tests.databases import BACKEND, POSTGRES_URL, migrate, pg_admin, pg_url
+from tests.databases import BACKEND, POSTGRES_URL, migrate, pg_admin, pg_database, pg_url
 from tests.helpers import Factory, app_settings, unavailable
 from tests.mailbox import Mailbox
 from tests.shapes import check_api_responses
@@ -49,10 +48,8 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database for this test alone."""
     if BACKEND == "postgresql":
-        name = f"notes_test_{uuid.uuid4().hex[:12]}"
-        pg_admin([f"CREATE DATABASE {name} TEMPLATE {database_template}"])
-        yield pg_url(name)
-        pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
+        with pg_database(database_template) as url:
+            yield url
     else:
         path = tmp_path / "notes.db"
         shutil.copy(database_template, path)

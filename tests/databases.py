@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from notes_service.cli import alembic_config
 
@@ -26,18 +30,34 @@ def migrate(url: str) -> None:
 
 def pg_admin(statements: list[str]) -> None:
     """Run statements on the PostgreSQL server's maintenance database (create, drop, terminate)."""
+    for statement in statements:
+        pg_value(POSTGRES_URL, statement)
+
+
+def pg_value(url: str, statement: str, *args: Any) -> Any:
+    """Run one statement on the database at `url` (a SQLAlchemy URL); the first column of its first row."""
     import asyncpg
 
-    async def run() -> None:
-        dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    async def run() -> Any:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
         connection = await asyncpg.connect(dsn, timeout=5)
         try:
-            for statement in statements:
-                await connection.execute(statement)
+            return await connection.fetchval(statement, *args)
         finally:
             await connection.close()
 
-    asyncio.run(run())
+    return asyncio.run(run())
+
+
+@contextmanager
+def pg_database(template: str) -> Iterator[str]:
+    """The URL of a new database cloned from the migrated `template`, dropped (connections and all) after."""
+    name = f"notes_test_{uuid.uuid4().hex[:12]}"
+    pg_admin([f"CREATE DATABASE {name} TEMPLATE {template}"])
+    try:
+        yield pg_url(name)
+    finally:
+        pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
 
 
 def pg_url(database: str) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from notes_service.security import PasswordHasher
 from notes_service.services import users
 
 REQUIRE_SERVICES = os.environ.get("NOTES_TEST_REQUIRE_SERVICES") == "1"
+REDIS_URL = os.environ.get("NOTES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -30,6 +34,28 @@ def unavailable(what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (NOTES_TEST_REQUIRE_SERVICES=1) but not reachable")
     pytest.skip(f"{what} is not reachable")
+
+
+@contextmanager
+def redis_prefix_of_test() -> Iterator[str]:
+    """A Redis key prefix of the caller's own (the Redis is shared); its keys are deleted after.
+    Skips (or fails, see `unavailable`) when Redis does not answer."""
+    from redis import Redis
+
+    prefix = f"notes:test:{uuid.uuid4().hex}:"
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except Exception as error:  # noqa: BLE001
+        client.close()
+        unavailable(f"Redis at {REDIS_URL} ({error})")
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def app_settings(database_url: str, **overrides: Any) -> dict[str, Any]:

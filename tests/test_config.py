@@ -30,9 +30,12 @@ def test_environment_overrides(monkeypatch) -> None:
     monkeypatch.setenv("NOTES_AUTH_RATE_LIMIT", "off")
     monkeypatch.setenv("NOTES_BCRYPT_ROUNDS", "4")
     monkeypatch.setenv("NOTES_TRUSTED_PROXY_HOPS", "1")
+    monkeypatch.setenv("NOTES_REDIS_PREFIX", "staging:throttle:")
+    monkeypatch.setenv("NOTES_HOUSEKEEPING_SECONDS", "0.5")
     settings = load_settings()
     assert settings.auth_rate_limit is None and settings.bcrypt_rounds == 4
     assert settings.trusted_proxy_hops == 1
+    assert (settings.redis_prefix, settings.housekeeping_seconds) == ("staging:throttle:", 0.5)
 
 
 @pytest.mark.parametrize("key", [None, "", "change-me", "short", "a" * 40])
@@ -114,4 +117,11 @@ def test_mail_settings(monkeypatch, tmp_path) -> None:
     assert load_settings().smtp_url is None
     monkeypatch.setenv("NOTES_MAIL_POLL_SECONDS", "0")
     with pytest.raises(ConfigError, match="NOTES_MAIL_POLL_SECONDS"):
+        load_settings()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_housekeeping_interval_must_be_a_positive_number(monkeypatch, value) -> None:
+    monkeypatch.setenv("NOTES_HOUSEKEEPING_SECONDS", value)
+    with pytest.raises(ConfigError, match="NOTES_HOUSEKEEPING_SECONDS"):
         load_settings()

@@ -8,101 +8,33 @@ NOTES_TRUSTED_PROXY_HOPS=1. Any other name, `127.0.0.1` included, meets the refu
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.helpers import PASSWORD, unavailable
-from tests.server import Server, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-SITE = "localhost"  # the name nginx serves the site under in these tests
-
-
-def nginx_config(tmp_path: Path, app_port: int, https_port: int, http_port: int) -> Path:
-    """deploy/nginx.conf with loopback ports, a self-signed certificate and temp paths."""
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    replacements = {
-        "127.0.0.1:8000": f"127.0.0.1:{app_port}",
-        "listen 80": f"listen 127.0.0.1:{http_port}",
-        "listen 443": f"listen 127.0.0.1:{https_port}",
-        "server_name notes.example.com;": f"server_name {SITE};",
-        "/etc/letsencrypt/live/notes.example.com/fullchain.pem": str(tmp_path / "cert.pem"),
-        "/etc/letsencrypt/live/notes.example.com/privkey.pem": str(tmp_path / "key.pem"),
-        "/srv/notes-service/notes_service/static/": f"{ROOT}/notes_service/static/",
-    }
-    for old, new in replacements.items():
-        assert old in site, f"deploy/nginx.conf no longer has {old!r}"
-        site = site.replace(old, new)
-    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
-    temp_paths = {name: tmp_path / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    config = tmp_path / "nginx.conf"
-    config.write_text(
-        f"{user}daemon off;\nworker_processes 1;\npid {tmp_path}/nginx.pid;\n"
-        f"error_log {tmp_path}/error.log;\nevents {{ worker_connections 256; }}\n"
-        "http {\n  include /etc/nginx/mime.types;\n  access_log off;\n"
-        + "".join(f"  {name}_temp_path {path};\n" for name, path in temp_paths.items())
-        + f"{site}\n}}\n"
-    )
-    return config
+from tests.helpers import PASSWORD
+from tests.nginx import ROOT, client, require_nginx, running_nginx
+from tests.server import Server
 
 
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(https URL, plain http URL) of nginx in front of two notes-service workers."""
-    if not Path(NGINX).exists() or shutil.which("openssl") is None:
-        unavailable("nginx and openssl (apt-get install nginx)")
+    require_nginx()
     tmp_path = tmp_path_factory.mktemp("nginx")
-    server = Server(tmp_path, NOTES_TRUSTED_PROXY_HOPS="1", NOTES_AUTH_RATE_LIMIT="5/60")
-    https_port, http_port = free_port(), free_port()
-    config = nginx_config(tmp_path, server.port, https_port, http_port)  # before start: it may fail
-    server.start("--workers", "2")
-    nginx = subprocess.Popen(
-        [NGINX, "-c", str(config), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")]
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while _redirect_status(f"http://{SITE}:{http_port}/") != 301:
-            if nginx.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"nginx did not start: {(tmp_path / 'error.log').read_text()}")
-            time.sleep(0.1)
-        yield f"https://{SITE}:{https_port}", f"http://{SITE}:{http_port}"
-    finally:
-        nginx.terminate()
-        nginx.wait(10)
-        server.kill()
+    with Server(tmp_path, NOTES_TRUSTED_PROXY_HOPS="1", NOTES_AUTH_RATE_LIMIT="5/60") as server:
+        server.start("--workers", "2")
+        with running_nginx(tmp_path, [server.port]) as urls:
+            yield urls
 
 
 @pytest.fixture(scope="module")
 def proxied(sites: tuple[str, str]) -> str:
     return sites[0]
-
-
-def _redirect_status(url: str) -> int | None:
-    try:
-        return httpx.get(url, follow_redirects=False, timeout=2).status_code
-    except httpx.HTTPError:
-        return None
-
-
-def client(base_url: str) -> httpx.Client:
-    return httpx.Client(base_url=base_url, verify=False, timeout=10)  # noqa: S501 - our self-signed cert
 
 
 def csrf(page: str) -> str:

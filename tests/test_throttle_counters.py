@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,10 +13,10 @@ import pytest
 from notes_service import create_app
 from notes_service.config import RateLimit
 from notes_service.throttle import MemoryCounter, RedisCounter
-from tests.helpers import app_settings, unavailable
+from tests.helpers import REDIS_URL, app_settings, redis_prefix_of_test
+from tests.server import free_port
 from tests.test_throttle import token_request
 
-REDIS_URL = os.environ.get("NOTES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # Every command the Redis counter may send, with its argument count (None: any), all in Redis 5.
 # HELLO (6.0), EXPIRE ... NX (7.0), GETEX (6.2) and the like are not here.
 REDIS_5_COMMANDS = {
@@ -35,30 +33,11 @@ REDIS_5_COMMANDS = {
 }
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (it was free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
+def redis_prefix() -> Iterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards (the database is shared)."""
-    from redis.asyncio import Redis
-
-    prefix = f"notes:test:{uuid.uuid4().hex}:"
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except Exception as error:  # noqa: BLE001
-        await client.aclose()
-        unavailable(f"Redis at {REDIS_URL} ({error})")
-    yield prefix
-    keys = [key async for key in client.scan_iter(match=prefix + "*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
+    with redis_prefix_of_test() as prefix:
+        yield prefix
 
 
 async def test_memory_counter_window_resets() -> None:
