@@ -113,8 +113,10 @@ async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     store = current_store()
     async with store.write():
         note = await notes.create_note(store, author_id=user.id, **data.model_dump())
-    location = external_url(".get_note", note_id=note.id)
-    return dump(NoteOut, note), 201, {"Location": location, "ETag": etag(note.version)}
+    response = jsonify(dump(NoteOut, note))  # a Response: quart-schema converts a dict with a new TypeAdapter
+    response.status_code = 201
+    response.headers.update(Location=external_url(".get_note", note_id=note.id), ETag=etag(note.version))
+    return response
 
 
 @blueprint.get("/<id:note_id>")
