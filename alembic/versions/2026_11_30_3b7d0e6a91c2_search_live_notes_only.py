@@ -47,14 +47,19 @@ REMOVE_OLD_TITLE = (
 ADD_NEW_TITLE = (
     "INSERT INTO notes_title_fts(rowid, title, author) VALUES (new.id, new.title, 'a' || new.author_id);"
 )
-
-
-def _if_live(statement: str, row: str) -> str:
-    """`INSERT … VALUES (…)` as `INSERT … SELECT … WHERE <row>.deleted_at IS NULL`."""
-    head, _, values = statement.partition(" VALUES (")
-    return f"{head} SELECT {values.removesuffix(');')} WHERE {row}.deleted_at IS NULL;"
-
-
+# The same four, as statements that act only for a live row (within one trigger body).
+REMOVE_OLD_IF_LIVE = (
+    "INSERT INTO notes_fts(notes_fts, rowid, title, content, author) "
+    "SELECT 'delete', old.id, old.title, old.content, 'a' || old.author_id WHERE old.deleted_at IS NULL; "
+    "INSERT INTO notes_title_fts(notes_title_fts, rowid, title, author) "
+    "SELECT 'delete', old.id, old.title, 'a' || old.author_id WHERE old.deleted_at IS NULL;"
+)
+ADD_NEW_IF_LIVE = (
+    "INSERT INTO notes_fts(rowid, title, content, author) "
+    "SELECT new.id, new.title, new.content, 'a' || new.author_id WHERE new.deleted_at IS NULL; "
+    "INSERT INTO notes_title_fts(rowid, title, author) "
+    "SELECT new.id, new.title, 'a' || new.author_id WHERE new.deleted_at IS NULL;"
+)
 LIVE_ONLY = [
     "CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes WHEN new.deleted_at IS NULL "
     f"BEGIN {ADD_NEW} {ADD_NEW_TITLE} END",
@@ -62,11 +67,8 @@ LIVE_ONLY = [
     f"BEGIN {REMOVE_OLD} {REMOVE_OLD_TITLE} END",
     # One trigger, so the old entry is surely removed before the new one is added (out if it was in,
     # in if it is live now): an edit, a trashing and a restore alike.
-    "CREATE TRIGGER notes_fts_update AFTER UPDATE OF title, content, deleted_at ON notes BEGIN "
-    + " ".join(_if_live(statement, "old") for statement in (REMOVE_OLD, REMOVE_OLD_TITLE))
-    + " "
-    + " ".join(_if_live(statement, "new") for statement in (ADD_NEW, ADD_NEW_TITLE))
-    + " END",
+    "CREATE TRIGGER notes_fts_update AFTER UPDATE OF title, content, deleted_at ON notes "
+    f"BEGIN {REMOVE_OLD_IF_LIVE} {ADD_NEW_IF_LIVE} END",
 ]
 EVERY_NOTE = [  # the previous revision's triggers
     f"CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN {ADD_NEW} END",

@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadData, URLSafeSerializer
-from quart import Blueprint, Response, current_app, jsonify
+from quart import Blueprint, Response, jsonify
 from quart_schema import document_headers, document_response, tag
 
 from ...auth import token_required
 from ...data import current_store
-from ...errors import HTTPError
 from ...etags import etag, if_match_versions, not_modified
 from ...links import external_url
 from ...schemas import (
@@ -34,39 +32,32 @@ from ...services import notes, search
 from ...services.notes import Position
 from ...services.search import SearchPosition
 from ...services.users import CurrentUser
-from ...shapes import dump, dump_all
-from .responses import bearer_required, documented_no_content, errors, no_content
+from ...shapes import dump_all
+from .cursors import Cursors, link_next
+from .responses import bearer_required, documented_no_content, errors, no_content, note_response
 from .validation import json_body, query_args
 
 blueprint = Blueprint("api_notes", __name__, url_prefix="/api/notes")
-CURSOR_SALT = "notes-service cursor"
-INVALID_CURSOR = "Invalid cursor"
-
-
-def _cursors() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["NOTES"].secret_key, salt=CURSOR_SALT)
+CURSORS = Cursors("notes-service cursor")
 
 
 def encode_cursor(position: Position | SearchPosition) -> str:
     """An opaque, signed token for "the page after this note" (in list or in search order)."""
     if isinstance(position, SearchPosition):
-        return _cursors().dumps(["s", position.title_first, position.id])
-    return _cursors().dumps([int(position.is_pinned), position.created_at.isoformat(), position.id])
+        return CURSORS.encode(["s", position.title_first, position.id])
+    return CURSORS.encode([int(position.is_pinned), position.created_at.isoformat(), position.id])
 
 
-def decode_cursor(cursor: str, *, searching: bool = False) -> Any:
-    """Read a cursor back; a tampered or malformed one, or one of the other order, is a 400."""
-    try:
-        values = _cursors().loads(cursor)
-        if searching:
-            kind, title_first, note_id = values
-            if kind != "s":
-                raise ValueError(kind)
-            return SearchPosition(int(title_first), int(note_id))
-        pinned, created_at, note_id = values
-        return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
-    except (BadData, ValueError, TypeError) as error:
-        raise HTTPError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
+def _search_position(values: Any) -> SearchPosition:
+    kind, title_first, note_id = values
+    if kind != "s":
+        raise ValueError(kind)
+    return SearchPosition(int(title_first), int(note_id))
+
+
+def _list_position(values: Any) -> Position:
+    pinned, created_at, note_id = values
+    return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
 
 
 @blueprint.get("")
@@ -81,23 +72,23 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     `Link: rel="next"` when more remain."""
     search_query = parse(query.q or "")
     searching = bool(search_query)
-    after = decode_cursor(query.cursor, searching=searching) if query.cursor is not None else None
     store = current_store()
     position: type[Position] | type[SearchPosition]
     if searching:
+        found = CURSORS.decode(query.cursor, _search_position) if query.cursor is not None else None
         page = await search.search_notes_after(
-            store, author_id=user.id, query=search_query, after=after, limit=query.limit + 1
+            store, author_id=user.id, query=search_query, after=found, limit=query.limit + 1
         )
         position = SearchPosition
     else:
+        after = CURSORS.decode(query.cursor, _list_position) if query.cursor is not None else None
         page = await notes.list_notes_after(store, author_id=user.id, after=after, limit=query.limit + 1)
         position = Position
     response = jsonify(dump_all(NoteOut, page[: query.limit]))
     if len(page) > query.limit:
         cursor = encode_cursor(position.of(page[query.limit - 1]))
         arguments = {"q": query.q} if searching else {}
-        link = external_url(".list_notes", limit=query.limit, cursor=cursor, **arguments)
-        response.headers["Link"] = f'<{link}>; rel="next"'
+        link_next(response, ".list_notes", limit=query.limit, cursor=cursor, **arguments)
     return response
 
 
@@ -113,10 +104,7 @@ async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     store = current_store()
     async with store.write():
         note = await notes.create_note(store, author_id=user.id, **data.model_dump())
-    response = jsonify(dump(NoteOut, note))  # a Response: quart-schema converts a dict with a new TypeAdapter
-    response.status_code = 201
-    response.headers.update(Location=external_url(".get_note", note_id=note.id), ETag=etag(note.version))
-    return response
+    return note_response(note, 201, Location=external_url(".get_note", note_id=note.id))
 
 
 @blueprint.get("/<id:note_id>")
@@ -131,11 +119,10 @@ async def get_note(user: CurrentUser, note_id: int) -> Any:
     """One note with its `ETag`: 304 when `If-None-Match` holds it, 403 when it is someone else's,
     404 when there is none (or it is in the trash)."""
     note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id)
-    if not_modified(note.version):
-        response = no_content()
-        response.status_code = 304
-    else:
-        response = jsonify(dump(NoteOut, note))
+    if not not_modified(note.version):
+        return note_response(note)
+    response = no_content()
+    response.status_code = 304
     response.headers["ETag"] = etag(note.version)
     return response
 
@@ -187,6 +174,4 @@ async def _save(user: CurrentUser, note_id: int, changes: dict[str, Any]) -> Res
         note = await notes.update_note(
             store, note_id=note_id, author_id=user.id, expected=if_match_versions(), **changes
         )
-    response = jsonify(dump(NoteOut, note))
-    response.headers["ETag"] = etag(note.version)
-    return response
+    return note_response(note)

@@ -1,14 +1,16 @@
-"""What API routes share about their answers: documented error statuses and empty 204s."""
+"""What API routes share about their answers: documented error statuses, empty 204s, a note."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from quart import Response
+from quart import Response, jsonify
 from quart_schema import document_response, security_scheme
 
-from ...schemas import Error, NoContent
+from ...etags import etag
+from ...schemas import Error, NoContent, NoteOut
+from ...shapes import dump
 
 T = TypeVar("T", bound=Callable[..., Any])
 bearer_required = security_scheme([{"bearer": []}])
@@ -33,3 +35,12 @@ def no_content() -> Response:
 
 
 documented_no_content = document_response(NoContent, 204)
+
+
+def note_response(note: Any, status: int = 200, **headers: str) -> Response:
+    """A note as JSON, with its `ETag`. A Response rather than a dict: quart-schema would turn a
+    returned dict into JSON through a new pydantic TypeAdapter on every request."""
+    response = jsonify(dump(NoteOut, note))
+    response.status_code = status
+    response.headers.update(ETag=etag(note.version), **headers)
+    return response

@@ -5,43 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadData, URLSafeSerializer
-from quart import Blueprint, current_app, jsonify
+from quart import Blueprint, jsonify
 from quart_schema import document_response, tag
 
 from ...auth import token_required
 from ...data import current_store
-from ...errors import HTTPError
-from ...etags import etag
-from ...links import external_url
 from ...schemas import NoteHeaders, NoteOut, TrashedNoteOut, TrashQuery
 from ...services import trash
 from ...services.trash import TrashPosition
 from ...services.users import CurrentUser
-from ...shapes import dump, dump_all
-from .responses import bearer_required, documented_no_content, errors, no_content
+from ...shapes import dump_all
+from .cursors import Cursors, link_next
+from .responses import bearer_required, documented_no_content, errors, no_content, note_response
 from .validation import query_args
 
 blueprint = Blueprint("api_trash", __name__, url_prefix="/api/trash")
-CURSOR_SALT = "notes-service trash cursor"
-INVALID_CURSOR = "Invalid cursor"
-
-
-def _cursors() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["NOTES"].secret_key, salt=CURSOR_SALT)
+CURSORS = Cursors("notes-service trash cursor")
 
 
 def encode_trash_cursor(position: TrashPosition) -> str:
-    return _cursors().dumps([position.deleted_at.isoformat(), position.id])
+    return CURSORS.encode([position.deleted_at.isoformat(), position.id])
+
+
+def _trash_position(values: Any) -> TrashPosition:
+    deleted_at, note_id = values
+    return TrashPosition(datetime.fromisoformat(deleted_at), int(note_id))
 
 
 def decode_trash_cursor(cursor: str) -> TrashPosition:
     """A tampered or malformed cursor is a 400."""
-    try:
-        deleted_at, note_id = _cursors().loads(cursor)
-        return TrashPosition(datetime.fromisoformat(deleted_at), int(note_id))
-    except (BadData, ValueError, TypeError) as error:
-        raise HTTPError(400, INVALID_CURSOR, details={"cursor": INVALID_CURSOR}) from error
+    return CURSORS.decode(cursor, _trash_position)
 
 
 @blueprint.get("")
@@ -59,8 +52,7 @@ async def list_trash(user: CurrentUser, query: TrashQuery) -> Any:
     if len(page) > query.limit:
         last = page[query.limit - 1]
         cursor = encode_trash_cursor(TrashPosition(last.deleted_at, last.id))
-        link = external_url(".list_trash", limit=query.limit, cursor=cursor)
-        response.headers["Link"] = f'<{link}>; rel="next"'
+        link_next(response, ".list_trash", limit=query.limit, cursor=cursor)
     return response
 
 
@@ -75,7 +67,7 @@ async def restore_note(user: CurrentUser, note_id: int) -> Any:
     store = current_store()
     async with store.write():
         note = await trash.restore_note(store, note_id=note_id, author_id=user.id)
-    return dump(NoteOut, note), 200, {"ETag": etag(note.version)}
+    return note_response(note)
 
 
 @blueprint.delete("/<id:note_id>")
