@@ -22,10 +22,6 @@ from urllib.parse import quote
 
 import pyotp
 import segno
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ISSUER = "notes-service"
 STEP_SECONDS = 30
@@ -98,9 +94,18 @@ def new_recovery_codes() -> list[str]:
 
 class SecretBox:
     """AES-GCM with a key derived from the app's secret key; associated data binds a ciphertext to
-    its purpose and user. Rotating `NOTES_SECRET_KEY` makes every stored secret unreadable."""
+    its purpose and user. Rotating `NOTES_SECRET_KEY` makes every stored secret unreadable.
+
+    cryptography is imported here, on the first two-factor sign-in or enrolment, not with the app:
+    loading its Rust module touches 6.9 MiB of it, which every `serve` process would otherwise hold
+    whether anyone uses two-factor sign-in or not.
+    """
 
     def __init__(self, secret_key: str) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO)
         self.aead = AESGCM(hkdf.derive(secret_key.encode()))
 
@@ -111,6 +116,8 @@ class SecretBox:
 
     def open(self, sealed: str, *, context: str) -> str | None:
         """The plaintext, or None when it was sealed under another key or context, or is damaged."""
+        from cryptography.exceptions import InvalidTag
+
         version, _, body = sealed.partition(":")
         if version != ENCRYPTION_VERSION:
             return None

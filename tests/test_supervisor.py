@@ -22,18 +22,28 @@ SECRET_PASSWORD = "pw-in-the-url-1234"
 
 
 @pytest.mark.parametrize(
-    ("url", "says"),
+    ("url", "fails", "says"),
     [
-        ("not a database url", "NOTES_DATABASE_URL is not a database URL SQLAlchemy can read"),
-        ("postgresql+nodriver://u@127.0.0.1/db", "names a driver that is not installed"),
-        ("sqlite+aiosqlite:////proc/no-such-dir/notes.db", "cannot open the SQLite file"),
+        # The URL and its driver are read when the app is built (the driver is imported then, before
+        # the workers are forked); a file that cannot be opened, only by a worker.
+        ("not a database url", "the application could not load", "is not a database URL SQLAlchemy can read"),
+        (
+            "postgresql+nodriver://u@127.0.0.1/db",
+            "the application could not load",
+            "names a driver that is not installed",
+        ),
+        (
+            "sqlite+aiosqlite:////proc/no-such-dir/notes.db",
+            "a worker could not start",
+            "cannot open the SQLite file",
+        ),
     ],
 )
-def test_a_worker_that_cannot_start_stops_serve_with_one_line(tmp_path, url, says) -> None:
+def test_a_server_that_cannot_start_stops_serve_with_one_line(tmp_path, url, fails, says) -> None:
     server = Server(tmp_path, url)
     assert server.exit_status("--workers", "2") == STARTUP_FAILED
     lines = server.log().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: a worker could not start: "), lines
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {fails}: "), lines
     assert says in lines[0]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from quart import Quart, current_app, g
 
+from .engine import import_driver
 from .store import Database, Store
 from .types import Base, UTCDateTime, utcnow
 
@@ -16,6 +17,7 @@ __all__ = ["Base", "Database", "Store", "UTCDateTime", "current_store", "init_ap
 
 def init_app(app: Quart) -> None:
     """Open the database when the app starts serving, close it when it stops."""
+    import_driver(app.config["NOTES"].database_url)
 
     @app.before_serving
     async def open_database() -> None:

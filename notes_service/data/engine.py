@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -39,6 +39,13 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     return engine
+
+
+def import_driver(url: str) -> None:
+    """Import the URL's SQLAlchemy dialect and driver now rather than when the first engine opens:
+    `serve` forks its workers after building the app, and modules imported before the fork are
+    shared by every worker (the SQLite pair costs a worker 2 MiB of its own when imported after)."""
+    make_url(url).get_dialect().import_dbapi()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
