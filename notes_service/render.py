@@ -57,19 +57,21 @@ PARSER = MarkdownIt("zero").enable_many([
 ])  # fmt: skip
 
 
+# Built once: `nh3.clean(html, **options)` converts the options into a new sanitizer at every call
+# (45 of its 255 µs on the 2 KB benchmark note).
+SANITIZER = nh3.Cleaner(
+    tags=TAGS,
+    attributes=ATTRIBUTES,
+    url_schemes=SCHEMES,
+    link_rel=LINK_REL,
+    set_tag_attribute_values={"input": {"disabled": "disabled"}},
+    strip_comments=True,
+)
+
+
 def markdown(text: str) -> Markup:
     """The note's content as sanitized HTML, safe to put in a page as it is."""
-    html = PARSER.render(text)
-    clean = nh3.clean(
-        html,
-        tags=TAGS,
-        attributes=ATTRIBUTES,
-        url_schemes=SCHEMES,
-        link_rel=LINK_REL,
-        set_tag_attribute_values={"input": {"disabled": "disabled"}},
-        strip_comments=True,
-    )
-    return Markup(clean)  # noqa: S704 - sanitized by nh3's allow-list just above
+    return Markup(SANITIZER.clean(PARSER.render(text)))  # noqa: S704 - sanitized by nh3's allow-list
 
 
 @lru_cache(maxsize=1024)
