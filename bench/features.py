@@ -68,7 +68,7 @@ def two_factor_sign_ins(service: Server, dataset: Dataset, timing: Timing) -> Sc
         f"POST /login + /login/2fa, {logins.CLIENTS} clients signing in",
         key="sign-ins",
         sign_ins=flood,
-        seconds=timing.short_seconds,
+        seconds=timing.flood_seconds,
     )
     return Scenario("signin-2fa", "sign-in with 2FA (forms, TOTP), bcrypt cost 12", (case,))
 
