@@ -104,8 +104,6 @@ def run(
     `application` is another ASGI app's import path only for the benchmark's ceiling, which is
     measured under this same server.
     """
-    # Fewer glibc malloc arenas for the workers' threads (bcrypt, aiosqlite): a smaller footprint.
-    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     configure_logging()
     config = load_config(bind, workers, drain_seconds, application)
     try:
