@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import features, logins, mail, postgres, report, results, seed, servers
+from . import clients, features, logins, mail, memory, postgres, report, results, seed, servers
 from .scenarios import Scenario, Timing, plan
 
 BCRYPT_ROUNDS = 12
@@ -61,7 +61,8 @@ def main() -> int:
 
 
 async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str, Any]:
-    """Everything that needs the servers: start, seed, plan, measure, read peak RSS, stop."""
+    """Everything that needs the servers: start, seed, plan, measure, read peak RSS and the memory by
+    worker count, stop."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     # First, while the machine is idle: the cost of one hash bounds the sign-in throughput.
     one_hash = logins.one_hash_seconds(BCRYPT_ROUNDS)
@@ -78,6 +79,11 @@ async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str,
             await warm_up(scenarios[0], timing.warmup_seconds)
             runs = await measure(scenarios, timing)
             rss = {name: server.peak_rss() for name, server in running.items()}
+            say("memory of serve with 1, 2 and 4 workers")
+            service = running["service"]
+            by_workers = await memory.by_workers(
+                Path(scratch), service.env, clients.bearer(dataset.reader.token), timing.short_seconds
+            )
     for name, peak in rss.items():
         if peak["workers_replaced"]:
             notes.append(f"a worker of {name} was replaced during the run: its peak RSS is lost")
@@ -94,6 +100,7 @@ async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str,
         "runs": runs,
         "summary": report.summarize(runs),
         "rss": rss,
+        "memory": by_workers,
     }
 
 

@@ -30,8 +30,11 @@ NOT_WORKERS = ("resource_tracker", "semaphore_tracker", "forkserver")
 class Server:
     """One server process tree that the benchmark started and will stop."""
 
-    def __init__(self, name: str, workdir: Path, command: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, workdir: Path, command: list[str], env: dict[str, str], workers: int = WORKERS
+    ) -> None:
         self.name = name
+        self.expected_workers = workers
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -57,7 +60,7 @@ class Server:
         """Wait until the server answers HTTP and all its workers are up."""
         assert self.process is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        while http_status(self.url + "/") is None or len(self.workers()) < WORKERS:
+        while http_status(self.url + "/") is None or len(self.workers()) < self.expected_workers:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} did not start; its log:\n{self.log()[-4000:]}")
             time.sleep(0.1)
@@ -86,19 +89,23 @@ class Server:
         (memory shared between processes counted once), and whether a worker was replaced (its
         peak would be lost)."""
         current = self.workers()
-        peaks, private = [], []
+        return {
+            "workers_mib": [round(status_mib(pid, "VmHWM"), 1) for pid in current],
+            **self.memory(),
+            "workers_replaced": current != self.initial_workers,
+        }
+
+    def memory(self) -> dict[str, object]:
+        """Each worker's private memory now, and the PSS of the whole process tree (memory shared
+        between processes counted once, in shares), from /proc/PID/smaps_rollup, in MiB."""
+        current = self.workers()
+        private = []
         for pid in current:
-            peaks.append(round(status_mib(pid, "VmHWM"), 1))
             rollup = _smaps_rollup(pid)
             private.append(round((rollup["Private_Clean"] + rollup["Private_Dirty"]) / 1024, 1))
         main = self.process.pid if self.process else None
         pss = sum(_smaps_rollup(pid)["Pss"] for pid in ([main] if main else []) + current) / 1024
-        return {
-            "workers_mib": peaks,
-            "workers_private_mib": private,
-            "tree_pss_mib": round(pss, 1),
-            "workers_replaced": current != self.initial_workers,
-        }
+        return {"workers_private_mib": private, "tree_pss_mib": round(pss, 1)}
 
     def stop(self) -> None:
         """SIGTERM our PID, then SIGKILL its process group (workers included) if it lingers."""
@@ -165,10 +172,10 @@ def migrate(workdir: Path, env: dict[str, str]) -> None:
         raise RuntimeError(f"notes-service db upgrade failed:\n{done.stderr}")
 
 
-def service(name: str, workdir: Path, env: dict[str, str]) -> Server:
+def service(name: str, workdir: Path, env: dict[str, str], workers: int = WORKERS) -> Server:
     """`notes-service serve` with 2 workers (it picks uvloop and reads the checkout's hypercorn.toml)."""
-    command = [str(BIN / "notes-service"), "serve", "--bind", "{bind}", "--workers", str(WORKERS)]
-    return Server(name, workdir, command, env)
+    command = [str(BIN / "notes-service"), "serve", "--bind", "{bind}", "--workers", str(workers)]
+    return Server(name, workdir, command, env, workers)
 
 
 def original(workdir: Path, database: Path) -> Server:
