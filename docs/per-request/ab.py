@@ -5,7 +5,9 @@ backends of the server's own database), servers started and seeded by the bench 
     flock /tmp/bench.lock .venv/bin/python docs/per-request/ab.py main=/tmp/main branch=$PWD
 
 Each variant runs as `notes-service serve --workers 2` with PYTHONPATH=its directory, on SQLite and
-PostgreSQL (KINDS=sqlite,pg), beside the ceiling (CEIL=0 leaves it out); ROUNDS (5) x SECONDS (3).
+PostgreSQL (KINDS=sqlite,pg; `pgsock` adds PostgreSQL through its Unix socket in /var/run/postgresql),
+beside the ceiling (CEIL=0 leaves it out); ROUNDS (5) x SECONDS (3). CPU per request is split into
+the workers' own and their database's backends'.
 """
 
 # ruff: noqa: E402  (the checkout goes on sys.path before the imports)
@@ -73,17 +75,22 @@ async def main():
         for label, src in VARIANTS.items():
             for kind in KINDS:
                 wd = scratch / f"{label}-{kind}"
-                if kind == "pg":
+                if kind in ("pg", "pgsock"):
                     cm = postgres.temporary_database()
                     url = await cm.__aenter__()
                     cms.append(cm)
-                    env = servers.service_env(postgres.sqlalchemy_url(url), key, 4)
+                    database_url = postgres.sqlalchemy_url(url)
+                    if kind == "pgsock":
+                        database_url = (
+                            database_url.replace("@127.0.0.1:5432/", "@/") + "?host=/var/run/postgresql"
+                        )
+                    env = servers.service_env(database_url, key, 4)
                     dbname[f"{label}-{kind}"] = url.rsplit("/", 1)[1]
                 else:
                     env = servers.service_env(f"sqlite+aiosqlite:///{wd}/notes.db", key, 4)
                 env["PYTHONPATH"] = src
                 servers.migrate(wd, env)
-                if kind == "pg":
+                if kind in ("pg", "pgsock"):
                     await seed.service_postgres(url, dataset, pw, deep=False)
                 else:
                     seed.service_sqlite(wd / "notes.db", dataset, pw, deep=False)
@@ -105,14 +112,17 @@ async def main():
         cpus = {n: [] for n in running}
         for r in range(ROUNDS):
             for n, s in running.items():
-                pids = s.workers() + backends(dbname.get(n))
-                c0 = cpu(pids)
+                workers = s.workers()
+                pids = workers + backends(dbname.get(n))
+                c0, w0 = cpu(pids), cpu(workers)
                 out = await wrk.run(wrk.Load(f"{s.url}/api/notes", 64, SECONDS, (h,)))
-                used = cpu(pids) - c0
+                used, used_by_workers = cpu(pids) - c0, cpu(workers) - w0
+                requests = max(out.requests, 1)
                 res[n].append(out.requests_per_second)
-                cpus[n].append(used / max(out.requests, 1) * 1e6)
+                cpus[n].append(used / requests * 1e6)
                 print(
-                    f"round {r + 1} {n:12s} {out.requests_per_second:8.1f} req/s  p99 {out.p99_ms:6.1f} ms  err {out.errors}  cpu/req {cpus[n][-1]:6.0f} us",
+                    f"round {r + 1} {n:12s} {out.requests_per_second:8.1f} req/s  p99 {out.p99_ms:6.1f} ms  err {out.errors}  cpu/req {cpus[n][-1]:6.0f} us"
+                    f" (workers {used_by_workers / requests * 1e6:.0f}, backends {(used - used_by_workers) / requests * 1e6:.0f})",
                     flush=True,
                 )
         print("median req/s:", {n: round(statistics.median(v), 1) for n, v in res.items()})
@@ -126,7 +136,9 @@ async def main():
 
         labels = list(VARIANTS)
         pairs = [(f"{v}-{k}", f"{labels[0]}-{k}") for v in labels[1:] for k in KINDS]
-        pairs += [(f"{v}-pg", f"{v}-sqlite") for v in labels if "pg" in KINDS and "sqlite" in KINDS]
+        pairs += [
+            (f"{v}-{k}", f"{v}-sqlite") for v in labels for k in KINDS if k != "sqlite" and "sqlite" in KINDS
+        ]
         if "ceiling" in res:
             pairs += [(f"{v}-sqlite", "ceiling") for v in labels if "sqlite" in KINDS]
         for a, b in pairs:
