@@ -9,8 +9,9 @@ workers still running past the drain time. A worker that dies unexpectedly is re
 
 The supervisor imports the application once (with its database driver, and the workers' event loop
 class), keeps what it built out of the garbage collector (`gc.freeze()`), and forks the workers from
-there: they share those pages copy-on-write instead of each importing everything again. Nothing that must not cross a fork exists yet at that point:
-engines, pools, event loops and threads are all opened by each worker when it starts serving.
+there: they share those pages copy-on-write instead of each importing everything again. Nothing
+that must not cross a fork exists yet at that point: engines, pools, event loops and threads are all
+opened by each worker when it starts serving.
 
 Replacing is only right for a worker that had served: one that dies while starting (a database URL
 that cannot be read, a driver that is not installed) would die again, forever, so the supervisor
