@@ -27,7 +27,7 @@ test-postgres: $(STAMP)  ## the whole suite again on PostgreSQL + Redis (must be
 	NOTES_TEST_DATABASE=postgresql NOTES_TEST_REQUIRE_SERVICES=1 \
 	NOTES_TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q
 
-bench: | $(BIN)/python  ## the benchmark against its baselines (8-9 min; BENCH_ARGS=--quick for a ~3 min smoke run)
+bench: | $(BIN)/python  ## the benchmark against its baselines (~9 min; BENCH_ARGS=--quick for a ~3 min smoke run)
 	$(BIN)/pip install --quiet -e '.[test,speed,bench]'
 	@command -v wrk >/dev/null 2>&1 || { \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \

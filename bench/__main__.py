@@ -80,10 +80,7 @@ async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str,
             runs = await measure(scenarios, timing)
             rss = {name: server.peak_rss() for name, server in running.items()}
             say("memory of serve with 1, 2 and 4 workers")
-            service = running["service"]
-            by_workers = await memory.by_workers(
-                Path(scratch), service.env, clients.bearer(dataset.reader.token), timing.short_seconds
-            )
+            by_workers = await measure_memory(Path(scratch), running["service"], dataset, timing, notes)
     for name, peak in rss.items():
         if peak["workers_replaced"]:
             notes.append(f"a worker of {name} was replaced during the run: its peak RSS is lost")
@@ -166,6 +163,18 @@ async def start_servers(
     for server in running.values():
         await asyncio.to_thread(server.wait_ready)
     return running
+
+
+async def measure_memory(
+    scratch: Path, service: servers.Server, dataset: seed.Dataset, timing: Timing, notes: list[str]
+) -> list[dict[str, Any]]:
+    """memory.py's figures; when they cannot be taken, a note instead of losing the whole run."""
+    header = clients.bearer(dataset.reader.token)
+    try:
+        return await memory.by_workers(scratch, service.env, header, timing.short_seconds)
+    except (RuntimeError, OSError) as error:
+        notes.append(f"memory by worker count not measured: {error}")
+        return []
 
 
 async def warm_up(scenario: Scenario, seconds: float) -> None:

@@ -21,14 +21,19 @@ WORKER_COUNTS = (1, 2, 4)
 
 
 async def by_workers(workdir: Path, env: dict[str, str], header: str, seconds: float) -> list[dict[str, Any]]:
-    """One record per worker count: workers, tree_pss_mib, workers_private_mib."""
+    """One record per worker count: workers, tree_pss_mib, workers_private_mib. Raises when a server
+    does not start or its load has errors."""
     records = []
     for workers in WORKER_COUNTS:
         server = service(f"memory-{workers}", workdir / f"memory-{workers}", env, workers)
         server.launch()
         try:
             await asyncio.to_thread(server.wait_ready)
-            await wrk.run(wrk.Load(f"{server.url}/api/notes", 64, seconds, (header,)))
+            load = await wrk.run(wrk.Load(f"{server.url}/api/notes", 64, seconds, (header,)))
+            if load.errors or not load.requests:
+                raise RuntimeError(
+                    f"{load.errors} errors in {load.requests} requests: not a load to measure after"
+                )
             records.append({"workers": workers, **server.memory()})
         finally:
             server.stop()

@@ -80,13 +80,16 @@ class Measured:
 
     def with_workers(self, workers: int, figure: str) -> float:
         """`tree_pss_mib` of `serve --workers N` after load, or the largest of its `workers_private_mib`."""
-        found = {record["workers"]: record for record in self.results["memory"]}[workers][figure]
-        return max(found, default=math.nan) if isinstance(found, list) else float(found)
+        return _largest({record["workers"]: record for record in self.results["memory"]}[workers][figure])
 
     def service_memory(self, figure: str) -> float:
-        """`tree_pss_mib` of the SQLite service, or the largest of its `workers_private_mib`."""
-        found = self.results["rss"]["service"].get(figure, math.nan)
-        return max(found, default=math.nan) if isinstance(found, list) else found
+        """`tree_pss_mib` of the SQLite service after the run, or the largest of its `workers_private_mib`."""
+        return _largest(self.results["rss"]["service"][figure])
+
+
+def _largest(figure: float | list[float]) -> float:
+    """A figure as it is, or the largest of a list of them (one per worker)."""
+    return max(figure) if isinstance(figure, list) else float(figure)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class Ratio:
     def judge(self, measured: Measured) -> Row:
         try:
             value: float | None = self.value(measured)
-        except (KeyError, ZeroDivisionError):  # a case that did not run (no PostgreSQL) or never answered
+        except (KeyError, ValueError, ZeroDivisionError):  # a case not run, never answered, no workers
             value = None
         met = None
         if value is not None and self.goal:

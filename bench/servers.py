@@ -91,14 +91,14 @@ class Server:
         current = self.workers()
         return {
             "workers_mib": [round(status_mib(pid, "VmHWM"), 1) for pid in current],
-            **self.memory(),
+            **self.memory(current),
             "workers_replaced": current != self.initial_workers,
         }
 
-    def memory(self) -> dict[str, object]:
+    def memory(self, current: list[int] | None = None) -> dict[str, object]:
         """Each worker's private memory now, and the PSS of the whole process tree (memory shared
         between processes counted once, in shares), from /proc/PID/smaps_rollup, in MiB."""
-        current = self.workers()
+        current = self.workers() if current is None else current
         private = []
         for pid in current:
             rollup = _smaps_rollup(pid)
@@ -173,7 +173,7 @@ def migrate(workdir: Path, env: dict[str, str]) -> None:
 
 
 def service(name: str, workdir: Path, env: dict[str, str], workers: int = WORKERS) -> Server:
-    """`notes-service serve` with 2 workers (it picks uvloop and reads the checkout's hypercorn.toml)."""
+    """`notes-service serve`, 2 workers unless told (it picks uvloop and reads hypercorn.toml)."""
     command = [str(BIN / "notes-service"), "serve", "--bind", "{bind}", "--workers", str(workers)]
     return Server(name, workdir, command, env, workers)
 

@@ -13,10 +13,12 @@ there: they share those pages copy-on-write instead of each importing everything
 that must not cross a fork exists yet at that point: engines, pools, event loops and threads are all
 opened by each worker when it starts serving.
 
-Replacing is only right for a worker that had served: one that dies while starting (a database URL
-that cannot be read, a driver that is not installed) would die again, forever, so the supervisor
-stops with the worker's reason in one line and exit status 3 (systemd's unit does not restart on
-it). A crash loop later (CRASH_LOOP_DEATHS within CRASH_LOOP_SECONDS) stops it too, with status 1.
+An application that cannot load (a database URL that cannot be read, a driver that is not
+installed) stops `serve` at once with the reason in one line and exit status 3 (systemd's unit does
+not restart on it). Replacing is only right for a worker that had served: one that dies while
+starting (a SQLite file that cannot be opened) would die again, forever, so the supervisor stops
+with the worker's reason in one line and status 3 too. A crash loop later (CRASH_LOOP_DEATHS within
+CRASH_LOOP_SECONDS) stops it too, with status 1.
 
 Each worker listens on a socket of its own (listeners.py: SO_REUSEPORT, so the kernel spreads new
 connections evenly) and, on uvloop, accepts every queued connection at each wakeup (accepting.py).
@@ -59,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = "notes_service.asgi:app"
 KILL_MARGIN_SECONDS = 5
 LINGER_SECONDS = 1.0
-STARTUP_FAILED = 3  # exit status: a worker could not start (gunicorn uses 3 for the same)
+STARTUP_FAILED = 3  # exit status: the app or a worker could not start (gunicorn uses 3 for the same)
 CRASH_LOOP = 1
 CRASH_LOOP_DEATHS = 5
 CRASH_LOOP_SECONDS = 60.0
@@ -109,11 +111,11 @@ def run(
     config = load_config(bind, workers, drain_seconds, application)
     try:
         app = load_application(config.application_path, config.wsgi_max_body_size)
+        loop_factory = _loop_factory(config)
     except Exception as error:  # noqa: BLE001 - whatever stops the import, say it in one line
         database_url = os.environ.get("NOTES_DATABASE_URL", DEFAULT_DATABASE_URL)
         click.echo(f"Error: the application could not load: {one_line(error, database_url)}", err=True)
         return STARTUP_FAILED
-    loop_factory = _loop_factory(config)
     # Everything loaded so far lives as long as the workers: keep it out of the garbage collector's
     # full passes (they walk every object, a latency spike, and would write to the shared pages).
     gc.collect()

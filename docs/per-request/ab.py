@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
 sys.path.insert(0, ROOT)
 from bench import clients, postgres, seed, servers, wrk
+from sqlalchemy.engine import URL, make_url
 
 ROUNDS = int(os.environ.get("ROUNDS", 5))
 SECONDS = float(os.environ.get("SECONDS", 3))
@@ -80,10 +81,13 @@ async def main():
                     url = await cm.__aenter__()
                     cms.append(cm)
                     database_url = postgres.sqlalchemy_url(url)
-                    if kind == "pgsock":
-                        database_url = (
-                            database_url.replace("@127.0.0.1:5432/", "@/") + "?host=/var/run/postgresql"
-                        )
+                    if kind == "pgsock":  # the same server through its Unix socket
+                        tcp = make_url(database_url)
+                        socket_url = URL.create(
+                            tcp.drivername, tcp.username, tcp.password, database=tcp.database,
+                            query={"host": "/var/run/postgresql"},
+                        )  # fmt: skip
+                        database_url = socket_url.render_as_string(hide_password=False)
                     env = servers.service_env(database_url, key, 4)
                     dbname[f"{label}-{kind}"] = url.rsplit("/", 1)[1]
                 else:
