@@ -24,8 +24,6 @@ from typing import Any
 from . import clients, features, logins, mail, memory, postgres, report, results, seed, servers
 from .scenarios import Scenario, Timing, plan
 
-BCRYPT_ROUNDS = 12
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmark notes-service.")
@@ -65,7 +63,7 @@ async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str,
     worker count, stop."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     # First, while the machine is idle: the cost of one hash bounds the sign-in throughput.
-    one_hash = logins.one_hash_seconds(BCRYPT_ROUNDS)
+    one_hash = logins.one_hash_seconds(logins.BCRYPT_ROUNDS)
     dataset = seed.make_dataset()
     notes: list[str] = []
     with _scratch(keep) as scratch:
@@ -89,7 +87,7 @@ async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str,
         "machine": results.machine(),
         "timing": dataclasses.asdict(timing),
         "bcrypt": {
-            "rounds": BCRYPT_ROUNDS,
+            "rounds": logins.BCRYPT_ROUNDS,
             "one_hash_seconds": one_hash,
             "two_core_logins_per_second": logins.CORES / one_hash,
         },
@@ -121,7 +119,7 @@ async def start_servers(
 ) -> dict[str, servers.Server]:
     """Seed a fresh database for each server, launch them all, then wait until all are ready.
     The SQLite service, which the feature scenarios measure, mails through `smtp_url`."""
-    password_hash = seed.bcrypt_sha256(BCRYPT_ROUNDS).hash(dataset.password)
+    password_hash = seed.bcrypt_sha256(logins.BCRYPT_ROUNDS).hash(dataset.password)
     secret_key = secrets.token_urlsafe(48)
     running: dict[str, servers.Server] = {}
 
@@ -133,7 +131,7 @@ async def start_servers(
     say("seeding databases and starting servers")
     workdir = scratch / "service"
     database = workdir / "notes.db"
-    env = servers.service_env(f"sqlite+aiosqlite:///{database}", secret_key, BCRYPT_ROUNDS)
+    env = servers.service_env(f"sqlite+aiosqlite:///{database}", secret_key, logins.BCRYPT_ROUNDS)
     env["NOTES_SMTP_URL"] = smtp_url
     servers.migrate(workdir, env)
     seed.service_sqlite(database, dataset, password_hash, deep=True, secret_key=secret_key)
@@ -153,7 +151,7 @@ async def start_servers(
         except postgres.Unreachable as error:
             notes.append(f"PostgreSQL variant skipped: {error}")
         else:
-            env = servers.service_env(postgres.sqlalchemy_url(url), secret_key, BCRYPT_ROUNDS)
+            env = servers.service_env(postgres.sqlalchemy_url(url), secret_key, logins.BCRYPT_ROUNDS)
             servers.migrate(scratch / "service-pg", env)
             await seed.service_postgres(url, dataset, password_hash, deep=False)
             launch(servers.service("service-pg", scratch / "service-pg", env))
