@@ -96,3 +96,14 @@ def test_a_worker_that_dies_once_is_replaced(tmp_path) -> None:
             time.sleep(0.05)
         assert server.process is not None and server.process.poll() is None
         assert server.terminate() == 0
+
+
+def test_an_event_loop_that_cannot_be_imported_stops_serve_with_one_line(tmp_path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "uvloop.py").write_text("raise ImportError('uvloop is broken here')\n")  # found, not importable
+    server = Server(tmp_path, PYTHONPATH=str(broken))
+    assert server.exit_status("--workers", "2") == STARTUP_FAILED
+    lines = server.log().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: the application could not load: "), lines
+    assert "uvloop is broken here" in lines[0]
