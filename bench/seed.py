@@ -30,6 +30,7 @@ import asyncpg
 from passlib.context import CryptContext
 from werkzeug.security import generate_password_hash
 
+from notes_service.render import stored_html
 from notes_service.totp import new_secret, secret_box, user_context
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -176,6 +177,14 @@ def page_notes(account: Account) -> list[tuple[object, ...]]:
     ]
 
 
+def _with_page_notes(notes: Table, pages: Account) -> Table:
+    """`notes` plus the `pages` user's two, whose page HTML is stored as the service stores a note's
+    when it is written (`render.stored_html`); the other notes are never shown as a page here."""
+    columns, rows = notes
+    shown = [(*row, *stored_html(str(row[1])).values()) for row in page_notes(pages)]
+    return [*columns, "content_html", "html_renderer"], [*((*row, None, None) for row in rows), *shown]
+
+
 def sqlite_value(value: object) -> object:
     """SQLAlchemy's SQLite storage format: naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff', booleans as 0/1."""
     if isinstance(value, datetime):
@@ -194,7 +203,7 @@ def _service_tables(
     notes = notes_table(accounts)
     if secret_key is not None:
         accounts += dataset.feature_accounts()
-        notes[1].extend(page_notes(dataset.pages))
+        notes = _with_page_notes(notes, dataset.pages)
     users = ["id", "username", "username_key", "email", "password_hash", "is_active", "created_at"]
     tokens = ["user_id", "name", "token_digest", "created_at", "last_used_at", "expires_at"]
     rows = [(a.id, a.username, a.username.lower(), a.email, password_hash, True, EPOCH) for a in accounts]

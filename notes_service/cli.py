@@ -1,5 +1,5 @@
 """The `notes-service` command: db upgrade, serve, create-user, deactivate-user, reactivate-user,
-disable-2fa, mail status."""
+disable-2fa, mail status, render-notes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .config import ConfigError, Settings, load_settings
 from .data import Database, Store
 from .dberrors import describe
 from .security import PasswordHasher
-from .services import auth_sessions, outbox, tokens, two_factor, users
+from .services import auth_sessions, notes, outbox, tokens, two_factor, users
 from .services.errors import Conflict
 
 if TYPE_CHECKING:
@@ -206,6 +206,24 @@ def mail_status(limit: int) -> None:
             f"attempts {row.attempts} next {row.next_attempt_at.isoformat(timespec='seconds')} "
             f"error: {row.last_error}"
         )
+
+
+@main.command("render-notes")
+@click.option("--batch", default=200, show_default=True, help="Notes rendered per transaction.")
+def render_notes(batch: int) -> None:
+    """Store the page HTML of every note whose copy is missing or was made by another renderer (run
+    it after an upgrade: until then such notes are rendered at every view)."""
+
+    async def work(store: Store, _hasher: PasswordHasher) -> int:
+        rendered, after = 0, 0
+        while stale := await notes.notes_with_stale_html(store, after=after, limit=batch):
+            async with store.write():
+                for note in stale:
+                    rendered += await notes.refresh_html(store, note)
+            after = stale[-1].id
+        return rendered
+
+    click.echo(f"notes rendered: {_run(work)}")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -57,6 +57,11 @@ class Note(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     # Set while the note is in the trash; trashed notes are in no list, count, search or note URL.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The content as the note page shows it (sanitized HTML), made when the content is written so
+    # that a page view does not parse and sanitize it again, and the renderer that made it
+    # (`render.RENDERER`); a copy that is missing or from another renderer is not used.
+    content_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    html_renderer: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     __table_args__ = (
         # Serves "this author's notes, pinned first, newest first" and its keyset pages.

@@ -48,6 +48,7 @@ def users(url: str) -> list[User]:
         ["reactivate-user"],
         ["disable-2fa"],
         ["mail", "status"],
+        ["render-notes"],
     ],
 )
 def test_every_command_has_help(runner, args) -> None:
@@ -236,3 +237,47 @@ def test_mail_status_counts_queued_and_failing_messages_without_their_text(runne
     assert "queued: 3  failing: 1" in result.output
     assert "#2 'Reset your password'" in result.output and "SMTPConnectError: refused" in result.output
     assert "SECRET" not in result.output and "r1@example.com" not in result.output
+
+
+def test_render_notes_stores_current_html_without_editing_the_notes(runner, database_url) -> None:
+    from sqlalchemy import update
+
+    from notes_service.models import Note
+    from notes_service.render import RENDERER
+    from notes_service.services import notes
+    from notes_service.services import users as accounts
+
+    async def write(stale: dict[str, str | None]) -> None:
+        database = await Database.open(database_url)
+        store = database.store()
+        async with store.write():
+            user = await accounts.create_user(
+                store, username="alice", email="a@example.com", password_hash="x"
+            )
+            for number in range(5):
+                note = await notes.create_note(
+                    store, author_id=user.user_id, title=f"n{number}", content=f"*{number}*"
+                )
+                if number < 3:  # two current, three stale
+                    await store.execute(update(Note).where(Note.id == note.id).values(**stale))
+        await database.close()
+
+    async def notes_now() -> list[tuple[str | None, str | None, int, object]]:
+        engine = create_engine(database_url)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(Note.content_html, Note.html_renderer, Note.version, Note.updated_at).order_by(Note.id)
+            )
+            found = [tuple(row) for row in rows]
+        await engine.dispose()
+        return found  # type: ignore[return-value]
+
+    asyncio.run(write({"content_html": None, "html_renderer": None}))
+    before = asyncio.run(notes_now())
+    result = runner.invoke(main, ["render-notes", "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert "notes rendered: 3" in result.output
+    after = asyncio.run(notes_now())
+    assert [row[:2] for row in after] == [(f"<p><em>{n}</em></p>\n", RENDERER) for n in range(5)]
+    assert [row[2:] for row in after] == [row[2:] for row in before]  # same version, same edited time
+    assert "notes rendered: 0" in runner.invoke(main, ["render-notes"]).output

@@ -7,8 +7,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import select, update
 
-from notes_service.render import markdown, preview
+from notes_service.models import Note
+from notes_service.render import RENDERER, markdown, preview
 from notes_service.services import notes as notes_service
 from tests.helpers import api_token, bearer, login
 from tests.xss_corpus import XSS_CORPUS
@@ -110,3 +112,50 @@ async def test_every_corpus_entry_through_the_note_page(app, client, factory, st
         page = await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
         content = page[page.index('<div class="content markdown">') : page.index('<div class="actions">')]
         assert not problems(content), content
+
+
+async def stored(store, note_id: int):  # type: ignore[no-untyped-def]
+    return await store.row(
+        select(Note.content_html, Note.html_renderer, Note.version, Note.updated_at).where(Note.id == note_id)
+    )
+
+
+async def test_writes_store_the_html_the_page_shows(app, client, factory, store) -> None:
+    await factory.user("alice")
+    headers = bearer(await api_token(client, "alice@example.com"))
+    created = await (
+        await client.post("/api/notes", json={"title": "t", "content": "*one*"}, headers=headers)
+    ).get_json()
+    assert tuple(await stored(store, created["id"]))[:2] == ("<p><em>one</em></p>\n", RENDERER)
+    await client.patch(f"/api/notes/{created['id']}", json={"title": "renamed"}, headers=headers)
+    assert (await stored(store, created["id"])).content_html == "<p><em>one</em></p>\n"
+    await client.patch(f"/api/notes/{created['id']}", json={"content": "**two**"}, headers=headers)
+    assert (await stored(store, created["id"])).content_html == "<p><strong>two</strong></p>\n"
+
+
+async def test_the_page_shows_stored_html_only_when_this_renderer_made_it(
+    app, client, factory, store
+) -> None:
+    user = await factory.user("alice")
+    async with store.write():
+        note = await notes_service.create_note(store, author_id=user.id, title="t", content="*as written*")
+        await store.execute(update(Note).where(Note.id == note.id).values(content_html="<p>stored copy</p>"))
+    await login(client, "alice@example.com")
+    assert "<p>stored copy</p>" in await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
+    for renderer in ("an older one", None):
+        async with store.write():
+            await store.execute(update(Note).where(Note.id == note.id).values(html_renderer=renderer))
+        page = await (await client.get(f"/notes/{note.id}")).get_data(as_text=True)
+        assert "<em>as written</em>" in page and "stored copy" not in page
+
+
+async def test_a_refresh_never_overwrites_the_html_of_an_edit_made_since_it_read(factory, store) -> None:
+    user = await factory.user("alice")
+    async with store.write():
+        note = await notes_service.create_note(store, author_id=user.id, title="t", content="old")
+        await store.execute(update(Note).where(Note.id == note.id).values(html_renderer=None))
+    [read] = await notes_service.notes_with_stale_html(store, after=0, limit=10)
+    async with store.write():
+        await notes_service.update_note(store, note_id=note.id, author_id=user.id, content="*new*")
+        assert await notes_service.refresh_html(store, read) is False
+    assert (await stored(store, note.id)).content_html == "<p><em>new</em></p>\n"

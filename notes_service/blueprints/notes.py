@@ -9,6 +9,7 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from ..auth import login_required
 from ..data import current_store
 from ..forms import NoteForm, form_status
+from ..render import shown_html
 from ..rules import SEARCH_MAX
 from ..search_query import excerpt, parse
 from ..services import notes, search
@@ -72,8 +73,8 @@ async def create(user: CurrentUser) -> Any:
 @login_required
 async def show(user: CurrentUser, note_id: int) -> str:
     """One note (403 when it is someone else's, 404 when there is none)."""
-    note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id)
-    return await render_template("notes/show.html", note=note)
+    note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id, page=True)
+    return await render_template("notes/show.html", note=note, content=shown_html(note))
 
 
 @blueprint.route("/<id:note_id>/edit", methods=["GET", "POST"])

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, bindparam, func, insert, select, true, tuple_, update
+from sqlalchemy import Boolean, ColumnElement, bindparam, func, insert, or_, select, true, tuple_, update
 
 from ..data import Store, UTCDateTime, utcnow
 from ..models import Note
+from ..render import RENDERER, stored_html
 from ..schemas import NoteOut
 from ..shapes import columns_of
 from .errors import Missing, NotOwner, Stale
@@ -69,6 +70,8 @@ NEXT_PAGE = FIRST_PAGE.where(
     < tuple_(bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id"))
 )
 ONE_NOTE = select(*NOTE_COLUMNS, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))
+# The note page's read: also the stored HTML (the API and the edit form leave it in the database).
+NOTE_PAGE = ONE_NOTE.add_columns(Note.content_html, Note.html_renderer)
 
 
 async def summarize_notes(store: Store, *, author_id: int) -> Summary:
@@ -96,10 +99,10 @@ async def list_notes_after(store: Store, *, author_id: int, after: Position | No
     )
 
 
-async def get_note(store: Store, *, note_id: int, author_id: int) -> Any:
+async def get_note(store: Store, *, note_id: int, author_id: int, page: bool = False) -> Any:
     """The author's live note; Missing when there is none (or it is in the trash), NotOwner when it
-    is someone else's."""
-    note = await store.row(ONE_NOTE, id=note_id)
+    is someone else's. With `page`, the row also holds the stored HTML (`render.shown_html`)."""
+    note = await store.row(NOTE_PAGE if page else ONE_NOTE, id=note_id)
     if note is None or note.deleted_at is not None:
         raise Missing(note_id)
     if note.author_id != author_id:
@@ -114,6 +117,8 @@ INSERT_NOTE = (
         author_id=bindparam("author_id"),
         title=bindparam("title"),
         content=bindparam("content"),
+        content_html=bindparam("content_html"),
+        html_renderer=bindparam("html_renderer"),
         is_pinned=bindparam("is_pinned"),
         created_at=bindparam("now", type_=UTCDateTime),
         updated_at=bindparam("now", type_=UTCDateTime),
@@ -126,10 +131,16 @@ INSERT_NOTE = (
 async def create_note(
     store: Store, *, author_id: int, title: str, content: str, is_pinned: bool = False
 ) -> Any:
-    """A new note of the author's (version 1); returns its row."""
+    """A new note of the author's (version 1), with its HTML; returns its row."""
     now = utcnow()  # one instant for both, so an unedited note shows no "edited" time
     result = await store.execute(
-        INSERT_NOTE, author_id=author_id, title=title, content=content, is_pinned=is_pinned, now=now
+        INSERT_NOTE,
+        author_id=author_id,
+        title=title,
+        content=content,
+        is_pinned=is_pinned,
+        now=now,
+        **stored_html(content),
     )
     return result.one()
 
@@ -153,8 +164,10 @@ async def update_note(
     expected: Collection[int] | None = None,
     **changes: Any,
 ) -> Any:
-    """Change some fields of the author's note, if it is still at one of the `expected` versions
-    (Missing/NotOwner as `get_note`, Stale when it has moved on); returns its row."""
+    """Change some fields of the author's note (new content: new HTML too), if it is still at one of
+    the `expected` versions (Missing/NotOwner as `get_note`, Stale when it has moved on); returns its row."""
+    if "content" in changes:
+        changes |= stored_html(changes["content"])
     result = await store.execute(
         update(Note)
         .where(Note.id == note_id, Note.author_id == author_id, LIVE, matches(expected))
@@ -179,3 +192,31 @@ async def trash_note(
     )
     if result.one_or_none() is None:
         raise await _refused(store, note_id=note_id, author_id=author_id)
+
+
+# Every note, trashed ones too, whose stored HTML is missing or was made by another renderer.
+STALE_HTML = (
+    select(Note.id, Note.content, Note.version)
+    .where(
+        Note.id > bindparam("after"),
+        or_(Note.html_renderer.is_(None), Note.html_renderer != bindparam("renderer")),
+    )
+    .order_by(Note.id)
+    .limit(bindparam("limit"))
+)
+
+
+async def notes_with_stale_html(store: Store, *, after: int, limit: int) -> list[Any]:
+    """Up to `limit` notes with an id above `after` whose HTML is not this renderer's, by id."""
+    return await store.rows(STALE_HTML, after=after, renderer=RENDERER, limit=limit)
+
+
+async def refresh_html(store: Store, note: Any) -> bool:
+    """Store the HTML of a `notes_with_stale_html` row, unless the note changed since it was read
+    (its writer stored new HTML then). The version and the edited time stay: no one edited it."""
+    result = await store.execute(
+        update(Note)
+        .where(Note.id == note.id, Note.version == note.version)
+        .values(**stored_html(note.content), updated_at=Note.updated_at)
+    )
+    return bool(result.rowcount)
