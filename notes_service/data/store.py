@@ -6,9 +6,11 @@ database:
 - **Reads** (`rows`, `row`, `scalar`) outside a write block run on the fast read path (`reads.py`);
   inside one they run on the write transaction, so a request reads its own uncommitted writes.
 - **Writes** (`execute`) only happen inside `async with store.write():`, opened by the route (or the
-  command, or the background task), never by a service. The block takes this worker's writer lock
-  on SQLite, begins the transaction (`BEGIN IMMEDIATE` there), commits once at the end, rolls back
-  on error and releases the lock. A block opened inside another joins it.
+  command, or the background task), never by a service. At its first statement (a read or a write)
+  the block takes this worker's writer lock on SQLite and begins the transaction (`BEGIN IMMEDIATE`
+  there); it commits once at the end, rolls back on error and releases the lock. Work before the
+  first statement, like rendering a note's HTML, so holds no lock. A block opened inside another
+  joins it.
 
 A store is per request because a write block's transaction is state; opening one costs nothing, and
 outside write blocks it holds no connection.
@@ -75,12 +77,13 @@ class Store:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._writing: AsyncConnection | None = None
+        self._block: contextlib.AsyncExitStack | None = None  # the open write block
+        self._writing: AsyncConnection | None = None  # its transaction, once begun
 
     async def rows(self, statement: Select[*Columns], **params: Any) -> list[Any]:
         """Every row of a read, with attribute access by column name."""
-        if self._writing is not None:
-            return list((await self._writing.execute(statement, params)).all())
+        if self._block is not None:
+            return list((await (await self._transaction()).execute(statement, params)).all())
         return await self.database.reads.rows(statement, params)
 
     async def row(self, statement: Select[*Columns], **params: Any) -> Any | None:
@@ -95,32 +98,38 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[None]:
-        """One transaction: begun here, committed at the end, rolled back on error."""
-        if self._writing is not None:
+        """One transaction: begun at the block's first statement, committed at the end, rolled back
+        on error."""
+        if self._block is not None:
             yield  # joins the block this request already has open
             return
-        lock = self.database.write_lock
-        async with lock if lock is not None else contextlib.nullcontext():
-            async with self.database.engine.connect() as connection:
-                await connection.execution_options(**BEGIN_IMMEDIATE)
-                async with connection.begin():
-                    self._writing = connection
-                    try:
-                        yield
-                    finally:
-                        self._writing = None
+        async with contextlib.AsyncExitStack() as block:  # holds the lock, connection and transaction
+            self._block = block
+            try:
+                yield
+            finally:
+                self._block = self._writing = None
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """Inside a write block: a part that can fail (a unique constraint, say) without the rest."""
-        async with self._connection().begin_nested():
+        async with (await self._transaction()).begin_nested():
             yield
 
     async def execute(self, statement: Executable, **params: Any) -> CursorResult[Any]:
         """Run a write (INSERT, UPDATE, DELETE) in the open write block."""
-        return await self._connection().execute(statement, params or None)
+        return await (await self._transaction()).execute(statement, params or None)
 
-    def _connection(self) -> AsyncConnection:
-        if self._writing is None:
+    async def _transaction(self) -> AsyncConnection:
+        """The write block's connection; the first call takes the lock and begins the transaction."""
+        if self._writing is not None:
+            return self._writing
+        if self._block is None:
             raise RuntimeError(NOT_IN_WRITE_BLOCK)
-        return self._writing
+        if (lock := self.database.write_lock) is not None:
+            await self._block.enter_async_context(lock)
+        connection = await self._block.enter_async_context(self.database.engine.connect())
+        await connection.execution_options(**BEGIN_IMMEDIATE)
+        await self._block.enter_async_context(connection.begin())
+        self._writing = connection
+        return connection

@@ -1,5 +1,6 @@
-"""The store: write blocks commit or roll back whole, reads see their own block's writes, SQLite
-writers queue per worker, writes outside a block are refused, PostgreSQL drops are healed."""
+"""The store: write blocks commit or roll back whole and hold nothing before their first statement,
+reads see their own block's writes, SQLite writers queue per worker, writes outside a block are
+refused, PostgreSQL drops are healed."""
 
 from __future__ import annotations
 
@@ -27,6 +28,19 @@ async def test_a_write_block_commits_or_rolls_back_whole(factory, store) -> None
             1 / 0  # noqa: B018 - the route fails after its writes
     assert await store.scalar(select(User.password_hash)) == user.password_hash
     assert await store.scalar(select(func.count(ApiToken.id))) == 1
+
+
+async def test_a_write_block_holds_no_connection_or_lock_until_its_first_statement(
+    app, factory, store
+) -> None:
+    user = await factory.user()
+    database = app.extensions["database"]
+    lock = database.write_lock or asyncio.Lock()  # PostgreSQL has no writer lock: never locked
+    async with store.write():
+        assert (database.engine.pool.checkedout(), lock.locked()) == (0, False)
+        await tokens.revoke_all_tokens(store, user_id=user.id)
+        assert (database.engine.pool.checkedout(), lock.locked()) == (1, database.write_lock is not None)
+    assert (database.engine.pool.checkedout(), lock.locked()) == (0, False)
 
 
 async def test_reads_inside_a_write_block_see_its_writes(factory, store) -> None:
