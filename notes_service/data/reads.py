@@ -17,7 +17,7 @@ from .compiled import CompiledCache
 from .engine import SQLITE_CACHE_KIB
 
 if TYPE_CHECKING:
-    import asyncpg
+    from .readpool import ReadPool
 
 # Reads hold a connection for one query: a fixed pool that waiters queue for beats opening and
 # closing connections under load (measured: a tenth of a PostgreSQL read was connecting).
@@ -32,7 +32,7 @@ class Reads:
         self,
         compiled: CompiledCache,
         sqlite: sqlite3.Connection | None = None,
-        pool: asyncpg.Pool | None = None,
+        pool: ReadPool | None = None,
         dropped: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.compiled = compiled
@@ -54,15 +54,17 @@ class Reads:
             return cls(compiled, sqlite=connection)
         import asyncpg  # here, not at the top: SQLite workers would carry 3 MiB more
 
+        from .readpool import ReadPool
+
         args, options = engine.dialect.create_connect_args(engine.url)
         # The URL's `prepared_statement_cache_size` (SQLAlchemy's name, for its own cache of the
         # writes' statements) sizes asyncpg's statement cache here: 0 turns both off.
         if (cache_size := options.pop("prepared_statement_cache_size", None)) is not None:
             options["statement_cache_size"] = int(cache_size)
-        # Connections open as reads need them; no transaction around a single read (autocommit).
-        pool = await asyncpg.create_pool(
-            *args, min_size=0, max_size=POOL_SIZE, reset=_nothing_to_reset, **options
-        )
+        # Connections open as reads need them; no transaction around a single read (autocommit),
+        # so nothing to reset when one is given back (asyncpg's pool sent `RESET ALL` and more after
+        # every read: a second round trip).
+        pool = ReadPool(lambda: asyncpg.connect(*args, **options), POOL_SIZE)
         dropped = (
             asyncpg.PostgresConnectionError,
             asyncpg.AdminShutdownError,
@@ -80,11 +82,11 @@ class Reads:
             return compiled.rows(self.sqlite.execute(compiled.sql, arguments).fetchall())
         assert self.pool is not None
         try:
-            raw_rows = await self.pool.fetch(compiled.sql, *arguments)
+            raw_rows = await self.pool.fetch(compiled.sql, arguments)
         except self.dropped:  # the server restarted since this connection's last use, say
             # A restart drops every pooled connection: reconnect rather than try the next dead one.
-            await self.pool.expire_connections()
-            raw_rows = await self.pool.fetch(compiled.sql, *arguments)
+            self.pool.expire()
+            raw_rows = await self.pool.fetch(compiled.sql, arguments)
         return compiled.rows(raw_rows)
 
     async def close(self) -> None:
@@ -93,12 +95,3 @@ class Reads:
         if self.pool is not None:
             await self.pool.close()
 
-
-async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
-    """What a read connection needs before going back to the pool: nothing.
-
-    Reads only run single SELECTs in autocommit: no SET, LISTEN, cursor or advisory lock outlives
-    one (and asyncpg still rolls back a transaction left open, on its own). Its default reset sends
-    `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` after every read, a second round trip
-    (measured: 16 % more req/s on `GET /api/notes` c=64 without it).
-    """
