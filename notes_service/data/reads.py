@@ -34,10 +34,13 @@ class Reads:
         sqlite: sqlite3.Connection | None = None,
         pool: ReadPool | None = None,
         dropped: tuple[type[BaseException], ...] = (),
+        generic_pool: ReadPool | None = None,
     ) -> None:
         self.compiled = compiled
         self.sqlite = sqlite
         self.pool = pool
+        # PostgreSQL: statements marked `generic_plan` run on connections that plan them once.
+        self.generic_pool = generic_pool or pool
         self.dropped = dropped  # what a connection the server dropped raises: that read is retried once
 
     @classmethod
@@ -65,6 +68,11 @@ class Reads:
         # so nothing to reset when one is given back (asyncpg's pool sent `RESET ALL` and more after
         # every read: a second round trip).
         pool = ReadPool(lambda: asyncpg.connect(*args, **options), POOL_SIZE)
+        # The hot reads' lane: a session setting, so connections of their own (opened as needed
+        # too: a worker that only serves the API's hot reads opens no others).
+        generic = {**options.get("server_settings", {}), "plan_cache_mode": "force_generic_plan"}
+        generic_options = {**options, "server_settings": generic}
+        generic_pool = ReadPool(lambda: asyncpg.connect(*args, **generic_options), POOL_SIZE)
         dropped = (
             asyncpg.PostgresConnectionError,
             asyncpg.AdminShutdownError,
@@ -72,7 +80,7 @@ class Reads:
             asyncpg.InternalClientError,  # a connection caught mid-way by the server's goodbye
             OSError,
         )
-        return cls(compiled, pool=pool, dropped=dropped)
+        return cls(compiled, pool=pool, dropped=dropped, generic_pool=generic_pool)
 
     async def rows(self, statement: Select[*Columns], params: dict[str, Any]) -> list[Any]:
         """Rows with attribute access by column name (labels where names repeat)."""
@@ -80,18 +88,20 @@ class Reads:
         arguments = compiled.arguments(params)
         if self.sqlite is not None:
             return compiled.rows(self.sqlite.execute(compiled.sql, arguments).fetchall())
-        assert self.pool is not None
+        pool = self.generic_pool if compiled.generic_plan else self.pool
+        assert pool is not None
         try:
-            raw_rows = await self.pool.fetch(compiled.sql, arguments)
+            raw_rows = await pool.fetch(compiled.sql, arguments)
         except self.dropped:  # the server restarted since this connection's last use, say
             # A restart drops every pooled connection: reconnect rather than try the next dead one.
-            self.pool.expire()
-            raw_rows = await self.pool.fetch(compiled.sql, arguments)
+            pool.expire()
+            raw_rows = await pool.fetch(compiled.sql, arguments)
         return compiled.rows(raw_rows)
 
     async def close(self) -> None:
         if self.sqlite is not None:
             self.sqlite.close()
+        if self.generic_pool is not None and self.generic_pool is not self.pool:
+            await self.generic_pool.close()
         if self.pool is not None:
             await self.pool.close()
-

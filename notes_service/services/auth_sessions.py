@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, not_, or_, select, update
 
 from ..config import Settings
-from ..data import Store, UTCDateTime, utcnow
+from ..data import Store, UTCDateTime, generic_plan, utcnow
 from ..models import AuthSession, User
 from ..security import digest, new_secret
 from .users import CurrentUser
@@ -72,7 +72,7 @@ class FoundAuthSession:
     stale: bool  # last_seen_at is over a minute old: note the activity
 
 
-SIGNED_IN = (
+SIGNED_IN = generic_plan(
     select(
         User.id,
         User.username,

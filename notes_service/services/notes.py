@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, bindparam, func, insert, or_, select, true, tuple_, update
 
-from ..data import Store, UTCDateTime, utcnow
+from ..data import Store, UTCDateTime, generic_plan, utcnow
 from ..models import Note
 from ..render import RENDERER, stored_html
 from ..schemas import NoteOut
@@ -58,20 +58,24 @@ NUMBERED_PAGE = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-FIRST_PAGE = (
+FIRST_PAGE = generic_plan(
     select(*NOTE_COLUMNS)
     .where(Note.author_id == bindparam("author_id"), LIVE)
     .order_by(*ORDER)
     .limit(bindparam("limit"))
 )
 # All three columns sort descending, so "after a note" is "smaller as a tuple".
-NEXT_PAGE = FIRST_PAGE.where(
-    tuple_(Note.is_pinned, Note.created_at, Note.id)
-    < tuple_(bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id"))
+NEXT_PAGE = generic_plan(
+    FIRST_PAGE.where(
+        tuple_(Note.is_pinned, Note.created_at, Note.id)
+        < tuple_(bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id"))
+    )
 )
-ONE_NOTE = select(*NOTE_COLUMNS, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))
+ONE_NOTE = generic_plan(
+    select(*NOTE_COLUMNS, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))
+)
 # The note page's read: also the stored HTML (the API and the edit form leave it in the database).
-NOTE_PAGE = ONE_NOTE.add_columns(Note.content_html, Note.html_renderer)
+NOTE_PAGE = generic_plan(ONE_NOTE.add_columns(Note.content_html, Note.html_renderer))
 
 
 async def summarize_notes(store: Store, *, author_id: int) -> Summary:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
-from ..data import Store, UTCDateTime, utcnow
+from ..data import Store, UTCDateTime, generic_plan, utcnow
 from ..models import ApiToken, User
 from ..schemas import TokenInfo
 from ..security import TOKEN_PREFIX, digest, new_secret
@@ -46,7 +46,7 @@ async def issue_token(
     return result.one(), secret
 
 
-TOKEN_USER = (
+TOKEN_USER = generic_plan(
     select(
         User.id,
         User.username,
