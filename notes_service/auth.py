@@ -164,21 +164,42 @@ async def sign_out(store: Store) -> None:
     renew_csrf_secret()
 
 
-def token_required(view: View) -> View:
-    """Authenticate `/api/*` requests by bearer token and pass the route its `CurrentUser` first."""
+TokenCheck = Callable[[Store, str], Awaitable[tokens.FoundToken | None]]
 
-    @wraps(view)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-        secret = secret.strip()
-        if scheme.lower() != "bearer" or not secret:
-            raise HTTPError(401, "Token required", headers=BEARER_CHALLENGE)
-        store = current_store()
-        found = await tokens.find_token(store, secret=secret)
-        if found is None:
-            raise HTTPError(401, "Invalid token", headers=BEARER_CHALLENGE)
-        if found.stale:
-            await record_activity(store, found.user)
-        return await view(found.user, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies
+def token_required_with(check_for: Callable[[], TokenCheck | None]) -> Callable[[View], View]:
+    """`token_required` for a route whose first read can run in the token check's own statement:
+    `check_for()` gives this request's check that also reads what the route needs (and keeps it for
+    the route, in `g`), or None for the plain check. Every 401 still comes before anything else."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+            secret = secret.strip()
+            if scheme.lower() != "bearer" or not secret:
+                raise HTTPError(401, "Token required", headers=BEARER_CHALLENGE)
+            store = current_store()
+            check = check_for() or _find_token
+            found = await check(store, secret)
+            if found is None:
+                raise HTTPError(401, "Invalid token", headers=BEARER_CHALLENGE)
+            if found.stale:
+                await record_activity(store, found.user)
+            return await view(found.user, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies
+
+    return decorator
+
+
+async def _find_token(store: Store, secret: str) -> tokens.FoundToken | None:
+    return await tokens.find_token(store, secret=secret)
+
+
+def _plain_check() -> None:
+    return None
+
+
+# Authenticate `/api/*` requests by bearer token and pass the route its `CurrentUser` first.
+token_required = token_required_with(_plain_check)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response, g, jsonify, request
 from quart_schema import document_headers, document_response, tag
 
-from ...auth import token_required
-from ...data import current_store
+from ...auth import TokenCheck, token_required, token_required_with
+from ...data import Store, current_store
 from ...etags import etag, if_match_versions, not_modified
 from ...links import external_url
 from ...schemas import (
@@ -28,7 +28,7 @@ from ...schemas import (
     NotesQuery,
 )
 from ...search_query import parse
-from ...services import notes, search
+from ...services import notes, search, tokens
 from ...services.notes import Position
 from ...services.search import SearchPosition
 from ...services.users import CurrentUser
@@ -39,6 +39,7 @@ from .validation import json_body, query_args
 
 blueprint = Blueprint("api_notes", __name__, url_prefix="/api/notes")
 CURSORS = Cursors("notes-service cursor")
+DEFAULT_LIMIT: int = NotesQuery.model_fields["limit"].default
 
 
 def encode_cursor(position: Position | SearchPosition) -> str:
@@ -60,8 +61,23 @@ def _list_position(values: Any) -> Position:
     return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
 
 
+def _with_first_page() -> TokenCheck | None:
+    """A plain first page (no query string: the default limit, no cursor, no search) is read in the
+    token check's own statement on PostgreSQL: one round trip instead of two."""
+    if request.args or current_store().database.engine.dialect.name == "sqlite":
+        return None
+    return _check_and_read_first_page
+
+
+async def _check_and_read_first_page(store: Store, secret: str) -> tokens.FoundToken | None:
+    found, g.first_page = await tokens.find_token_with_first_page(
+        store, secret=secret, limit=DEFAULT_LIMIT + 1
+    )
+    return found
+
+
 @blueprint.get("")
-@token_required
+@token_required_with(_with_first_page)
 @tag(["notes"])
 @bearer_required
 @query_args(NotesQuery)
@@ -82,7 +98,11 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
         position = SearchPosition
     else:
         after = CURSORS.decode(query.cursor, _list_position) if query.cursor is not None else None
-        page = await notes.list_notes_after(store, author_id=user.id, after=after, limit=query.limit + 1)
+        first_page = g.pop("first_page", None)  # read with the token (`_with_first_page`)
+        if first_page is not None and after is None and query.limit == DEFAULT_LIMIT:
+            page = first_page
+        else:
+            page = await notes.list_notes_after(store, author_id=user.id, after=after, limit=query.limit + 1)
         position = Position
     response = jsonify(dump_all(NoteOut, page[: query.limit]))
     if len(page) > query.limit:
