@@ -34,13 +34,10 @@ class Reads:
         sqlite: sqlite3.Connection | None = None,
         pool: ReadPool | None = None,
         dropped: tuple[type[BaseException], ...] = (),
-        generic_pool: ReadPool | None = None,
     ) -> None:
         self.compiled = compiled
         self.sqlite = sqlite
         self.pool = pool
-        # PostgreSQL: statements marked `generic_plan` run on connections that plan them once.
-        self.generic_pool = generic_pool or pool
         self.dropped = dropped  # what a connection the server dropped raises: that read is retried once
 
     @classmethod
@@ -57,7 +54,7 @@ class Reads:
             return cls(compiled, sqlite=connection)
         import asyncpg  # here, not at the top: SQLite workers would carry 3 MiB more
 
-        from .readpool import ReadPool
+        from .readpool import PLAN_CACHE_MODE, ReadPool
 
         args, options = engine.dialect.create_connect_args(engine.url)
         # The URL's `prepared_statement_cache_size` (SQLAlchemy's name, for its own cache of the
@@ -67,12 +64,14 @@ class Reads:
         # Connections open as reads need them; no transaction around a single read (autocommit),
         # so nothing to reset when one is given back (asyncpg's pool sent `RESET ALL` and more after
         # every read: a second round trip).
-        pool = ReadPool(lambda: asyncpg.connect(*args, **options), POOL_SIZE)
-        # The hot reads' lane: a session setting, so connections of their own (opened as needed
-        # too: a worker that only serves the API's hot reads opens no others).
-        generic = {**options.get("server_settings", {}), "plan_cache_mode": "force_generic_plan"}
-        generic_options = {**options, "server_settings": generic}
-        generic_pool = ReadPool(lambda: asyncpg.connect(*args, **generic_options), POOL_SIZE)
+        settings = options.pop("server_settings", {})
+
+        def connect(generic: bool) -> Any:
+            # Statements marked `generic_plan` run on connections that plan them once (readpool.py).
+            mode = {"plan_cache_mode": PLAN_CACHE_MODE[generic]}
+            return asyncpg.connect(*args, server_settings={**settings, **mode}, **options)
+
+        pool = ReadPool(connect, POOL_SIZE)
         dropped = (
             asyncpg.PostgresConnectionError,
             asyncpg.AdminShutdownError,
@@ -80,7 +79,7 @@ class Reads:
             asyncpg.InternalClientError,  # a connection caught mid-way by the server's goodbye
             OSError,
         )
-        return cls(compiled, pool=pool, dropped=dropped, generic_pool=generic_pool)
+        return cls(compiled, pool=pool, dropped=dropped)
 
     async def rows(self, statement: Select[*Columns], params: dict[str, Any]) -> list[Any]:
         """Rows with attribute access by column name (labels where names repeat)."""
@@ -88,20 +87,18 @@ class Reads:
         arguments = compiled.arguments(params)
         if self.sqlite is not None:
             return compiled.rows(self.sqlite.execute(compiled.sql, arguments).fetchall())
-        pool = self.generic_pool if compiled.generic_plan else self.pool
+        pool, generic = self.pool, compiled.generic_plan
         assert pool is not None
         try:
-            raw_rows = await pool.fetch(compiled.sql, arguments)
+            raw_rows = await pool.fetch(compiled.sql, arguments, generic=generic)
         except self.dropped:  # the server restarted since this connection's last use, say
             # A restart drops every pooled connection: reconnect rather than try the next dead one.
             pool.expire()
-            raw_rows = await pool.fetch(compiled.sql, arguments)
+            raw_rows = await pool.fetch(compiled.sql, arguments, generic=generic)
         return compiled.rows(raw_rows)
 
     async def close(self) -> None:
         if self.sqlite is not None:
             self.sqlite.close()
-        if self.generic_pool is not None and self.generic_pool is not self.pool:
-            await self.generic_pool.close()
         if self.pool is not None:
             await self.pool.close()

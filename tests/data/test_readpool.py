@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from notes_service.data import Database
-from notes_service.data.readpool import ReadPool
+from notes_service.data.readpool import PLAN_CACHE_MODE, ReadPool
 from notes_service.services import notes, tokens
 
 
@@ -23,7 +23,10 @@ def dsn(settings: dict[str, Any]) -> str:
 def pool_of(dsn: str, size: int) -> ReadPool:
     import asyncpg
 
-    return ReadPool(lambda: asyncpg.connect(dsn), size)
+    return ReadPool(
+        lambda generic: asyncpg.connect(dsn, server_settings={"plan_cache_mode": PLAN_CACHE_MODE[generic]}),
+        size,
+    )
 
 
 async def test_reads_share_at_most_size_connections_in_turn(dsn) -> None:
@@ -88,10 +91,28 @@ async def test_hot_reads_run_on_connections_that_plan_them_once(settings, dsn) -
             (tokens.USER_TOKENS, False),
         ):
             assert reads.compiled.get(statement).generic_plan is generic
-        assert reads.pool is not None and reads.generic_pool is not None
-        async with reads.generic_pool.acquire() as connection:
+        assert reads.pool is not None
+        async with reads.pool.acquire(generic=True) as connection:
             assert await connection.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
         async with reads.pool.acquire() as connection:
             assert await connection.fetchval("SHOW plan_cache_mode") == "auto"
     finally:
         await database.close()
+
+
+async def test_both_kinds_of_reads_share_the_limit_switching_a_connection_when_they_mix(dsn) -> None:
+    pool = pool_of(dsn, 1)
+    try:
+        modes = []
+        for generic in (True, False, False, True):
+            async with pool.acquire(generic=generic) as connection:
+                modes.append((await connection.fetchval("SHOW plan_cache_mode"), connection.get_server_pid()))
+        assert [mode for mode, _ in modes] == ["force_generic_plan", "auto", "auto", "force_generic_plan"]
+        assert len({pid for _, pid in modes}) == 1  # the one connection, switched, never a second
+        # A waiter of the other kind is handed the busy connection when it comes back, switched.
+        async with pool.acquire(generic=True):
+            waiting = asyncio.create_task(pool.fetch("SHOW plan_cache_mode", ()))
+            await asyncio.sleep(0.05)
+        assert (await asyncio.wait_for(waiting, 3))[0][0] == "auto"
+    finally:
+        await pool.close()
