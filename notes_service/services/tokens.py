@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, true, update
@@ -73,7 +73,11 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
     if row is None:
         return None
-    user = CurrentUser.of(row, token_id=row.token_id)
+    return _found(CurrentUser.of(row, token_id=row.token_id), row, now)
+
+
+def _found(user: CurrentUser, row: Any, now: datetime) -> FoundToken:
+    """The token's user, and whether its last use is old enough to be recorded again."""
     return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
 
 
@@ -111,9 +115,12 @@ TOKEN_USER_FIRST_PAGE = generic_plan(
 
 async def find_token_with_first_page(
     store: Store, *, secret: str, limit: int
-) -> tuple[FoundToken | None, list[Any]]:
-    """`find_token`, and the user's first `limit` notes in list order (`NoteOut`'s fields), in one
-    statement; PostgreSQL only."""
+) -> tuple[FoundToken | None, list[Any] | None]:
+    """`find_token`, and on PostgreSQL the user's first `limit` notes in list order (`NoteOut`'s
+    fields) in the same statement; on SQLite (no LATERAL; a read there is a library call, not a
+    round trip) the page is None, left to its own read."""
+    if store.database.engine.dialect.name != "postgresql":
+        return await find_token(store, secret=secret), None
     now = utcnow()
     rows = await store.rows(TOKEN_USER_FIRST_PAGE, digest=digest(secret), now=now, limit=limit)
     if not rows:
@@ -128,8 +135,7 @@ async def find_token_with_first_page(
         two_factor=row.two_factor,
         token_id=row.token_id,
     )
-    stale = row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL
-    return FoundToken(user, stale=stale), rows if row.id is not None else []
+    return _found(user, row, now), rows if row.id is not None else []
 
 
 async def touch_token(store: Store, *, token_id: int) -> None:

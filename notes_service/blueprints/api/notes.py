@@ -62,11 +62,9 @@ def _list_position(values: Any) -> Position:
 
 
 def _with_first_page() -> TokenCheck | None:
-    """A plain first page (no query string: the default limit, no cursor, no search) is read in the
-    token check's own statement on PostgreSQL: one round trip instead of two."""
-    if request.args or current_store().database.engine.dialect.name == "sqlite":
-        return None
-    return _check_and_read_first_page
+    """A plain first page (no query string: the default limit, no cursor, no search) is read with
+    the token (`tokens.find_token_with_first_page`: on PostgreSQL, one round trip instead of two)."""
+    return None if request.args else _check_and_read_first_page
 
 
 async def _check_and_read_first_page(store: Store, secret: str) -> tokens.FoundToken | None:
@@ -98,7 +96,7 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
         position = SearchPosition
     else:
         after = CURSORS.decode(query.cursor, _list_position) if query.cursor is not None else None
-        first_page = g.pop("first_page", None)  # read with the token (`_with_first_page`)
+        first_page = g.pop("first_page", None)  # read with the token (`_with_first_page`), or None
         if first_page is not None and after is None and query.limit == DEFAULT_LIMIT:
             page = first_page
         else:
