@@ -64,12 +64,18 @@ class Reads:
         # Connections open as reads need them; no transaction around a single read (autocommit),
         # so nothing to reset when one is given back (asyncpg's pool sent `RESET ALL` and more after
         # every read: a second round trip).
-        settings = options.pop("server_settings", {})
 
-        def connect(generic: bool) -> Any:
-            # Statements marked `generic_plan` run on connections that plan them once (readpool.py).
-            mode = {"plan_cache_mode": PLAN_CACHE_MODE[generic]}
-            return asyncpg.connect(*args, server_settings={**settings, **mode}, **options)
+        async def connect(generic: bool) -> asyncpg.Connection:
+            # Statements marked `generic_plan` run on connections that plan them once (readpool.py),
+            # set by a SET: as a startup parameter PgBouncer would refuse the connection.
+            connection = await asyncpg.connect(*args, **options)
+            if generic:
+                try:
+                    await connection.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE[generic]}")
+                except BaseException:
+                    connection.terminate()
+                    raise
+            return connection
 
         pool = ReadPool(connect, POOL_SIZE)
         dropped = (
