@@ -167,10 +167,10 @@ async def sign_out(store: Store) -> None:
 TokenCheck = Callable[[Store, str], Awaitable[tokens.FoundToken | None]]
 
 
-def token_required_with(check_for: Callable[[], TokenCheck | None]) -> Callable[[View], View]:
-    """`token_required` for a route whose first read can run in the token check's own statement:
-    `check_for()` gives this request's check that also reads what the route needs (and keeps it for
-    the route, in `g`), or None for the plain check. Every 401 still comes before anything else."""
+def token_required_with(check: TokenCheck) -> Callable[[View], View]:
+    """`token_required` with another check of the secret: one that also reads what the route needs,
+    in the token check's own statement (and keeps it for the route, in `g`). Every 401 still comes
+    before anything else."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -180,7 +180,6 @@ def token_required_with(check_for: Callable[[], TokenCheck | None]) -> Callable[
             if scheme.lower() != "bearer" or not secret:
                 raise HTTPError(401, "Token required", headers=BEARER_CHALLENGE)
             store = current_store()
-            check = check_for() or _find_token
             found = await check(store, secret)
             if found is None:
                 raise HTTPError(401, "Invalid token", headers=BEARER_CHALLENGE)
@@ -193,13 +192,10 @@ def token_required_with(check_for: Callable[[], TokenCheck | None]) -> Callable[
     return decorator
 
 
-async def _find_token(store: Store, secret: str) -> tokens.FoundToken | None:
+async def find_token(store: Store, secret: str) -> tokens.FoundToken | None:
+    """The plain check: the token and its user."""
     return await tokens.find_token(store, secret=secret)
 
 
-def _plain_check() -> None:
-    return None
-
-
 # Authenticate `/api/*` requests by bearer token and pass the route its `CurrentUser` first.
-token_required = token_required_with(_plain_check)
+token_required = token_required_with(find_token)

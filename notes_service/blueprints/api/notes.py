@@ -12,7 +12,7 @@ from typing import Any
 from quart import Blueprint, Response, g, jsonify, request
 from quart_schema import document_headers, document_response, tag
 
-from ...auth import TokenCheck, token_required, token_required_with
+from ...auth import find_token, token_required, token_required_with
 from ...data import Store, current_store
 from ...etags import etag, if_match_versions, not_modified
 from ...links import external_url
@@ -61,13 +61,12 @@ def _list_position(values: Any) -> Position:
     return Position(bool(pinned), datetime.fromisoformat(created_at), int(note_id))
 
 
-def _with_first_page() -> TokenCheck | None:
-    """A plain first page (no query string: the default limit, no cursor, no search) is read with
-    the token (`tokens.find_token_with_first_page`: on PostgreSQL, one round trip instead of two)."""
-    return None if request.args else _check_and_read_first_page
-
-
 async def _check_and_read_first_page(store: Store, secret: str) -> tokens.FoundToken | None:
+    """The token check; for a plain first page (no query string: the default limit, no cursor, no
+    search) it also reads the page (`tokens.find_token_with_first_page`: on PostgreSQL, one round
+    trip instead of two) and keeps it in `g` for `list_notes`."""
+    if request.args:
+        return await find_token(store, secret)
     found, g.first_page = await tokens.find_token_with_first_page(
         store, secret=secret, limit=DEFAULT_LIMIT + 1
     )
@@ -75,7 +74,7 @@ async def _check_and_read_first_page(store: Store, secret: str) -> tokens.FoundT
 
 
 @blueprint.get("")
-@token_required_with(_with_first_page)
+@token_required_with(_check_and_read_first_page)
 @tag(["notes"])
 @bearer_required
 @query_args(NotesQuery)
@@ -96,7 +95,7 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
         position = SearchPosition
     else:
         after = CURSORS.decode(query.cursor, _list_position) if query.cursor is not None else None
-        first_page = g.pop("first_page", None)  # read with the token (`_with_first_page`), or None
+        first_page = g.pop("first_page", None)  # read with the token (`_check_and_read_first_page`), or None
         if first_page is not None and after is None and query.limit == DEFAULT_LIMIT:
             page = first_page
         else:
