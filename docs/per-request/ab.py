@@ -7,7 +7,8 @@ backends of the server's own database), servers started and seeded by the bench 
 Each variant runs as `notes-service serve --workers 2` with PYTHONPATH=its directory, on SQLite and
 PostgreSQL (KINDS=sqlite,pg; `pgsock` adds PostgreSQL through its Unix socket in /var/run/postgresql),
 beside the ceiling (CEIL=0 leaves it out); ROUNDS (5) x SECONDS (3). CPU per request is split into
-the workers' own and their database's backends'.
+the workers' own and their database's backends'; on PostgreSQL, requests per statement is the
+requests over the transactions the database committed meanwhile (each read is one, in autocommit).
 """
 
 # ruff: noqa: E402  (the checkout goes on sys.path before the imports)
@@ -44,24 +45,20 @@ def cpu(pids):
     return t / TICK
 
 
+def psql(query):
+    command = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", query, "postgres"]
+    return subprocess.run(command, capture_output=True, text=True).stdout
+
+
 def backends(db):
     if not db:
         return []
-    out = subprocess.run(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-Atc",
-            f"select pid from pg_stat_activity where datname='{db}'",
-            "postgres",
-        ],
-        capture_output=True,
-        text=True,
-    ).stdout
-    return [int(x) for x in out.split()]
+    return [int(x) for x in psql(f"select pid from pg_stat_activity where datname='{db}'").split()]
+
+
+def transactions(db):
+    """Transactions committed in the database so far: one per read statement (autocommit)."""
+    return int(psql(f"select xact_commit from pg_stat_database where datname='{db}'") or 0) if db else 0
 
 
 async def main():
@@ -118,15 +115,17 @@ async def main():
             for n, s in running.items():
                 workers = s.workers()
                 pids = workers + backends(dbname.get(n))
-                c0, w0 = cpu(pids), cpu(workers)
+                c0, w0, x0 = cpu(pids), cpu(workers), transactions(dbname.get(n))
                 out = await wrk.run(wrk.Load(f"{s.url}/api/notes", 64, SECONDS, (h,)))
                 used, used_by_workers = cpu(pids) - c0, cpu(workers) - w0
+                statements = transactions(dbname.get(n)) - x0
                 requests = max(out.requests, 1)
                 res[n].append(out.requests_per_second)
                 cpus[n].append(used / requests * 1e6)
                 print(
                     f"round {r + 1} {n:12s} {out.requests_per_second:8.1f} req/s  p99 {out.p99_ms:6.1f} ms  err {out.errors}  cpu/req {cpus[n][-1]:6.0f} us"
-                    f" (workers {used_by_workers / requests * 1e6:.0f}, backends {(used - used_by_workers) / requests * 1e6:.0f})",
+                    f" (workers {used_by_workers / requests * 1e6:.0f}, backends {(used - used_by_workers) / requests * 1e6:.0f})"
+                    + (f"  {requests / statements:.1f} requests a statement" if statements > 0 else ""),
                     flush=True,
                 )
         print("median req/s:", {n: round(statistics.median(v), 1) for n, v in res.items()})

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from quart import Quart, current_app, g
 
+from .batches import BatchedRead
 from .compiled import generic_plan
 from .engine import import_driver
 from .store import Database, Store
 from .types import Base, UTCDateTime, utcnow
 
-__all__ = ["Base", "Database", "Store", "UTCDateTime", "current_store", "generic_plan", "init_app", "utcnow"]
+__all__ = [
+    "BatchedRead",
+    "Base",
+    "Database",
+    "Store",
+    "UTCDateTime",
+    "current_store",
+    "generic_plan",
+    "init_app",
+    "utcnow",
+]
 
 
 def init_app(app: Quart) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVarTuple
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Select
 
+from .batches import BatchedRead, Batches
 from .compiled import CompiledCache
 from .engine import SQLITE_CACHE_KIB
 
@@ -39,6 +40,7 @@ class Reads:
         self.sqlite = sqlite
         self.pool = pool
         self.dropped = dropped  # what a connection the server dropped raises: that read is retried once
+        self.batches = Batches(self) if pool is not None else None
 
     @classmethod
     async def open(cls, engine: AsyncEngine) -> Reads:
@@ -103,7 +105,16 @@ class Reads:
             raw_rows = await pool.fetch(compiled.sql, arguments, generic=generic)
         return compiled.rows(raw_rows)
 
+    async def batched_rows(self, read: BatchedRead, params: dict[str, Any]) -> list[Any]:
+        """One call's rows of a `BatchedRead`: on PostgreSQL in one statement with the calls made
+        beside it (batches.py), on SQLite alone (a read there is a library call, not a round trip)."""
+        if self.batches is None:
+            return await self.rows(read.statement, read.arrays([params]))
+        return await self.batches.rows(read, params)
+
     async def close(self) -> None:
+        if self.batches is not None:
+            await self.batches.close()
         if self.sqlite is not None:
             self.sqlite.close()
         if self.pool is not None:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable, Select
 
 from ..dberrors import missing_schema
+from .batches import BatchedRead
 from .engine import BEGIN_IMMEDIATE, create_engine
 from .reads import Reads
 from .types import Base
@@ -85,6 +86,13 @@ class Store:
         if self._block is not None:
             return list((await (await self._transaction()).execute(statement, params)).all())
         return await self.database.reads.rows(statement, params)
+
+    async def batched_rows(self, read: BatchedRead, **params: Any) -> list[Any]:
+        """`rows` of a read written for many calls (batches.py): outside a write block, read in one
+        statement with the calls that other requests make beside it."""
+        if self._block is not None:
+            return await self.rows(read.statement, **read.arrays([params]))
+        return await self.database.reads.batched_rows(read, params)
 
     async def row(self, statement: Select[*Columns], **params: Any) -> Any | None:
         """The first row of a read, or None."""

@@ -7,6 +7,7 @@ statements we ask for (its pool's reset after each read, say) shows up here as a
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 
 from notes_service.data import Database
 from notes_service.models import User
+from notes_service.services import notes, tokens
 from tests.helpers import api_token, bearer
 
 SENDING = ("fetch", "fetchrow", "fetchval", "execute", "executemany", "prepare")
@@ -97,3 +99,42 @@ async def test_postgresql_reads_give_aware_utc_datetimes(factory, store, sent) -
     user = await factory.user()
     created = await store.scalar(select(User.created_at).where(User.id == user.id))
     assert created.utcoffset() == timedelta(0) and abs(datetime.now(UTC) - created) < timedelta(minutes=5)
+
+
+async def test_first_pages_asked_for_together_are_one_statement_and_each_caller_gets_its_own(
+    factory, store, sent
+) -> None:
+    secrets = {}
+    for name, count in (("ann", 3), ("bob", 0), ("cat", 1)):
+        user = await factory.user(name)
+        async with store.write():
+            for number in range(count):
+                await notes.create_note(store, author_id=user.id, title=f"{name} {number}", content="c")
+            _, secrets[name] = await tokens.issue_token(
+                store, user_id=user.id, name="t", expires_in_days=None
+            )
+    asked = ["ann", "bob", "nobody", "cat", "ann"]
+    secrets["nobody"] = "nts_not-a-token"
+    await tokens.find_token_with_first_page(store, secret=secrets["ann"], limit=21)  # opens a connection
+    sent.clear()
+    answers = await asyncio.gather(
+        *(tokens.find_token_with_first_page(store, secret=secrets[name], limit=21) for name in asked)
+    )
+    assert dict(sent) == {"fetch": 1}  # five requests' token checks and pages, one round trip
+    seen = [(found and found.user.username, [note.title for note in page or []]) for found, page in answers]
+    assert seen == [
+        ("ann", ["ann 2", "ann 1", "ann 0"]),
+        ("bob", []),
+        (None, []),
+        ("cat", ["cat 0"]),
+        ("ann", ["ann 2", "ann 1", "ann 0"]),
+    ]
+
+
+async def test_a_first_page_read_in_a_write_block_sees_the_blocks_own_writes(factory, store, sent) -> None:
+    user = await factory.user()
+    async with store.write():
+        _, secret = await tokens.issue_token(store, user_id=user.id, name="t", expires_in_days=None)
+        await notes.create_note(store, author_id=user.id, title="not committed yet", content="c")
+        found, page = await tokens.find_token_with_first_page(store, secret=secret, limit=21)
+        assert found is not None and [note.title for note in page or []] == ["not committed yet"]

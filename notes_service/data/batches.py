@@ -1,0 +1,122 @@
+"""Reads whose concurrent calls share one round trip (PostgreSQL): a statement for many callers.
+
+On PostgreSQL a read is a round trip: the worker writes to a socket, the backend wakes, binds and
+executes, and the worker wakes again. For the token check with the first page that fixed part cost
+about as much as reading the rows (docs/per-request/pg_round_trip.py: `SELECT 1` alone 48 µs of
+the worker's CPU and 27-33 of the backend's). Under load a worker has tens of requests in flight,
+most of them starting with that same read. A `BatchedRead` gathers the calls made during one turn
+of the event loop and sends them as one statement: each call's own parameters become one element
+of array parameters, which the statement `unnest`s `WITH ORDINALITY`, one row per call, numbered
+`n`. The database does each call's work as before (a call never gets another call's rows, even for
+the same key: two callers with one token read it twice); only the round trip is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.sql import Select
+
+if TYPE_CHECKING:
+    from .reads import Reads
+
+MOST_CALLS = 64  # calls in one statement at most; more start the next batch
+
+
+@dataclass(frozen=True)
+class BatchedRead:
+    """A read written for many calls at once: `per_call` names its array parameters (one element
+    per call, `unnest`ed `WITH ORDINALITY`), and it selects that ordinality as `n` (1 for the
+    first call). Its other parameters are shared: only calls that give the same values share a
+    statement."""
+
+    statement: Select[Any]
+    per_call: tuple[str, ...]
+
+    def arrays(self, calls: list[dict[str, Any]]) -> dict[str, Any]:
+        """The statement's parameters for these calls, in order."""
+        shared = {name: value for name, value in calls[0].items() if name not in self.per_call}
+        return {**shared, **{name: [call[name] for call in calls] for name in self.per_call}}
+
+    def shared(self, params: dict[str, Any]) -> Hashable:
+        return tuple(sorted((name, value) for name, value in params.items() if name not in self.per_call))
+
+
+class Batch:
+    """The calls of one read gathered in one turn of the event loop, each waiting on its future."""
+
+    def __init__(self, read: BatchedRead) -> None:
+        self.read = read
+        self.calls: list[tuple[dict[str, Any], asyncio.Future[list[Any]]]] = []
+
+    def add(self, params: dict[str, Any]) -> asyncio.Future[list[Any]]:
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self.calls.append((params, future))
+        return future
+
+    async def send(self, reads: Reads) -> None:
+        """Read every call still waiting (a caller may have left) in one statement, and answer each
+        with its own rows; a failure fails every call of the batch."""
+        waiting = [(params, future) for params, future in self.calls if not future.done()]
+        if not waiting:
+            return
+        try:
+            rows = await reads.rows(self.read.statement, self.read.arrays([params for params, _ in waiting]))
+        except asyncio.CancelledError:  # the worker is stopping (`Batches.close`)
+            for _, future in waiting:
+                future.cancel()
+            raise
+        except Exception as error:
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        answers: list[list[Any]] = [[] for _ in waiting]
+        for row in rows:
+            answers[row.n - 1].append(row)
+        for (_, future), answer in zip(waiting, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+
+
+class Batches:
+    """The batches of one worker's reads: the one gathering calls for each read and shared values,
+    and the ones being sent."""
+
+    def __init__(self, reads: Reads, most: int = MOST_CALLS) -> None:
+        self.reads = reads
+        self.most = most
+        self._gathering: dict[tuple[BatchedRead, Hashable], Batch] = {}
+        self._sending: set[asyncio.Task[None]] = set()  # held here so that none is collected mid-way
+
+    async def rows(self, read: BatchedRead, params: dict[str, Any]) -> list[Any]:
+        """This call's rows, read in the statement of every call of this turn of the loop."""
+        key = (read, read.shared(params))
+        batch = self._gathering.get(key)
+        if batch is None:
+            batch = self._gathering[key] = Batch(read)
+            # Sent once the requests already waiting to run in this turn of the loop have joined.
+            asyncio.get_running_loop().call_soon(self._send, key, batch)
+        future = batch.add(params)
+        if len(batch.calls) >= self.most:
+            self._close(key, batch)
+        return await future
+
+    def _send(self, key: tuple[BatchedRead, Hashable], batch: Batch) -> None:
+        self._close(key, batch)
+        task = asyncio.get_running_loop().create_task(batch.send(self.reads))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    def _close(self, key: tuple[BatchedRead, Hashable], batch: Batch) -> None:
+        """No more calls join this batch; the next call of its read starts another."""
+        if self._gathering.get(key) is batch:
+            del self._gathering[key]
+
+    async def close(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
