@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .reads import Reads
 
 MOST_CALLS = 64  # calls in one statement at most; more start the next batch
+READS_CLOSED = "the worker's reads are closed"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class BatchedRead:
     """A read written for many calls at once: `per_call` names its array parameters (one element
     per call, `unnest`ed `WITH ORDINALITY`), and it selects that ordinality as `n` (1 for the
     first call). Its other parameters are shared: only calls that give the same values share a
-    statement."""
+    statement. PostgreSQL only (arrays, `unnest`)."""
 
     statement: Select[Any]
     per_call: tuple[str, ...]
@@ -41,7 +42,8 @@ class BatchedRead:
         shared = {name: value for name, value in calls[0].items() if name not in self.per_call}
         return {**shared, **{name: [call[name] for call in calls] for name in self.per_call}}
 
-    def shared(self, params: dict[str, Any]) -> Hashable:
+    def group_of(self, params: dict[str, Any]) -> Hashable:
+        """What calls must have in common to share a statement: their shared parameters' values."""
         return tuple(sorted((name, value) for name, value in params.items() if name not in self.per_call))
 
 
@@ -59,42 +61,45 @@ class Batch:
 
     async def send(self, reads: Reads) -> None:
         """Read every call still waiting (a caller may have left) in one statement, and answer each
-        with its own rows; a failure fails every call of the batch."""
+        with its own rows; an error fails every call not answered yet (a cancellation is
+        `Batches.close`, which answers them)."""
         waiting = [(params, future) for params, future in self.calls if not future.done()]
-        if not waiting:
-            return
         try:
-            rows = await reads.rows(self.read.statement, self.read.arrays([params for params, _ in waiting]))
-        except asyncio.CancelledError:  # the worker is stopping (`Batches.close`)
-            for _, future in waiting:
-                future.cancel()
-            raise
-        except Exception as error:
-            for _, future in waiting:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        answers: list[list[Any]] = [[] for _ in waiting]
-        for row in rows:
-            answers[row.n - 1].append(row)
-        for (_, future), answer in zip(waiting, answers, strict=True):
+            if waiting:
+                rows = await reads.rows(
+                    self.read.statement, self.read.arrays([params for params, _ in waiting])
+                )
+                answers: list[list[Any]] = [[] for _ in waiting]
+                for row in rows:  # n runs from 1 (WITH ORDINALITY); any other n names no call
+                    if not 1 <= row.n <= len(answers):
+                        raise ValueError(f"a row numbered {row.n} for {len(answers)} calls")
+                    answers[row.n - 1].append(row)
+                for (_, future), answer in zip(waiting, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        except Exception as error:  # noqa: BLE001 - each caller raises it, as if it had read alone
+            self.fail(error)
+
+    def fail(self, error: Exception) -> None:
+        for _, future in self.calls:
             if not future.done():
-                future.set_result(answer)
+                future.set_exception(error)
 
 
 class Batches:
-    """The batches of one worker's reads: the one gathering calls for each read and shared values,
-    and the ones being sent."""
+    """The batches of one worker's reads: the one gathering calls for each read and group, and the
+    ones being sent."""
 
     def __init__(self, reads: Reads, most: int = MOST_CALLS) -> None:
         self.reads = reads
         self.most = most
         self._gathering: dict[tuple[BatchedRead, Hashable], Batch] = {}
-        self._sending: set[asyncio.Task[None]] = set()  # held here so that none is collected mid-way
+        self._sending: dict[asyncio.Task[None], Batch] = {}  # held here so that none is collected
+        self._closed = False
 
     async def rows(self, read: BatchedRead, params: dict[str, Any]) -> list[Any]:
         """This call's rows, read in the statement of every call of this turn of the loop."""
-        key = (read, read.shared(params))
+        key = (read, read.group_of(params))
         batch = self._gathering.get(key)
         if batch is None:
             batch = self._gathering[key] = Batch(read)
@@ -102,21 +107,30 @@ class Batches:
             asyncio.get_running_loop().call_soon(self._send, key, batch)
         future = batch.add(params)
         if len(batch.calls) >= self.most:
-            self._close(key, batch)
+            self._stop_gathering(key, batch)
         return await future
 
     def _send(self, key: tuple[BatchedRead, Hashable], batch: Batch) -> None:
-        self._close(key, batch)
+        self._stop_gathering(key, batch)
+        if self._closed:
+            batch.fail(RuntimeError(READS_CLOSED))
+            return
         task = asyncio.get_running_loop().create_task(batch.send(self.reads))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        self._sending[task] = batch
+        task.add_done_callback(self._sending.pop)
 
-    def _close(self, key: tuple[BatchedRead, Hashable], batch: Batch) -> None:
+    def _stop_gathering(self, key: tuple[BatchedRead, Hashable], batch: Batch) -> None:
         """No more calls join this batch; the next call of its read starts another."""
         if self._gathering.get(key) is batch:
             del self._gathering[key]
 
     async def close(self) -> None:
+        """Stop reading: every call waiting, gathered or sent, fails with READS_CLOSED."""
+        self._closed = True
+        batches = [*self._gathering.values(), *self._sending.values()]
+        self._gathering.clear()
         for task in list(self._sending):
             task.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
+        for batch in batches:  # a task cancelled before its first step never ran `send`
+            batch.fail(RuntimeError(READS_CLOSED))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # Reads hold a connection for one query: a fixed pool that waiters queue for beats opening and
 # closing connections under load (measured: a tenth of a PostgreSQL read was connecting).
 POOL_SIZE = 10
+BATCHES_NEED_POSTGRESQL = "a BatchedRead is PostgreSQL's (arrays, unnest); SQLite reads are library calls"
 Columns = TypeVarTuple("Columns")
 
 
@@ -106,10 +107,10 @@ class Reads:
         return compiled.rows(raw_rows)
 
     async def batched_rows(self, read: BatchedRead, params: dict[str, Any]) -> list[Any]:
-        """One call's rows of a `BatchedRead`: on PostgreSQL in one statement with the calls made
-        beside it (batches.py), on SQLite alone (a read there is a library call, not a round trip)."""
+        """One call's rows of a `BatchedRead` (PostgreSQL), in one statement with the calls made
+        beside it (batches.py)."""
         if self.batches is None:
-            return await self.rows(read.statement, read.arrays([params]))
+            raise RuntimeError(BATCHES_NEED_POSTGRESQL)
         return await self.batches.rows(read, params)
 
     async def close(self) -> None:

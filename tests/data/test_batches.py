@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, true
 
-from notes_service.data.batches import BatchedRead, Batches
+from notes_service.data.batches import READS_CLOSED, BatchedRead, Batches
 
 READ = BatchedRead(select(true()), per_call=("key",))
 Row = namedtuple("Row", "n key limit")
@@ -94,19 +94,45 @@ async def test_a_caller_that_leaves_mid_statement_leaves_the_others_their_rows(s
 async def test_a_failed_statement_fails_each_of_its_calls_and_the_next_batch_reads_again(statements) -> None:
     batches = Batches(statements)  # type: ignore[arg-type]
     statements.fail = ConnectionError("the server went away")
-    answers = await asyncio.gather(
-        *(batches.rows(READ, {"key": key, "limit": 5}) for key in "ab"), return_exceptions=True
+    answers = await asyncio.wait_for(
+        asyncio.gather(
+            *(batches.rows(READ, {"key": key, "limit": 5}) for key in "ab"), return_exceptions=True
+        ),
+        2,
     )
     assert [type(answer) for answer in answers] == [ConnectionError, ConnectionError]
     statements.fail = None
     assert [row.key for row in await batches.rows(READ, {"key": "c", "limit": 5})] == ["c", "c"]
 
 
-async def test_closing_cancels_a_statement_in_flight_and_its_callers_hear_of_it(statements) -> None:
+async def test_rows_that_name_no_call_fail_the_batch_rather_than_go_to_another(statements) -> None:
+    batches = Batches(statements)  # type: ignore[arg-type]
+
+    async def numbered_from_zero(_statement: Any, params: dict[str, Any]) -> list[Row]:
+        return [Row(n, key, 5) for n, key in enumerate(params["key"])]
+
+    statements.rows = numbered_from_zero  # type: ignore[method-assign]
+    answers = await asyncio.wait_for(
+        asyncio.gather(
+            *(batches.rows(READ, {"key": key, "limit": 5}) for key in "ab"), return_exceptions=True
+        ),
+        2,
+    )
+    assert [type(answer) for answer in answers] == [ValueError, ValueError]
+
+
+@pytest.mark.parametrize("when", ["gathering", "sent, not started", "in flight"])
+async def test_closing_fails_every_waiting_call_and_refuses_new_ones(statements, when) -> None:
     batches = Batches(statements)  # type: ignore[arg-type]
     statements.release.clear()
     waiting = asyncio.ensure_future(batches.rows(READ, {"key": "a", "limit": 5}))
-    await asyncio.wait_for(statements.started.wait(), 2)
+    await asyncio.sleep(0)  # the call joined a batch, whose send is scheduled for the next turn
+    if when != "gathering":
+        batches._send(*next(iter(batches._gathering.items())))  # the scheduled send, run now
+    if when == "in flight":
+        await asyncio.wait_for(statements.started.wait(), 2)
     await asyncio.wait_for(batches.close(), 2)
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(RuntimeError, match=READS_CLOSED):
         await asyncio.wait_for(waiting, 2)
+    with pytest.raises(RuntimeError, match=READS_CLOSED):
+        await asyncio.wait_for(batches.rows(READ, {"key": "b", "limit": 5}), 2)
