@@ -7,7 +7,6 @@ SRC=/tmp/main ... layers.py                                                # ano
 
 # ruff: noqa: E402  (the checkout goes on sys.path before the imports)
 
-import logging
 import os
 import sys
 import tempfile
@@ -19,16 +18,17 @@ sys.path.insert(0, SRC)
 sys.path.insert(1, ROOT)
 import uvloop
 from quart import Quart
+from reader import quiet_logs, twenty_note_reader  # beside this script
 
 from notes_service import create_app
-from notes_service.logs import AccessLog, configure_logging
+from notes_service.logs import AccessLog
 from notes_service.schemas import NoteOut, NotesQuery
 from notes_service.serializers import _encode
 from notes_service.services import notes, tokens
 from notes_service.shapes import dump_all
 from notes_service.web import CloseAfterUnreadBody
 from tests.databases import migrate
-from tests.helpers import Factory, app_settings, bearer
+from tests.helpers import app_settings, bearer
 
 N = int(os.environ.get("N", 1000))
 R = int(os.environ.get("R", 5))
@@ -45,16 +45,10 @@ async def best(fn, n=N):
 
 
 async def main(url):
-    configure_logging()
-    logging.getLogger("notes_service").handlers[0].stream = open(os.path.join(tempfile.mkdtemp(), "log"), "w")
+    quiet_logs()
     app = create_app(app_settings(url))
     async with app.test_app():
-        store = app.extensions["database"].store()
-        user = await Factory(store, app.extensions["hasher"]).user()
-        async with store.write():
-            for i in range(20):
-                await notes.create_note(store, author_id=user.id, title=f"Note {i}", content="c" * 100)
-            _, secret = await tokens.issue_token(store, user_id=user.id, name="x", expires_in_days=None)
+        store, user, secret = await twenty_note_reader(app)
         client = app.test_client()
         h = bearer(secret)
 

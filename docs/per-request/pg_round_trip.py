@@ -4,10 +4,11 @@
 
 One asyncpg connection planning generic plans (as the read pool's hot reads do), 3,000 calls of
 each statement one after another; the worker's CPU from `time.process_time`, the backend's from
-/proc. `SELECT 1` is the round trip alone; the token check and the token + first page (the
-statement a plain `GET /api/notes` runs) are the service's own compiled statements; the last is
-the same rows shaped as a UNION ALL, the user's columns once instead of on every note, to see
-whether the repeated columns are what the page costs.
+/proc, divided by the calls a statement carries. `SELECT 1` is the round trip alone; the token
+check and the token + first page (the statement a plain `GET /api/notes` runs, a `BatchedRead`:
+here for one call, then for ten at once, as requests share it under load) are the service's own
+compiled statements; the last is one call's rows shaped as a UNION ALL, the user's columns once
+instead of on every note, to see whether the repeated columns are what the page costs.
 """
 
 # ruff: noqa: E402  (the checkout goes on sys.path before the imports)
@@ -20,14 +21,15 @@ ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
 sys.path.insert(0, ROOT)
 import asyncpg
 import uvloop
+from reader import twenty_note_reader  # beside this script
 
 from notes_service import create_app
 from notes_service.data.compiled import CompiledCache
 from notes_service.models import utcnow
 from notes_service.security import digest
-from notes_service.services import notes, tokens
+from notes_service.services import tokens
 from tests.databases import migrate, pg_admin
-from tests.helpers import Factory, app_settings
+from tests.helpers import app_settings
 
 DATABASE = "pg_round_trip"
 URL = f"postgresql://postgres@127.0.0.1/{DATABASE}"
@@ -59,34 +61,41 @@ def backend_cpu(pid):
 async def main():
     app = create_app(app_settings(URL.replace("postgresql://", "postgresql+asyncpg://")))
     async with app.test_app():
-        store = app.extensions["database"].store()
-        user = await Factory(store, app.extensions["hasher"]).user()
-        async with store.write():
-            for i in range(20):
-                await notes.create_note(store, author_id=user.id, title=f"Note {i}", content="c" * 100)
-            _, secret = await tokens.issue_token(store, user_id=user.id, name="x", expires_in_days=None)
+        store, _, secret = await twenty_note_reader(app)
         compiled = CompiledCache(store.database.engine.dialect)
-        token_and_page = compiled.get(tokens.TOKEN_USER_FIRST_PAGE)
+        token_and_page = compiled.get(tokens.TOKEN_USER_FIRST_PAGE.statement)
         token = compiled.get(tokens.TOKEN_USER)
     connection = await asyncpg.connect(URL)
     await connection.execute("SET plan_cache_mode = force_generic_plan")
     pid = connection.get_server_pid()
     now = utcnow()
-    page_arguments = token_and_page.arguments({"digest": digest(secret), "now": now, "limit": 21})
-    statements = {
-        "SELECT 1 (the round trip alone)": ("SELECT 1", []),
+
+    def calls(count):
+        return token_and_page.arguments(
+            {"digest": [digest(secret)] * count, "now": [now] * count, "limit": 21}
+        )
+
+    statements = {  # name -> (SQL, arguments, calls it carries)
+        "SELECT 1 (the round trip alone)": ("SELECT 1", [], 1),
         "the token check (TOKEN_USER, 1 row)": (
             token.sql,
             token.arguments({"digest": digest(secret), "now": now}),
+            1,
         ),
-        "token + first page (TOKEN_USER_FIRST_PAGE, 20 rows x 15 columns)": (
+        "token + first page, one call (TOKEN_USER_FIRST_PAGE, 20 rows x 16 columns)": (
             token_and_page.sql,
-            page_arguments,
+            calls(1),
+            1,
         ),
-        "the same rows, the user's columns once (UNION ALL, 21 rows)": (USER_ONCE, page_arguments),
+        "token + first page, ten calls in one statement (per call)": (token_and_page.sql, calls(10), 10),
+        "one call's rows, the user's columns once (UNION ALL, 21 rows)": (
+            USER_ONCE,
+            [21, digest(secret), now],
+            1,
+        ),
     }
     print("| statement | worker µs | backend µs | wall µs |")
-    for name, (sql, arguments) in statements.items():
+    for name, (sql, arguments, per_statement) in statements.items():
         for _ in range(300):
             await connection.fetch(sql, *arguments)
         worker, backend, wall = time.process_time(), backend_cpu(pid), time.perf_counter()
@@ -97,7 +106,10 @@ async def main():
             backend_cpu(pid) - backend,
             time.perf_counter() - wall,
         )
-        print(f"| {name} | {worker / N * 1e6:.0f} | {backend / N * 1e6:.0f} | {wall / N * 1e6:.0f} |")
+        each = N * per_statement
+        print(
+            f"| {name} | {worker / each * 1e6:.0f} | {backend / each * 1e6:.0f} | {wall / each * 1e6:.0f} |"
+        )
     await connection.close()
 
 

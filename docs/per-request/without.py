@@ -21,29 +21,24 @@ ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
 sys.path.insert(0, ROOT)
 import uvloop
 from quart import Quart, Response
+from reader import quiet_logs, twenty_note_reader  # beside this script
 
 from notes_service import create_app
-from notes_service.logs import AccessLog, configure_logging
+from notes_service.logs import AccessLog
 from notes_service.services import notes, tokens
 from notes_service.web import CloseAfterUnreadBody
 from tests.databases import migrate
-from tests.helpers import Factory, app_settings, bearer
+from tests.helpers import app_settings, bearer
 
 N = int(os.environ.get("N", 1000))
 R = int(os.environ.get("R", 5))
 
 
 async def main(url):
-    configure_logging()
-    logging.getLogger("notes_service").handlers[0].stream = open(os.path.join(tempfile.mkdtemp(), "log"), "w")
+    quiet_logs()
     app = create_app(app_settings(url))
     async with app.test_app():
-        store = app.extensions["database"].store()
-        user = await Factory(store, app.extensions["hasher"]).user()
-        async with store.write():
-            for i in range(20):
-                await notes.create_note(store, author_id=user.id, title=f"Note {i}", content="c" * 100)
-            _, secret = await tokens.issue_token(store, user_id=user.id, name="x", expires_in_days=None)
+        store, user, secret = await twenty_note_reader(app)
         client = app.test_client()
         headers = bearer(secret)
 
