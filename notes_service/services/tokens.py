@@ -128,7 +128,7 @@ TOKEN_USER_FIRST_PAGE = BatchedRead(
         .join(User, ApiToken.user_id == User.id)
         .outerjoin(_FIRST_PAGE, true())  # a user without notes is still one row
         .where(User.is_active.is_(True), unexpired(_ASKED.c.now))
-        .order_by(
+        .order_by(  # n first: the calls come in that order, so each call's page is sorted alone
             _ASKED.c.n,
             _FIRST_PAGE.c.is_pinned.desc(),
             _FIRST_PAGE.c.created_at.desc(),
