@@ -18,9 +18,8 @@ sys.path.insert(0, SRC)
 sys.path.insert(1, ROOT)
 import uvloop
 from quart import Quart
-from reader import quiet_logs, twenty_note_reader  # beside this script
+from reader import serving_reader  # beside this script
 
-from notes_service import create_app
 from notes_service.logs import AccessLog
 from notes_service.schemas import NoteOut, NotesQuery
 from notes_service.serializers import _encode
@@ -28,7 +27,7 @@ from notes_service.services import notes, tokens
 from notes_service.shapes import dump_all
 from notes_service.web import CloseAfterUnreadBody
 from tests.databases import migrate
-from tests.helpers import app_settings, bearer
+from tests.helpers import bearer
 
 N = int(os.environ.get("N", 1000))
 R = int(os.environ.get("R", 5))
@@ -45,10 +44,7 @@ async def best(fn, n=N):
 
 
 async def main(url):
-    quiet_logs()
-    app = create_app(app_settings(url))
-    async with app.test_app():
-        store, user, secret = await twenty_note_reader(app)
+    async with serving_reader(url) as (app, store, user, secret):
         client = app.test_client()
         h = bearer(secret)
 

@@ -2,12 +2,14 @@
 made through the services on the app's own database, with the service's log lines kept off the
 terminal."""
 
+import contextlib
 import logging
 import os
 import tempfile
 
+from notes_service import create_app
 from notes_service.services import notes, tokens
-from tests.helpers import Factory
+from tests.helpers import Factory, app_settings
 
 
 def quiet_logs():
@@ -27,3 +29,13 @@ async def twenty_note_reader(app):
             await notes.create_note(store, author_id=user.id, title=f"Note {i}", content="c" * 100)
         _, secret = await tokens.issue_token(store, user_id=user.id, name="x", expires_in_days=None)
     return store, user, secret
+
+
+@contextlib.asynccontextmanager
+async def serving_reader(url):
+    """The app on the database at `url`, serving, quiet, with the reader made: (app, store, user,
+    secret)."""
+    quiet_logs()
+    app = create_app(app_settings(url))
+    async with app.test_app():
+        yield app, *await twenty_note_reader(app)

@@ -21,24 +21,20 @@ ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
 sys.path.insert(0, ROOT)
 import uvloop
 from quart import Quart, Response
-from reader import quiet_logs, twenty_note_reader  # beside this script
+from reader import serving_reader  # beside this script
 
-from notes_service import create_app
 from notes_service.logs import AccessLog
 from notes_service.services import notes, tokens
 from notes_service.web import CloseAfterUnreadBody
 from tests.databases import migrate
-from tests.helpers import app_settings, bearer
+from tests.helpers import bearer
 
 N = int(os.environ.get("N", 1000))
 R = int(os.environ.get("R", 5))
 
 
 async def main(url):
-    quiet_logs()
-    app = create_app(app_settings(url))
-    async with app.test_app():
-        store, user, secret = await twenty_note_reader(app)
+    async with serving_reader(url) as (app, store, user, secret):
         client = app.test_client()
         headers = bearer(secret)
 
