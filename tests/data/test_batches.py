@@ -136,3 +136,10 @@ async def test_closing_fails_every_waiting_call_and_refuses_new_ones(statements,
         await asyncio.wait_for(waiting, 2)
     with pytest.raises(RuntimeError, match=READS_CLOSED):
         await asyncio.wait_for(batches.rows(READ, {"key": "b", "limit": 5}), 2)
+
+
+async def test_a_batched_read_on_sqlite_says_it_is_postgresqls(settings, store) -> None:
+    if not settings["database_url"].startswith("sqlite"):
+        pytest.skip("the guard is for SQLite")
+    with pytest.raises(RuntimeError, match="PostgreSQL's"):
+        await store.batched_rows(READ, key="a", limit=5)
