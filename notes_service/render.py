@@ -1,74 +1,72 @@
-"""Markdown for the note page, safely (SPEC §9); plain-text previews for lists.
+"""Markdown for the note page, safely (SPEC §9, §11); plain text for previews and excerpts.
 
-markdown-it-pyrs (markdown-it in Rust, by markdown-it-py's authors) parses CommonMark with GFM tables,
-strikethrough and task lists: a 2 KB note in about 0.1 ms, where markdown-it-py took 1.5-1.8 ms and
-made a Markdown note page cost twice a plain one. The parser starts from the empty `zero` preset and
-is given each rule by name, so raw HTML (`html_block`, `html_inline`) and images can never be on:
-`<script>` in a note is text, and `![alt](url)` is a `!` and a link to the image (the page's CSP
-would refuse other sites' images anyway). Defence in depth: nh3 (ammonia) then keeps only an
-allow-list of tags and attributes, only http/https/mailto and relative links (`javascript:` and
-`data:` are dropped), gives every link `rel="nofollow noopener noreferrer"`, and makes every
-task-list checkbox read-only.
+cmark-gfm (GitHub's fork of cmark, the CommonMark reference implementation in C, through cmarkgfm)
+parses CommonMark with GFM tables, strikethrough, task lists and bare-URL links. It was chosen
+because it holds against hostile input (SPEC §6): it is iterative (no recursion a deep note can
+overflow), fuzzed, and tested by its authors against CommonMark's pathological inputs, which it
+parses in linear time. markdown-it-pyrs, used before, crashed the worker with SIGSEGV on `">" * 100000`
+and took 6 s on 14,000 link reference definitions; markdown-it-py holds but took 1 s on 100,000 `[`.
+Measured on this machine, a 2 KB note renders in 0.07 ms (markdown-it-pyrs: 0.1).
+
+Raw HTML is off: cmark's safe mode leaves raw HTML out of the page (the content keeps it, the API
+returns it as written) and blanks `javascript:`, `vbscript:`, `file:` and `data:` links, which
+become plain text here. Images become a `!` and a link to the image (the page's CSP would refuse
+other sites' images anyway). A line break shows as typed (hard breaks).
+
+Two bounds keep every note's page linear and safe. cmark-gfm caps list nesting but not block quotes
+or inline nesting, and the HTML sanitizer's cost grows with nesting depth × size (100,000 nested
+block quotes took it 70 s); so HTML nested deeper than `MAX_DEPTH` elements, which no real note is,
+is shown as plain text instead. Defence in depth: nh3 (ammonia) then keeps only an allow-list of
+tags and attributes, only http/https/mailto and relative links, gives every link
+`rel="nofollow noopener noreferrer"`, and makes every task-list checkbox read-only.
 
 A note's HTML is made when the note is written and stored beside its content with the `RENDERER`
 that made it; the page shows the stored HTML when that is the running renderer, and otherwise
-(a note written before the column existed, or before an upgrade of these rules or libraries)
 renders the content as it is shown. `notes-service render-notes` brings every stored copy up to date.
-The API returns content exactly as written; only the page renders it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from functools import lru_cache
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nh3
-from markdown_it_pyrs import MarkdownIt
-from markupsafe import Markup
+from cmarkgfm import cmark
+from markupsafe import Markup, escape
 
 from .useragents import describe
 
-if TYPE_CHECKING:
-    from markdown_it_pyrs.markdown_it_pyrs import _PLUGIN_NAME as Rule  # the names, in its stub only
-
 PREVIEW_LENGTH = 200
+MAX_DEPTH = 64
+EXTENSIONS = ["table", "strikethrough", "tasklist", "autolink"]
+OPTIONS = cmark.Options.CMARK_OPT_HARDBREAKS | cmark.Options.CMARK_OPT_VALIDATE_UTF8
 TAGS = {
     "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "input",
-    "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ATTRIBUTES = {
     "a": {"href", "title"},
     "code": {"class"},
-    "input": {"type", "checked", "disabled", "class"},
-    "li": {"class"},
-    "ul": {"class"},
+    "input": {"type", "checked", "disabled"},
     "ol": {"start"},
-}  # no `style`: table alignment would be an inline style, which the page's CSP refuses
+    "td": {"align"},
+    "th": {"align"},
+}  # `align`, not `style`: an inline style would be refused by the page's CSP
 SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "nofollow noopener noreferrer"
-# Markdown syntax that a plain-text preview leaves out.
-_MARKUP = re.compile(
-    r"^[ \t]{0,3}(?:#{1,6}|>+|[-+*]|\d+[.)])[ \t]+(?:\[[ xX]\][ \t]+)?"  # headings, quotes, list items
-    r"|!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)"  # a link or image: its text
-    r"|\*+|~~|`+|^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|?)+[ \t]*$|\|",  # emphasis, code, table rules
-    re.MULTILINE,
-)
-
-
-# CommonMark's rules without `html_block`, `html_inline` and `image`, plus the three GFM extensions
-# (the names are a Literal type in markdown-it-pyrs: mypy rejects a misspelt one).
-RULES: list[Rule] = [
-    "blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference",
-    "autolink", "backticks", "emphasis", "entity", "escape", "link", "newline",
-    "table", "strikethrough", "tasklist",
-]  # fmt: skip
-PARSER = MarkdownIt("zero").enable_many(RULES)
 READ_ONLY_CHECKBOXES = {"input": {"disabled": "disabled"}}
-# Built once: `nh3.clean(html, **options)` converts the options into a new sanitizer at every call
-# (45 of its 255 µs on the 2 KB benchmark note).
+VOID_TAGS = {"br", "hr", "img", "input"}
+# cmark writes every tag itself, in these fixed shapes; `[^<>]` keeps each scan from running past
+# the next tag, so each of these is linear in the HTML's length.
+_TAG = re.compile(r"<(/?)([a-z][a-z0-9]*)[^<>]*>")
+_ANY_TAG = re.compile(r"<[^<>]*>")  # elements and cmark's "raw HTML omitted" comments
+_IMAGE = re.compile(r'<img src="([^"<>]*)" alt="([^"<>]*)"(?: title="[^"<>]*")? />')
+_BLANKED_LINK = re.compile(r'<a href="">((?:(?!</a>)[^<]|<(?!/a>))*)</a>')
+# Built once: `nh3.clean(html, **options)` converts the options into a new sanitizer at every call.
 SANITIZER = nh3.Cleaner(
     tags=TAGS,
     attributes=ATTRIBUTES,
@@ -77,19 +75,32 @@ SANITIZER = nh3.Cleaner(
     set_tag_attribute_values=READ_ONLY_CHECKBOXES,
     strip_comments=True,
 )
-# Which renderer made a stored HTML copy: the rules and options above and the two libraries'
-# versions, so that a change to any of them (a security fix of nh3, say) puts every copy out of date.
+# Which renderer made a stored HTML copy: the options above and the two libraries' versions, so
+# that a change to any of them (a security fix of nh3, say) puts every copy out of date.
 RENDERER = hashlib.sha256(
     repr((
-        RULES, sorted(TAGS), sorted((tag, sorted(names)) for tag, names in ATTRIBUTES.items()),
-        sorted(SCHEMES), LINK_REL, READ_ONLY_CHECKBOXES, version("markdown-it-pyrs"), version("nh3"),
+        EXTENSIONS, OPTIONS, MAX_DEPTH, sorted(TAGS),
+        sorted((tag, sorted(names)) for tag, names in ATTRIBUTES.items()),
+        sorted(SCHEMES), LINK_REL, READ_ONLY_CHECKBOXES, version("cmarkgfm"), version("nh3"),
     )).encode()
 ).hexdigest()[:16]  # fmt: skip
 
 
 def markdown(text: str) -> Markup:
     """The note's content as sanitized HTML, safe to put in a page as it is."""
-    return Markup(SANITIZER.clean(PARSER.render(text)))  # noqa: S704 - sanitized by nh3's allow-list
+    parsed = _cmark_html(text)
+    if _depth(parsed) > MAX_DEPTH:
+        return _plain_paragraph(text)
+    parsed = _IMAGE.sub(_image_as_link, parsed)
+    parsed = _BLANKED_LINK.sub(r"\1", parsed)
+    return Markup(SANITIZER.clean(parsed))  # noqa: S704 - sanitized by nh3's allow-list
+
+
+def plain_text(text: str) -> str:
+    """The words a reader sees in a note, without Markdown marks, table rules or line breaks: what
+    previews and search excerpts show (escaped by the template like all user text)."""
+    words = html.unescape(_ANY_TAG.sub(" ", _cmark_html(text)))
+    return " ".join(words.split())
 
 
 def stored_html(content: str) -> dict[str, str]:
@@ -107,14 +118,42 @@ def shown_html(note: Any) -> Markup:
 
 @lru_cache(maxsize=1024)
 def preview(text: str, length: int = PREVIEW_LENGTH) -> str:
-    """About `length` characters of plain text from the start of a note: Markdown marks and line
-    breaks removed (link text kept), cut at a word with an ellipsis. Escaped by the template."""
-    plain = _MARKUP.sub(lambda match: match.group(1) or " ", text)
-    plain = " ".join(plain.split())
+    """About `length` characters of plain text from the start of a note, cut at a word with an
+    ellipsis."""
+    plain = plain_text(text)
     if len(plain) <= length:
         return plain
     cut = plain[:length].rsplit(" ", 1)[0] or plain[:length]
     return cut + "…"
+
+
+def _cmark_html(text: str) -> str:
+    """cmark-gfm's HTML for `text`, raw HTML left out (its safe mode), not yet sanitized."""
+    rendered: str = cmark.markdown_to_html_with_extensions(text, options=OPTIONS, extensions=EXTENSIONS)
+    return rendered
+
+
+def _depth(parsed: str) -> int:
+    """How deeply cmark's elements nest in `parsed` (its tags are always balanced)."""
+    depth = deepest = 0
+    for tag in _TAG.finditer(parsed):
+        if tag[2] in VOID_TAGS:
+            continue
+        depth += -1 if tag[1] else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _image_as_link(image: re.Match[str]) -> str:
+    """An image as a `!` and a link to it (its alt text as the link's); nothing to link when cmark
+    blanked an unsafe address."""
+    source, alt = image[1], image[2]
+    return f'!<a href="{source}">{alt}</a>' if source else f"!{alt}"
+
+
+def _plain_paragraph(text: str) -> Markup:
+    """A note too deeply nested to show as Markdown, as the text it is, line breaks kept."""
+    return Markup('<p class="plain">') + Markup("<br>\n").join(escape(text).split("\n")) + Markup("</p>")
 
 
 def init_app(app: Any) -> None:

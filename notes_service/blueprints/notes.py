@@ -9,7 +9,7 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from ..auth import login_required
 from ..data import current_store
 from ..forms import NoteForm, form_status
-from ..render import shown_html
+from ..render import plain_text, shown_html
 from ..rules import SEARCH_MAX
 from ..search_query import excerpt, parse
 from ..services import notes, search
@@ -42,7 +42,7 @@ async def list_notes(user: CurrentUser) -> str:
         return await render_template(
             "notes/search.html",
             notes=found[:per_page],
-            excerpts=[excerpt(note.content, query) for note in found[:per_page]],
+            excerpts=[excerpt(plain_text(note.content), query) for note in found[:per_page]],
             q=text,
             page=page,
             more=len(found) > per_page,
