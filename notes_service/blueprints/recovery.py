@@ -60,7 +60,8 @@ async def reset_password_form() -> Any:
 @blueprint.post("/password/reset")
 async def reset_password() -> Any:
     """Set the new password: every session and API token of the account ends, every other reset
-    link is void, the address counts as confirmed, and a notice is mailed."""
+    link and every pending email-change link is void, the address counts as confirmed, and a
+    notice is mailed."""
     form = await ResetPasswordForm.from_request()
     token = text(form.token)
     # Checked before the form and bcrypt: a request without a valid link costs no hash.

@@ -84,12 +84,9 @@ async def change_password(user: CurrentUser) -> Any:
         async with store.write():
             # A change that raced this one since the check makes this password wrong.
             if changed := await users.still_current(store, verified):
-                await users.set_password_hash(store, user_id=user.id, password_hash=new_hash)
-                await auth_sessions.end_other_auth_sessions(
-                    store, user_id=user.id, keep_id=user.auth_session_id
+                await account_mail.set_password(
+                    store, user_id=user.id, password_hash=new_hash, keep_auth_session_id=user.auth_session_id
                 )
-                await tokens.revoke_all_tokens(store, user_id=user.id)
-                await account_mail.password_changed(store, user_id=user.id, email=user.email)
     if not changed:
         form.current_password.errors = [WRONG_PASSWORD]
         return await render_settings(user, password_form=form, status=422)
@@ -135,13 +132,12 @@ async def change_email(user: CurrentUser) -> Any:
         return await render_settings(user, email_form=form, status=422)
     await limit_mail(new_email)
     async with store.write():
-        await account_mail.send_confirmation(
-            store,
-            user_id=user.id,
-            email=new_email,
-            base_url=current_app.config["NOTES"].link_base_url,
-            change=True,
+        issued = await account_mail.request_email_change(
+            store, verified, email=new_email, base_url=current_app.config["NOTES"].link_base_url
         )
+    if not issued:  # the password changed since the check: it is not the current password any more
+        form.current_password.errors = [WRONG_PASSWORD]
+        return await render_settings(user, email_form=form, status=422)
     event(log, "email_change_requested", user_id=user.id)
     await flash(CHANGE_SENT.format(email=new_email), "info")
     return redirect(url_for("settings.index"))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..data import Store, UTCDateTime, utcnow
 from ..models import LinkToken, OutboxMessage, User
 from ..security import digest, new_secret
-from . import auth_sessions, link_tokens, outbox, tokens
+from . import auth_sessions, link_tokens, outbox, tokens, users
 
 RESET_SUBJECT = "Reset your password"
 CONFIRM_SUBJECT = "Confirm your email address"
@@ -92,19 +92,25 @@ async def request_password_reset(store: Store, *, email: str, base_url: str) -> 
 
 
 async def reset_password(store: Store, *, secret: str, password_hash: str) -> int | None:
-    """Use a reset link: set the password, end every auth session and API token, void every other
-    reset link, mark the address confirmed (the link reached it) and queue the notice. Returns the
-    user's id, or None (nothing changed) when the link is not valid."""
+    """Use a reset link: `set_password`, and the address counts as confirmed; None when invalid."""
     used = await link_tokens.use_link(store, secret=secret, purpose=link_tokens.RESET)
     if used is None:
         return None
-    await store.execute(update(User).where(User.id == used.user_id).values(password_hash=password_hash))
-    await auth_sessions.end_other_auth_sessions(store, user_id=used.user_id, keep_id=None)
-    await tokens.revoke_all_tokens(store, user_id=used.user_id)
-    await link_tokens.void_links(store, user_id=used.user_id, purpose=link_tokens.RESET)
+    await set_password(store, user_id=used.user_id, password_hash=password_hash, keep_auth_session_id=None)
     await mark_verified(store, user_id=used.user_id, email=used.email)
-    await notify_password_changed(store, user_id=used.user_id, email=used.email)
     return int(used.user_id)
+
+
+async def set_password(
+    store: Store, *, user_id: int, password_hash: str, keep_auth_session_id: int | None
+) -> None:
+    """Every password change or reset ends here, so nothing the old password opened outlives it."""
+    # A change link kept by whoever knew the old password would hand them the account (SPEC §7).
+    await users.set_password_hash(store, user_id=user_id, password_hash=password_hash)
+    await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=keep_auth_session_id)
+    await tokens.revoke_all_tokens(store, user_id=user_id)
+    await link_tokens.void_links(store, user_id=user_id, purposes=link_tokens.OF_THE_PASSWORD)
+    await notify_password_changed(store, user_id=user_id, email=await store.scalar(ACCOUNT_EMAIL, id=user_id))
 
 
 async def notify_password_changed(store: Store, *, user_id: int, email: str) -> None:
@@ -112,12 +118,6 @@ async def notify_password_changed(store: Store, *, user_id: int, email: str) -> 
     await outbox.queue_message(
         store, user_id=user_id, recipient=email, subject=PASSWORD_CHANGED_SUBJECT, body=PASSWORD_CHANGED_BODY
     )
-
-
-async def password_changed(store: Store, *, user_id: int, email: str) -> None:
-    """After a password change by any route: the user's reset links stop working, and they hear of it."""
-    await link_tokens.void_links(store, user_id=user_id, purpose=link_tokens.RESET)
-    await notify_password_changed(store, user_id=user_id, email=email)
 
 
 async def send_confirmation(
@@ -131,6 +131,15 @@ async def send_confirmation(
     await outbox.queue_message(store, user_id=user_id, recipient=email, subject=CONFIRM_SUBJECT, body=body)
 
 
+async def request_email_change(store: Store, verified: users.Verified, *, email: str, base_url: str) -> bool:
+    """Issue a change link only while the checked password is current, so none outlives a password change."""
+    # The row stays locked until commit; False (nothing queued) when the password changed since.
+    if not await users.still_current(store, verified):
+        return False
+    await send_confirmation(store, user_id=verified.user_id, email=email, base_url=base_url, change=True)
+    return True
+
+
 async def confirm_email(store: Store, *, secret: str) -> int | None:
     """Use a confirmation link: the address it was sent to is confirmed, if it is still the
     account's. Returns the user's id, or None (nothing changed) when the link is not valid."""
@@ -141,8 +150,9 @@ async def confirm_email(store: Store, *, secret: str) -> int | None:
             return None
     if not await mark_verified(store, user_id=used.user_id, email=used.email):
         return None
-    for purpose in (link_tokens.CONFIRM, link_tokens.CHANGE):
-        await link_tokens.void_links(store, user_id=used.user_id, purpose=purpose)
+    await link_tokens.void_links(
+        store, user_id=used.user_id, purposes=(link_tokens.CONFIRM, link_tokens.CHANGE)
+    )
     return int(used.user_id)
 
 
@@ -159,7 +169,8 @@ async def change_email(store: Store, *, user_id: int, email: str) -> bool:
             )
     except IntegrityError:  # users.email is unique
         return False
-    await link_tokens.void_links(store, user_id=user_id, purpose=link_tokens.RESET)
+    # Every other pending link of the account goes, of whatever purpose (SPEC §7).
+    await link_tokens.void_links(store, user_id=user_id, purposes=link_tokens.EVERY_PURPOSE)
     await outbox.queue_message(
         store,
         user_id=user_id,

@@ -3,10 +3,17 @@
 A link is bound to its purpose, its account and the address it was sent to; it works once (using it
 deletes its row, atomically, so two requests racing with one link cannot both succeed) and not after
 `expires_at`. Only the SHA-256 digest of the secret is kept, as for API tokens.
+
+What voids a link early is deleted in the transaction that causes it (`void_links`): a password
+change voids reset and change links, a confirmed change every other link. Using a link first locks
+its account's row, as a password change and the issue of a change link do (`users.still_current`),
+so none of these interleave on PostgreSQL: a link opened while the password changes waits, then finds
+itself deleted; two requests using two links of one account never deadlock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +27,8 @@ RESET = "password_reset"
 CONFIRM = "email_confirm"  # confirms the account's address
 CHANGE = "email_change"  # makes the address it was sent to the account's (after a confirmation)
 LIFETIMES = {RESET: timedelta(minutes=60), CONFIRM: timedelta(days=7), CHANGE: timedelta(days=7)}
+EVERY_PURPOSE = tuple(LIFETIMES)
+OF_THE_PASSWORD = (RESET, CHANGE)  # what a password change voids (SPEC §7)
 
 LINK = (
     select(LinkToken.user_id, LinkToken.email, User.email.label("account_email"))
@@ -32,6 +41,16 @@ LINK = (
     )
 )
 ACCOUNT = select(User.email, User.is_active).where(User.id == bindparam("id"))
+# The account of the link with this digest, its row locked until commit (PostgreSQL; SQLite writers
+# are serial); no row when there is no such link.
+LOCK_ACCOUNT = (
+    select(User.id)
+    .where(
+        User.id
+        == select(LinkToken.user_id).where(LinkToken.token_digest == bindparam("digest")).scalar_subquery()
+    )
+    .with_for_update()
+)
 
 
 def expiry(purpose: str, now: datetime) -> datetime:
@@ -74,11 +93,16 @@ async def use_link(store: Store, *, secret: str, purpose: str) -> Any | None:
     """Inside a write block: use the link up (delete it) and return it (`user_id`, `email`) when it
     was valid; None when it was unknown, used, expired, for another purpose or its account is
     inactive."""
+    token_digest = digest(secret)
+    # The account's row first: a password change or confirmed change voiding this link meanwhile
+    # either committed before (the link is gone) or waits for this use; and no deadlock.
+    if await store.scalar(LOCK_ACCOUNT, digest=token_digest) is None:
+        return None
     used = (
         await store.execute(
             delete(LinkToken)
             .where(
-                LinkToken.token_digest == digest(secret),
+                LinkToken.token_digest == token_digest,
                 LinkToken.purpose == purpose,
                 LinkToken.expires_at > utcnow(),
             )
@@ -95,10 +119,10 @@ async def use_link(store: Store, *, secret: str, purpose: str) -> Any | None:
     return used
 
 
-async def void_links(store: Store, *, user_id: int, purpose: str) -> int:
-    """Delete every link of the user for `purpose`; returns how many."""
+async def void_links(store: Store, *, user_id: int, purposes: Collection[str]) -> int:
+    """Delete the user's links for these purposes, so none outlives what voided it; returns how many."""
     result = await store.execute(
-        delete(LinkToken).where(LinkToken.user_id == user_id, LinkToken.purpose == purpose)
+        delete(LinkToken).where(LinkToken.user_id == user_id, LinkToken.purpose.in_(purposes))
     )
     return result.rowcount
 

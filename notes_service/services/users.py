@@ -146,7 +146,7 @@ async def still_current(store: Store, verified: Verified) -> bool:
 
 
 async def set_password_hash(store: Store, *, user_id: int, password_hash: str) -> None:
-    """Store a new password hash; the caller also ends sessions and tokens."""
+    """Store a rehash of the same password; a new one goes through `account_mail.set_password`."""
     await store.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
 
 
