@@ -8,9 +8,9 @@ parses in linear time. markdown-it-pyrs, used before, crashed the worker with SI
 and took 6 s on 14,000 link reference definitions; markdown-it-py holds but took 1 s on 100,000 `[`.
 Measured on this machine, a 2 KB note renders in 0.07 ms (markdown-it-pyrs: 0.1).
 
-Raw HTML is off: cmark's safe mode leaves raw HTML out of the page (the content keeps it, the API
-returns it as written) and blanks `javascript:`, `vbscript:`, `file:` and `data:` links, which
-become plain text here. Images become a `!` and a link to the image (the page's CSP would refuse
+Raw HTML is off: it shows as the text it is (`<b>` on the page is `<b>`, as in a code block), and
+cmark's safe mode blanks `javascript:`, `vbscript:`, `file:` and `data:` links, which become plain
+text here. Images become a `!` and a link to the image (the page's CSP would refuse
 other sites' images anyway). A line break shows as typed (hard breaks).
 
 Two bounds keep every note's page linear and safe. cmark-gfm caps list nesting but not block quotes
@@ -60,10 +60,15 @@ SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "nofollow noopener noreferrer"
 READ_ONLY_CHECKBOXES = {"input": {"disabled": "disabled"}}
 VOID_TAGS = {"br", "hr", "img", "input"}
+_LESS_THAN = "\ufdd0"  # a Unicode noncharacter: never in text people write
+# Every `<` but those of an autolink (`<https://…>`, `<me@example.com>`), which cannot start a tag.
+_TAG_START = re.compile(
+    r"<(?![A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*>|[\w.!#$%&'*+/=?^`{|}~\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*>)"
+)
 # cmark writes every tag itself, in these fixed shapes; `[^<>]` keeps each scan from running past
 # the next tag, so each of these is linear in the HTML's length.
 _TAG = re.compile(r"<(/?)([a-z][a-z0-9]*)[^<>]*>")
-_ANY_TAG = re.compile(r"<[^<>]*>")  # elements and cmark's "raw HTML omitted" comments
+_ANY_TAG = re.compile(r"<[^<>]*>")
 _IMAGE = re.compile(r'<img src="([^"<>]*)" alt="([^"<>]*)"(?: title="[^"<>]*")? />')
 _BLANKED_LINK = re.compile(r'<a href="">((?:(?!</a>)[^<]|<(?!/a>))*)</a>')
 # Built once: `nh3.clean(html, **options)` converts the options into a new sanitizer at every call.
@@ -128,9 +133,11 @@ def preview(text: str, length: int = PREVIEW_LENGTH) -> str:
 
 
 def _cmark_html(text: str) -> str:
-    """cmark-gfm's HTML for `text`, raw HTML left out (its safe mode), not yet sanitized."""
-    rendered: str = cmark.markdown_to_html_with_extensions(text, options=OPTIONS, extensions=EXTENSIONS)
-    return rendered
+    """cmark-gfm's HTML for `text`, not yet sanitized. Raw HTML is text: every `<` reaches cmark as
+    a noncharacter that can start no tag, and comes back as `&lt;` (in code too); autolinks stay."""
+    source = _TAG_START.sub(_LESS_THAN, text.replace(_LESS_THAN, "\ufffd"))
+    rendered: str = cmark.markdown_to_html_with_extensions(source, options=OPTIONS, extensions=EXTENSIONS)
+    return rendered.replace(_LESS_THAN, "&lt;")
 
 
 def _depth(parsed: str) -> int:
