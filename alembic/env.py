@@ -9,8 +9,8 @@ from logging.config import fileConfig
 from sqlalchemy.engine import Connection
 
 from alembic import context
-from notes_service import models  # registers the tables on Base.metadata
 from notes_service.config import DEFAULT_DATABASE_URL
+from notes_service.data import models  # registers the tables on Base.metadata
 from notes_service.data.engine import create_engine
 from notes_service.data.types import Base
 

@@ -3,7 +3,7 @@
 Orchestration only: servers come from servers.py, data from seed.py, the scenarios from scenarios.py
 and features.py, the table from report.py. Every server is registered for stopping before it is
 launched, so an error or Ctrl-C at any point stops what was started (and drops the PostgreSQL
-database after its server). The SMTP server that receives the service's mail (mail.py) starts
+database after its server). The SMTP server that receives the service's mail (mail/sender.py) starts
 before the service and stops after it.
 """
 

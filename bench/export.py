@@ -1,7 +1,7 @@
 """The export of the 100,000-note user: `GET /settings/export` with its browser session, timed from
 the request to the last byte, with the workers' memory watched while it streams.
 
-The export promises constant memory (notes_service/export.py reads and writes 500 notes at a time),
+The export promises constant memory (notes_service/http/export.py reads and writes 500 notes at a time),
 so what matters is how much a worker grows while serving it: VmRSS of each worker is sampled every
 few milliseconds in a thread during the download, and the largest rise over its value just before
 is reported, next to the rise of VmHWM (the kernel's peak, which moves only when the export goes

@@ -5,7 +5,7 @@ while the other servers stand idle.
 For each N: the PSS of the supervisor and its workers summed (a page shared by k processes counts
 1/k in each, so the sum counts it once) and each worker's private memory (pages no other process
 maps), both from /proc/PID/smaps_rollup. What the workers share is what the supervisor imported
-before forking them (notes_service/server.py).
+before forking them (notes_service/serving/server.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from .logins import CORES
 
 PRIVATE_LIMIT_MIB = 25  # per worker: what forking from one import must leave each worker on its own
 PSS_LIMIT_MIB = 150  # `serve --workers 4`: supervisor and workers together
-PROBE_FIGURES = ("megabytes", "rss_rise_mib", "hwm_rise_mib")  # export.py's, medians like the rest
+PROBE_FIGURES = ("megabytes", "rss_rise_mib", "hwm_rise_mib")  # http/export.py's, medians like the rest
 Row = dict[str, Any]
 
 

@@ -52,7 +52,7 @@ class Timing:
 
 
 class Probe(Protocol):
-    """A measurement of its own (mail.py, export.py): it returns a wrk run's figures
+    """A measurement of its own (mail/sender.py, http/export.py): it returns a wrk run's figures
     (requests_per_second, p50_ms, p99_ms, requests, errors) and any others it has."""
 
     connections: int

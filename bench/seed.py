@@ -30,8 +30,8 @@ import asyncpg
 from passlib.context import CryptContext
 from werkzeug.security import generate_password_hash
 
-from notes_service.render import stored_html
-from notes_service.totp import new_secret, secret_box, user_context
+from notes_service.render.markdown import stored_html
+from notes_service.services.totp import new_secret, secret_box, user_context
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 READER_NOTES = 20

@@ -22,8 +22,8 @@ from collections import deque
 import httpx
 import pyotp
 
-from notes_service import totp
-from notes_service.totp import DIGITS, STEP_SECONDS, current_step
+from notes_service.services import totp
+from notes_service.services.totp import DIGITS, STEP_SECONDS, current_step
 
 from .clients import csrf_token
 from .logins import SignIn

@@ -13,13 +13,16 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import auth, data, docs, errors, housekeeping, mail, render, throttle, web
+from . import data, render
 from .blueprints import account, api, main, notes, recovery, settings, trash, two_factor
 from .config import load_settings
-from .logs import AccessLog
-from .schemas import APIOnlyProvider
-from .security import PasswordHasher
-from .serializers import JSONProvider
+from .http import auth, docs, errors, throttle, web
+from .http.logs import AccessLog
+from .http.schemas import APIOnlyProvider
+from .http.serializers import JSONProvider
+from .mail import sender
+from .services.security import PasswordHasher
+from .serving import housekeeping
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -43,14 +46,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         info={"title": "notes-service API", "version": "1.0.0"},
         redoc_ui_path=None,
         scalar_ui_path=None,
-        swagger_ui_path=None,  # docs.py serves /docs without a CDN
+        swagger_ui_path=None,  # http/docs.py serves /docs without a CDN
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         openapi_provider_class=APIOnlyProvider,
     )
     app.json = JSONProvider(app)  # after QuartSchema, which installs its own
     data.init_app(app)
     housekeeping.init_app(app)
-    mail.init_app(app)
+    sender.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)

@@ -1,7 +1,7 @@
 """The one module-level app: `hypercorn notes_service.asgi:app`."""
 
 from . import create_app
-from .logs import configure_logging
+from .http.logs import configure_logging
 
 configure_logging()
 app = create_app()

@@ -14,10 +14,10 @@ import click
 
 from .config import ConfigError, Settings, load_settings
 from .data import Database, Store
-from .dberrors import describe
-from .security import PasswordHasher
+from .data.dberrors import describe
 from .services import auth_sessions, notes, outbox, tokens, two_factor, users
 from .services.errors import Conflict
+from .services.security import PasswordHasher
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,7 +28,7 @@ P = ParamSpec("P")
 
 
 def _one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
-    """A database problem (dberrors.py) ends the command with one line and its fix, exit 1, instead
+    """A database problem (data/dberrors.py) ends the command with one line and its fix, exit 1, instead
     of a traceback of a hundred lines; anything else is a bug and keeps its traceback."""
 
     @functools.wraps(command)
@@ -82,7 +82,7 @@ def serve(
     bind: str | None, workers: int | None, drain_seconds: float | None, application: str | None
 ) -> None:
     """Serve the app with hypercorn, using the repository's hypercorn.toml defaults."""
-    from .server import APPLICATION, run
+    from .serving.server import APPLICATION, run
 
     if application is None:
         _settings()  # fail fast, with a one-line error, on a bad configuration
@@ -264,7 +264,7 @@ def _check_account(username: str, email: str, password: str) -> list[str]:
     """The API's rules for a new account, as messages."""
     from pydantic import ValidationError
 
-    from .schemas import UserCreate
+    from .http.schemas import UserCreate
 
     try:
         UserCreate(username=username, email=email, password=password)

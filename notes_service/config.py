@@ -76,14 +76,14 @@ class Settings:
     session_idle_hours: int = 24
     # A browser-session sign-in ("remember me" off) also ends this long after it began, however active.
     session_max_hours: int = 7 * 24
-    # How often each worker deletes expired auth sessions and tokens (housekeeping.py).
+    # How often each worker deletes expired auth sessions and tokens (serving/housekeeping.py).
     housekeeping_seconds: float = 3600.0
     # How long a correct password waits for its second factor at /login/2fa (SPEC §8: 5 minutes).
     two_factor_pending_seconds: int = 300
     notes_per_page: int = 20
-    # A note in the trash is deleted for good this many days after it was moved there (housekeeping.py).
+    # A note in the trash is deleted for good this many days after it went there (serving/housekeeping.py).
     trash_days: int = 30
-    # Mail (mail.py): SMTP, or .eml files in `outbox_dir` when `smtp_url` is unset.
+    # Mail (mail/sender.py): SMTP, or .eml files in `outbox_dir` when `smtp_url` is unset.
     smtp_url: str | None = None
     mail_from: str = DEFAULT_MAIL_FROM
     outbox_dir: str = str(INSTANCE_DIR / "outbox")

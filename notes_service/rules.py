@@ -1,7 +1,7 @@
 """Field rules shared by the browser forms and the API, so both refuse the same input, in the same words.
 
 Each `*_problem` function returns the message a person sees for a bad value, or None when it is fine;
-forms.py wraps them as WTForms validators and schemas.py as pydantic validators.
+http/forms.py wraps them as WTForms validators and http/schemas.py as pydantic validators.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ SEARCH_MAX = 500
 LINK_TOKEN_MAX = 128  # an emailed link's token is 43 characters; longer is never one of ours
 
 # Trimming removes exactly these characters, in forms and in the API alike, and `/openapi.json`
-# documents the same sets as patterns (schemas.py), so what the document allows is what we accept.
+# documents the same sets as patterns (http/schemas.py), so what the document allows is what we accept.
 BLANK = " \t\n\r\x0b\x0c"
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\u0000 \\t\\n\\r\\u000b\\u000c][^\\u0000]*$"

@@ -19,7 +19,7 @@ from quart.typing import TestClientProtocol
 
 from notes_service import create_app
 from notes_service.data import Database, Store
-from notes_service.security import PasswordHasher
+from notes_service.services.security import PasswordHasher
 from tests.databases import BACKEND, POSTGRES_URL, migrate, pg_admin, pg_database, pg_url
 from tests.helpers import Factory, app_settings, unavailable
 from tests.mailbox import Mailbox

@@ -16,9 +16,9 @@ from quart.wrappers import Response
 from sqlalchemy import select
 
 from notes_service.data import Store
-from notes_service.models import User
-from notes_service.security import PasswordHasher
+from notes_service.data.models import User
 from notes_service.services import users
+from notes_service.services.security import PasswordHasher
 
 REQUIRE_SERVICES = os.environ.get("NOTES_TEST_REQUIRE_SERVICES") == "1"
 REDIS_URL = os.environ.get("NOTES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -14,7 +14,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from notes_service.models import OutboxMessage
+from notes_service.data.models import OutboxMessage
 from tests.server import free_port
 
 LINK = re.compile(r"^(https?://\S+)$", re.MULTILINE)

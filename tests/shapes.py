@@ -1,6 +1,6 @@
 """Every API response checked against the model its route documents (`@document_response`).
 
-The output models in `schemas.py` are the single source of each JSON shape; this check ties what
+The output models in `http/schemas.py` are the single source of each JSON shape; this check ties what
 is sent to them in every test that calls the API: the status must be documented, and the body must
 validate against its model with no field the model does not name.
 """
@@ -14,8 +14,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from quart import Quart, Response, request
 from quart_schema.validation import QUART_SCHEMA_RESPONSE_ATTRIBUTE
 
-from notes_service.paths import is_api_path
-from notes_service.schemas import Error, NoContent
+from notes_service.http.paths import is_api_path
+from notes_service.http.schemas import Error, NoContent
 
 
 def check_api_responses(app: Quart, problems: list[str]) -> None:

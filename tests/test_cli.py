@@ -8,12 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from notes_service import totp
 from notes_service.cli import main
 from notes_service.data import Database
 from notes_service.data.engine import create_engine
-from notes_service.models import AuthSession, User
-from notes_service.services import two_factor
+from notes_service.data.models import AuthSession, User
+from notes_service.services import totp, two_factor
 from notes_service.services.auth_sessions import start_auth_session
 
 
@@ -242,8 +241,8 @@ def test_mail_status_counts_queued_and_failing_messages_without_their_text(runne
 def test_render_notes_stores_current_html_without_editing_the_notes(runner, database_url) -> None:
     from sqlalchemy import update
 
-    from notes_service.models import Note
-    from notes_service.render import RENDERER
+    from notes_service.data.models import Note
+    from notes_service.render.markdown import RENDERER
     from notes_service.services import notes
     from notes_service.services import users as accounts
 

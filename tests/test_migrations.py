@@ -14,8 +14,8 @@ from sqlalchemy import inspect
 from alembic import command
 from notes_service.cli import alembic_config
 from notes_service.data.engine import create_engine
+from notes_service.data.models import declared_in_models
 from notes_service.data.types import Base
-from notes_service.models import declared_in_models
 
 
 async def _inspect(url: str, function):  # type: ignore[no-untyped-def]

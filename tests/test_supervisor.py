@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from notes_service.server import CRASH_LOOP, CRASH_LOOP_DEATHS, STARTUP_FAILED
+from notes_service.serving.server import CRASH_LOOP, CRASH_LOOP_DEATHS, STARTUP_FAILED
 from tests.server import Server, free_port
 
 WAIT_SECONDS = 30.0

@@ -13,7 +13,7 @@ import pytest
 from quart.typing import TestClientProtocol
 from quart.wrappers import Response
 
-from notes_service import totp
+from notes_service.services import totp
 from tests.helpers import CSRF_PATTERN, PASSWORD, csrf_token, login
 
 SECRET_ON_PAGE = re.compile(r'<code id="totp-secret">([A-Z2-7]+)</code>')

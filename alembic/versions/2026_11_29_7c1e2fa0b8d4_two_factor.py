@@ -9,6 +9,7 @@ Create Date: 2026-11-29 23:40:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "7c1e2fa0b8d4"

@@ -8,6 +8,7 @@ Create Date: 2026-11-29 23:25:58.485711
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "fc9fcd85f2d1"

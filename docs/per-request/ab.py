@@ -24,8 +24,9 @@ from pathlib import Path
 
 ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
 sys.path.insert(0, ROOT)
-from bench import clients, postgres, seed, servers, wrk
 from sqlalchemy.engine import URL, make_url
+
+from bench import clients, postgres, seed, servers, wrk
 
 ROUNDS = int(os.environ.get("ROUNDS", 5))
 SECONDS = float(os.environ.get("SECONDS", 3))

@@ -20,12 +20,12 @@ import uvloop
 from quart import Quart
 from reader import serving_reader  # beside this script
 
-from notes_service.logs import AccessLog
-from notes_service.schemas import NoteOut, NotesQuery
-from notes_service.serializers import _encode
+from notes_service.http.logs import AccessLog
+from notes_service.http.schemas import NoteOut, NotesQuery
+from notes_service.http.serializers import _encode
+from notes_service.http.shapes import dump_all
+from notes_service.http.web import CloseAfterUnreadBody
 from notes_service.services import notes, tokens
-from notes_service.shapes import dump_all
-from notes_service.web import CloseAfterUnreadBody
 from tests.databases import migrate
 from tests.helpers import bearer
 

@@ -25,9 +25,9 @@ from reader import twenty_note_reader  # beside this script
 
 from notes_service import create_app
 from notes_service.data.compiled import CompiledCache
-from notes_service.models import utcnow
-from notes_service.security import digest
+from notes_service.data.models import utcnow
 from notes_service.services import tokens
+from notes_service.services.security import digest
 from tests.databases import migrate, pg_admin
 from tests.helpers import app_settings
 

@@ -14,7 +14,7 @@ from tests.helpers import Factory, app_settings
 
 def quiet_logs():
     """The service's log lines (the access line of every request) go to a temporary file."""
-    from notes_service.logs import configure_logging
+    from notes_service.http.logs import configure_logging
 
     configure_logging()
     logging.getLogger("notes_service").handlers[0].stream = open(os.path.join(tempfile.mkdtemp(), "log"), "w")

@@ -23,9 +23,9 @@ import uvloop
 from quart import Quart, Response
 from reader import serving_reader  # beside this script
 
-from notes_service.logs import AccessLog
+from notes_service.http.logs import AccessLog
+from notes_service.http.web import CloseAfterUnreadBody
 from notes_service.services import notes, tokens
-from notes_service.web import CloseAfterUnreadBody
 from tests.databases import migrate
 from tests.helpers import bearer
 

@@ -13,19 +13,18 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from .. import totp
-from ..auth import DEACTIVATED, current_user, sign_in, sign_out
 from ..data import Store, current_store
-from ..forms import CodeForm, LoginForm, RegisterForm, form_status, text
-from ..logs import event
-from ..security import current_hasher, digest, is_safe_next
-from ..services import account_mail, two_factor, users
+from ..http.auth import DEACTIVATED, current_user, sign_in, sign_out
+from ..http.forms import CodeForm, LoginForm, RegisterForm, form_status, text
+from ..http.logs import event
+from ..http.throttle import limit_signin, throttled
+from ..services import account_mail, totp, two_factor, users
 from ..services.errors import Conflict
+from ..services.security import current_hasher, digest, is_safe_next
 from ..services.users import Verified
-from ..throttle import limit_signin, throttled
 
 blueprint = Blueprint("account", __name__)
-log = logging.getLogger("notes_service.auth")
+log = logging.getLogger("notes_service.http.auth")
 
 ACCOUNT_CREATED = "Account created successfully."
 LOGGED_IN = "Logged in successfully."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, current_app, render_template
 
-from ..auth import current_user, login_required
 from ..data import Database, current_store
+from ..http.auth import current_user, login_required
 from ..services import notes, trash
 from ..services.users import CurrentUser
 

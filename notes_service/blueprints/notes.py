@@ -6,14 +6,15 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from ..auth import login_required
 from ..data import current_store
-from ..forms import NoteForm, form_status
-from ..render import plain_text, shown_html
+from ..http.auth import login_required
+from ..http.forms import NoteForm, form_status
+from ..render.excerpts import excerpt
+from ..render.markdown import plain_text, shown_html
 from ..rules import SEARCH_MAX
-from ..search_query import excerpt, parse
 from ..services import notes, search
 from ..services.errors import Stale
+from ..services.search_query import parse
 from ..services.users import CurrentUser
 
 blueprint = Blueprint("notes", __name__, url_prefix="/notes")

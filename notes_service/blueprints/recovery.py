@@ -12,15 +12,15 @@ from typing import Any
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..data import current_store
-from ..forms import ForgotPasswordForm, ResetPasswordForm, form_status, text
-from ..logs import event
+from ..http.forms import ForgotPasswordForm, ResetPasswordForm, form_status, text
+from ..http.logs import event
+from ..http.throttle import limit_mail, throttled
 from ..rules import LINK_TOKEN_MAX
-from ..security import current_hasher
 from ..services import account_mail, link_tokens
-from ..throttle import limit_mail, throttled
+from ..services.security import current_hasher
 
 blueprint = Blueprint("recovery", __name__)
-log = logging.getLogger("notes_service.auth")
+log = logging.getLogger("notes_service.http.auth")
 
 RESET_LINK_SENT = "If an account exists for that email, we have sent a link to reset the password."
 RESET_LINK_INVALID = "This password reset link is invalid or has expired."

@@ -7,18 +7,18 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from ..auth import login_required, sign_out
 from ..data import current_store
-from ..export import export_response
-from ..forms import ChangeEmailForm, DeleteAccountForm, PasswordChangeForm, TokenForm, text
-from ..logs import event
-from ..security import current_hasher
+from ..http.auth import login_required, sign_out
+from ..http.export import export_response
+from ..http.forms import ChangeEmailForm, DeleteAccountForm, PasswordChangeForm, TokenForm, text
+from ..http.logs import event
+from ..http.throttle import limit_mail, limit_password_checks, throttled
 from ..services import account_mail, auth_sessions, tokens, users
+from ..services.security import current_hasher
 from ..services.users import CurrentUser
-from ..throttle import limit_mail, limit_password_checks, throttled
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
-log = logging.getLogger("notes_service.auth")
+log = logging.getLogger("notes_service.http.auth")
 
 PASSWORD_CHANGED = "Your password has been changed. Other sessions and all API tokens were ended."
 WRONG_PASSWORD = "Current password is incorrect."

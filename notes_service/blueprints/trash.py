@@ -6,8 +6,8 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from ..auth import login_required
 from ..data import current_store
+from ..http.auth import login_required
 from ..services import trash
 from ..services.trash import TrashPosition
 from ..services.users import CurrentUser

@@ -14,18 +14,17 @@ from typing import Any
 
 from quart import Blueprint, flash, redirect, render_template, session, url_for
 
-from .. import totp
-from ..auth import login_required
 from ..data import current_store
-from ..forms import CodeForm, TwoFactorDisableForm, text
-from ..logs import event
-from ..security import current_hasher
-from ..services import auth_sessions, two_factor, users
+from ..http.auth import login_required
+from ..http.forms import CodeForm, TwoFactorDisableForm, text
+from ..http.logs import event
+from ..http.throttle import limit_password_checks
+from ..services import auth_sessions, totp, two_factor, users
+from ..services.security import current_hasher
 from ..services.users import CurrentUser
-from ..throttle import limit_password_checks
 
 blueprint = Blueprint("two_factor", __name__, url_prefix="/settings/2fa")
-log = logging.getLogger("notes_service.auth")
+log = logging.getLogger("notes_service.http.auth")
 
 ENROL_KEY = "two_factor_enrol"  # in Quart's session: the offered secret, sealed
 TURNED_ON = "Two-factor sign-in is on."

@@ -28,8 +28,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable, Select
 
-from ..dberrors import missing_schema
 from .batches import BatchedRead
+from .dberrors import missing_schema
 from .engine import BEGIN_IMMEDIATE, create_engine
 from .reads import Reads
 from .types import Base

@@ -2,5 +2,5 @@
 
 Services read through the `Store` they are given and write only inside the write block their caller
 opened (`async with store.write():`); they never commit. What they refuse, they raise as one of
-`errors.py`'s exceptions, which say nothing about HTTP.
+`http/errors.py`'s exceptions, which say nothing about HTTP.
 """

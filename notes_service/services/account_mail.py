@@ -11,9 +11,9 @@ from sqlalchemy import bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..data import Store, UTCDateTime, utcnow
-from ..models import LinkToken, OutboxMessage, User
-from ..security import digest, new_secret
+from ..data.models import LinkToken, OutboxMessage, User
 from . import auth_sessions, link_tokens, outbox, tokens, users
+from .security import digest, new_secret
 
 RESET_SUBJECT = "Reset your password"
 CONFIRM_SUBJECT = "Confirm your email address"

@@ -10,8 +10,8 @@ from sqlalchemy import and_, bindparam, delete, insert, not_, or_, select, updat
 
 from ..config import Settings
 from ..data import Store, UTCDateTime, generic_plan, utcnow
-from ..models import AuthSession, User
-from ..security import digest, new_secret
+from ..data.models import AuthSession, User
+from .security import digest, new_secret
 from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""What a service refuses, in the service's own words; `notes_service.errors` maps them to HTTP."""
+"""What a service refuses, in the service's own words; `notes_service.http.errors` maps them to HTTP."""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select
 
 from ..data import Store, UTCDateTime, utcnow
-from ..models import LinkToken, User
-from ..security import digest, new_secret
+from ..data.models import LinkToken, User
+from .security import digest, new_secret
 
 RESET = "password_reset"
 CONFIRM = "email_confirm"  # confirms the account's address

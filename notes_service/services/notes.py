@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, bindparam, func, insert, or_, select, true, tuple_, update
 
 from ..data import Store, UTCDateTime, generic_plan, utcnow
-from ..models import Note
-from ..render import RENDERER, stored_html
-from ..schemas import NoteOut
-from ..shapes import columns_of
+from ..data.models import Note
+from ..http.schemas import NoteOut
+from ..http.shapes import columns_of
+from ..render.markdown import RENDERER, stored_html
 from .errors import Missing, NotOwner, Stale
 
 # Pinned first, then newest first; id breaks ties so every note has one place in the order.

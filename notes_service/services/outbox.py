@@ -1,7 +1,7 @@
 """The mail outbox: messages written in the transaction of the change that causes them.
 
 A route queues a message (`queue_message`) inside its own write block, so the message exists exactly
-when the change does. The sender (mail.py) claims due messages, delivers them outside any
+when the change does. The sender (mail/sender.py) claims due messages, delivers them outside any
 transaction, then deletes each one (delivered, or given up after a day) or schedules its retry.
 
 Claiming is safe across workers and hosts: on PostgreSQL the due rows are locked with
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, delete, func, insert, select, update
 
 from ..data import Store, UTCDateTime, utcnow
-from ..models import OutboxMessage
+from ..data.models import OutboxMessage
 
 ERROR_MAX = 500
 DUE = OutboxMessage.next_attempt_at <= bindparam("now", type_=UTCDateTime)

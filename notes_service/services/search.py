@@ -39,9 +39,9 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import ColumnClause
 
 from ..data import Store
-from ..models import Note
-from ..search_query import SearchQuery
+from ..data.models import Note
 from .notes import LIVE, NOTE_COLUMNS
+from .search_query import SearchQuery
 
 NEWEST = 2**63 - 1  # above every id: a page that starts at the newest note
 

@@ -11,12 +11,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement
 
 from ..data import BatchedRead, Store, UTCDateTime, generic_plan, utcnow
-from ..models import ApiToken, Note, User
-from ..schemas import TokenInfo
-from ..security import TOKEN_PREFIX, digest, new_secret
-from ..shapes import columns_of
+from ..data.models import ApiToken, Note, User
+from ..http.schemas import TokenInfo
+from ..http.shapes import columns_of
 from .errors import Missing
 from .notes import LIVE, NOTE_COLUMNS, ORDER
+from .security import TOKEN_PREFIX, digest, new_secret
 from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, tuple_, update
 
 from ..data import Store, UTCDateTime, utcnow
-from ..models import Note
-from ..schemas import TrashedNoteOut
-from ..shapes import columns_of
+from ..data.models import Note
+from ..http.schemas import TrashedNoteOut
+from ..http.shapes import columns_of
 from .errors import Missing, NotOwner
 from .notes import NOTE_COLUMNS
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from ..data import Store, UTCDateTime, utcnow
-from ..models import PendingSignIn, RecoveryCode, User
-from ..security import digest, new_secret
-from ..totp import SecretBox, is_totp, matching_step, normalise, user_context
+from ..data.models import PendingSignIn, RecoveryCode, User
+from .security import digest, new_secret
+from .totp import SecretBox, is_totp, matching_step, normalise, user_context
 
 MAX_ATTEMPTS = 5  # wrong codes that end a pending sign-in (SPEC §8)
 

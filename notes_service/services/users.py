@@ -14,11 +14,11 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..data import Store
-from ..models import User
-from ..schemas import UserOut
-from ..security import PasswordHasher
-from ..shapes import columns_of, dump
+from ..data.models import User
+from ..http.schemas import UserOut
+from ..http.shapes import columns_of, dump
 from .errors import Conflict
+from .security import PasswordHasher
 
 USERNAME_TAKEN = "Username already taken."
 EMAIL_TAKEN = "Email already registered."

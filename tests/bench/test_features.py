@@ -10,7 +10,7 @@ import pytest
 
 from bench import seed, two_factor
 from bench.mail import tally
-from notes_service import totp
+from notes_service.services import totp
 
 SECRET_KEY = "k" * 48
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
-from notes_service.models import AuthSession, User
+from notes_service.data.models import AuthSession, User
 from tests.helpers import PASSWORD, csrf_token, login, post_form
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from notes_service.models import ApiToken, User
+from notes_service.data.models import ApiToken, User
 from tests.helpers import PASSWORD, Factory, api_token, bearer, post_form
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from notes_service.models import Note
-from notes_service.schemas import NoteOut
+from notes_service.data.models import Note
+from notes_service.http.schemas import NoteOut
 from notes_service.services import notes as notes_service
 from tests.helpers import api_token, bearer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from notes_service.models import LinkToken
+from notes_service.data.models import LinkToken
 from tests.helpers import PASSWORD, api_token, bearer
 from tests.mailbox import link_in, outbox_drained
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from notes_service.models import ApiToken, User
+from notes_service.data.models import ApiToken, User
 from tests.helpers import api_token, bearer
 
 INVALID = {"error": "Invalid token"}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from notes_service.blueprints.notes import CHANGED_ELSEWHERE
-from notes_service.models import Note
+from notes_service.data.models import Note
 from tests.helpers import api_token, bearer, login, post_form
 
 

@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from notes_service import totp
+from notes_service.data.models import User
 from notes_service.data.types import Base
-from notes_service.models import User
-from notes_service.services import two_factor
+from notes_service.services import totp, two_factor
 from tests.helpers import PASSWORD, api_token, bearer, login, post_form
 
 

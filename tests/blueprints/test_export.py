@@ -8,9 +8,9 @@ import tracemalloc
 from sqlalchemy import insert
 
 from notes_service.data import utcnow
-from notes_service.export import BATCH, export_body
-from notes_service.models import Note
-from notes_service.schemas import ExportedNoteOut
+from notes_service.data.models import Note
+from notes_service.http.export import BATCH, export_body
+from notes_service.http.schemas import ExportedNoteOut
 from notes_service.services.users import get_user
 from tests.helpers import api_token, bearer, login
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from notes_service.models import LinkToken, User
+from notes_service.data.models import LinkToken, User
 from notes_service.services import link_tokens
 from tests.blueprints.test_recovery import (
     CONFIRM_INVALID,

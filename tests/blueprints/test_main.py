@@ -64,7 +64,7 @@ async def test_error_page_falls_back_to_plain_html(client, monkeypatch) -> None:
     async def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("templates unavailable")
 
-    monkeypatch.setattr("notes_service.errors.render_template", broken)
+    monkeypatch.setattr("notes_service.http.errors.render_template", broken)
     response = await client.get("/no-such-page?<b>")
     page = await response.get_data(as_text=True)
     assert response.status_code == 404 and "<h1>404 Not found</h1>" in page

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from notes_service.models import Note
+from notes_service.data.models import Note
 from notes_service.services import notes as notes_service
 from tests.helpers import login, post_form
 

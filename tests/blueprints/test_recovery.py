@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from notes_service.data import utcnow
-from notes_service.models import ApiToken, AuthSession, LinkToken, OutboxMessage, User
+from notes_service.data.models import ApiToken, AuthSession, LinkToken, OutboxMessage, User
 from tests.helpers import PASSWORD, api_token, bearer, csrf_token, login, post_form
 from tests.mailbox import Mailbox, body_of, link_in
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
-from notes_service.models import ApiToken, AuthSession, User
+from notes_service.data.models import ApiToken, AuthSession, User
 from tests.helpers import PASSWORD, api_token, bearer, login, post_form
 
 NEW_PASSWORD = "a brand new passphrase"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from notes_service.models import ApiToken, AuthSession
+from notes_service.data.models import ApiToken, AuthSession
 from notes_service.services import users
 from tests.helpers import PASSWORD, csrf_token
 

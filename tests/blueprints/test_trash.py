@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select, update
 
 from notes_service.data import utcnow
-from notes_service.housekeeping import delete_expired
-from notes_service.models import Note
+from notes_service.data.models import Note
 from notes_service.services import auth_sessions
 from notes_service.services import notes as notes_service
+from notes_service.serving.housekeeping import delete_expired
 from tests.helpers import api_token, bearer, login, post_form
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from notes_service.data import utcnow
-from notes_service.models import AuthSession, PendingSignIn, RecoveryCode, User
+from notes_service.data.models import AuthSession, PendingSignIn, RecoveryCode, User
 from notes_service.services import two_factor
 from tests.helpers import PASSWORD, bearer, login, post_form
 from tests.two_factor import Clock, code_step, csrf_of, enrol, flashes, password_step

@@ -12,8 +12,8 @@ from sqlalchemy import Boolean, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notes_service.data.compiled import CompiledCache, compile_select
+from notes_service.data.models import Note
 from notes_service.data.types import UTCDateTime
-from notes_service.models import Note
 
 MOMENT = datetime(2026, 11, 29, 12, 30, tzinfo=UTC)
 STATEMENT = select(Note.id, Note.is_pinned, Note.created_at).where(

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from notes_service.data import Database
-from notes_service.models import ApiToken, User
+from notes_service.data.models import ApiToken, User
 from notes_service.services import notes, tokens
 from tests.helpers import api_token, bearer
 

@@ -9,9 +9,9 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from notes_service.activity import Claims
+from notes_service.data.models import ApiToken, Note, User
 from notes_service.data.store import NOT_IN_WRITE_BLOCK
-from notes_service.models import ApiToken, Note, User
+from notes_service.http.activity import Claims
 from notes_service.services import notes, tokens, users
 from tests.databases import pg_admin
 from tests.helpers import api_token, bearer

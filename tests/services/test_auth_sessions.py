@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from notes_service.data import utcnow
-from notes_service.housekeeping import delete_expired
-from notes_service.models import AuthSession
-from notes_service.security import digest
+from notes_service.data.models import AuthSession
 from notes_service.services import auth_sessions
+from notes_service.services.security import digest
+from notes_service.serving.housekeeping import delete_expired
 
 LIFETIME = auth_sessions.Lifetime(
     remember=timedelta(days=30), idle=timedelta(hours=24), longest=timedelta(days=7)

@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from notes_service.data import utcnow
-from notes_service.models import LinkToken, User
-from notes_service.security import digest
+from notes_service.data.models import LinkToken, User
 from notes_service.services import link_tokens
 from notes_service.services.link_tokens import CONFIRM, RESET
+from notes_service.services.security import digest
 
 
 async def issue(store, user, purpose: str = RESET) -> str:

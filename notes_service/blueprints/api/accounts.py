@@ -9,24 +9,31 @@ from typing import Any
 from quart import Blueprint, current_app, request
 from quart_schema import document_response, tag
 
-from ... import totp
-from ...auth import token_required
 from ...data import current_store
-from ...errors import BEARER_CHALLENGE, HTTPError
-from ...export import export_response
-from ...logs import event
-from ...schemas import AccountDelete, ExportOut, TokenInfo, TokenIssued, TokenRequest, UserCreate, UserOut
-from ...security import current_hasher
-from ...services import account_mail, tokens, two_factor, users
+from ...http.auth import token_required
+from ...http.errors import BEARER_CHALLENGE, HTTPError
+from ...http.export import export_response
+from ...http.logs import event
+from ...http.schemas import (
+    AccountDelete,
+    ExportOut,
+    TokenInfo,
+    TokenIssued,
+    TokenRequest,
+    UserCreate,
+    UserOut,
+)
+from ...http.shapes import dump, dump_all
+from ...http.throttle import limit_password_checks, throttled
+from ...services import account_mail, tokens, totp, two_factor, users
 from ...services.errors import Conflict
+from ...services.security import current_hasher
 from ...services.users import CurrentUser
-from ...shapes import dump, dump_all
-from ...throttle import limit_password_checks, throttled
 from .responses import bearer_required, documented_no_content, errors, no_content
 from .validation import json_body
 
 blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
-log = logging.getLogger("notes_service.auth")
+log = logging.getLogger("notes_service.http.auth")
 INVALID_CREDENTIALS = "Invalid credentials"
 OTP_REQUIRED = "OTP required"
 DEFAULT_TOKEN_NAME = "API token"

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from itsdangerous import BadData, URLSafeSerializer
 from quart import Response, current_app
 
-from ...errors import HTTPError
-from ...links import external_url
+from ...http.errors import HTTPError
+from ...http.links import external_url
 
 INVALID_CURSOR = "Invalid cursor"
 Position = TypeVar("Position")

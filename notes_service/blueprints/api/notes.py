@@ -1,7 +1,7 @@
 """API notes: list (keyset pages), create, read, update, replace, delete — the caller's own only.
 
 Reads send the note's `ETag`; `If-None-Match` → 304. Changes take `If-Match` → 412 when the note
-has moved on (etags.py); the version check is in the UPDATE itself (services/notes.py).
+has moved on (http/etags.py); the version check is in the UPDATE itself (services/notes.py).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 from quart import Blueprint, Response, g, jsonify, request
 from quart_schema import document_headers, document_response, tag
 
-from ...auth import find_token, token_required, token_required_with
 from ...data import Store, current_store
-from ...etags import etag, if_match_versions, not_modified
-from ...links import external_url
-from ...schemas import (
+from ...http.auth import find_token, token_required, token_required_with
+from ...http.etags import etag, if_match_versions, not_modified
+from ...http.links import external_url
+from ...http.schemas import (
     ConditionalRead,
     ConditionalWrite,
     NoContent,
@@ -27,12 +27,12 @@ from ...schemas import (
     NoteReplace,
     NotesQuery,
 )
-from ...search_query import parse
+from ...http.shapes import dump_all
 from ...services import notes, search, tokens
 from ...services.notes import Position
 from ...services.search import SearchPosition
+from ...services.search_query import parse
 from ...services.users import CurrentUser
-from ...shapes import dump_all
 from .cursors import Cursors, link_next
 from .responses import bearer_required, documented_no_content, errors, no_content, note_response
 from .validation import json_body, query_args

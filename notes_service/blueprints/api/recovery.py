@@ -9,17 +9,17 @@ from quart import Blueprint, current_app, request
 from quart_schema import document_response, tag
 
 from ...data import current_store
-from ...errors import HTTPError
-from ...logs import event
-from ...schemas import Accepted, EmailVerify, PasswordForgot, PasswordReset
-from ...security import current_hasher
+from ...http.errors import HTTPError
+from ...http.logs import event
+from ...http.schemas import Accepted, EmailVerify, PasswordForgot, PasswordReset
+from ...http.throttle import limit_mail, throttled
 from ...services import account_mail, link_tokens
-from ...throttle import limit_mail, throttled
+from ...services.security import current_hasher
 from .responses import documented_no_content, errors, no_content
 from .validation import json_body
 
 blueprint = Blueprint("api_recovery", __name__, url_prefix="/api")
-log = logging.getLogger("notes_service.auth")
+log = logging.getLogger("notes_service.http.auth")
 INVALID_LINK_TOKEN = "Invalid or expired token"
 
 

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from quart import Response, jsonify
 from quart_schema import document_response, security_scheme
 
-from ...etags import etag
-from ...schemas import Error, NoContent, NoteOut
-from ...shapes import dump
+from ...http.etags import etag
+from ...http.schemas import Error, NoContent, NoteOut
+from ...http.shapes import dump
 
 T = TypeVar("T", bound=Callable[..., Any])
 bearer_required = security_scheme([{"bearer": []}])

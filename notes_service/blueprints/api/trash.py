@@ -8,13 +8,13 @@ from typing import Any
 from quart import Blueprint, jsonify
 from quart_schema import document_response, tag
 
-from ...auth import token_required
 from ...data import current_store
-from ...schemas import NoteHeaders, NoteOut, TrashedNoteOut, TrashQuery
+from ...http.auth import token_required
+from ...http.schemas import NoteHeaders, NoteOut, TrashedNoteOut, TrashQuery
+from ...http.shapes import dump_all
 from ...services import trash
 from ...services.trash import TrashPosition
 from ...services.users import CurrentUser
-from ...shapes import dump_all
 from .cursors import Cursors, link_next
 from .responses import bearer_required, documented_no_content, errors, no_content, note_response
 from .validation import query_args

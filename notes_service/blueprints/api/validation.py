@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from quart import request
 from quart_schema import document_querystring, document_request
 
-from ...errors import NO_DATA, HTTPError, validation_details
+from ...http.errors import NO_DATA, HTTPError, validation_details
 
 View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
 VALIDATION_FAILED = "Validation failed"

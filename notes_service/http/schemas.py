@@ -1,0 +1,326 @@
+"""Request and response shapes of the JSON API; they validate bodies and feed `/openapi.json`.
+
+Models are strict (no "yes" for true, no 1 for "1") and refuse unknown fields, so a client's typo is
+a 422 naming the field rather than silently ignored. The document says exactly what is enforced:
+every string's pattern is the check its validator runs (rules.py), bodies are required, and the
+tests run schemathesis with all its checks against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+from quart_schema import DataSource, OpenAPIProvider
+from werkzeug.routing import Rule
+
+from .. import rules
+from .paths import is_api_path
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; refuse it everywhere so both backends agree."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    """Trimmed of blanks, and something left (the form's rule too)."""
+    value = rules.trim(value)
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 30.0 is the integer 30, as the document's `integer` says."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+NoNul = AfterValidator(_no_nul)
+NoNulDocumented = Field(json_schema_extra={"pattern": rules.NO_NUL_PATTERN})
+# Length is checked as sent, then blanks are trimmed away: the pattern says "not only blanks".
+NotBlank = [Field(json_schema_extra={"pattern": rules.NOT_BLANK_PATTERN}), NoNul, AfterValidator(_not_blank)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=rules.TITLE_MAX), *NotBlank]
+Content = Annotated[
+    str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX), NoNulDocumented, NoNul
+]
+
+
+def _rule(problem: Callable[[str], str | None]) -> AfterValidator:
+    """A check from rules.py as a pydantic validator: the browser form says the very same words."""
+
+    def check(value: str) -> str:
+        if (message := problem(value)) is not None:
+            raise PydanticCustomError("field_rule", message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _documented(**schema: Any) -> Any:
+    """The rule's limits in `/openapi.json` (the check itself is a `_rule`)."""
+    return Field(json_schema_extra=schema)
+
+
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    _documented(
+        minLength=rules.USERNAME_LENGTH[0], maxLength=rules.USERNAME_LENGTH[1], pattern=rules.USERNAME_PATTERN
+    ),
+    _rule(rules.username_problem),
+]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    _documented(
+        format="email",
+        maxLength=rules.EMAIL_MAX,
+        pattern=rules.NO_NUL_PATTERN,
+        description="A deliverable-looking address: a dot in the domain, no special-use domain "
+        "(.test, .local, .localhost, .invalid, .onion, .arpa), no quoted local part.",
+    ),
+    NoNul,
+    _rule(rules.email_problem),
+]
+Password = Annotated[
+    str,
+    _documented(
+        minLength=rules.PASSWORD_LENGTH[0], maxLength=rules.PASSWORD_LENGTH[1], pattern=rules.NO_NUL_PATTERN
+    ),
+    NoNul,
+    _rule(rules.password_problem),
+]
+TokenName = Annotated[str, StringConstraints(min_length=1, max_length=rules.TOKEN_NAME_MAX), *NotBlank]
+OneTimeCode = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    Field(
+        description="For an account with two-factor sign-in: the 6-digit code of the authenticator "
+        'app, or an unused recovery code. Missing → 401 "OTP required"; wrong → 401 "Invalid credentials".',
+        json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
+    ),
+    NoNul,
+]
+TokenDays = Annotated[int, Field(ge=1, le=rules.TOKEN_DAYS_MAX), BeforeValidator(_whole_number)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class TokenRequest(Strict):
+    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX), NoNulDocumented, NoNul]
+    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNulDocumented, NoNul]
+    name: TokenName | None = None
+    expires_in_days: TokenDays | None = None
+    otp: OneTimeCode | None = None
+
+
+class TokenIssued(BaseModel):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: datetime | None
+
+
+class TokenInfo(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class UserCreate(Strict):
+    username: Username
+    email: Email
+    password: Password
+
+
+LinkTokenText = Annotated[str, StringConstraints(max_length=rules.LINK_TOKEN_MAX), NoNulDocumented, NoNul]
+
+
+class PasswordForgot(Strict):
+    email: Annotated[str, StringConstraints(max_length=rules.EMAIL_MAX), NoNulDocumented, NoNul]
+
+
+class PasswordReset(Strict):
+    token: LinkTokenText
+    new_password: Password
+
+
+class EmailVerify(Strict):
+    token: LinkTokenText
+
+
+class AccountDelete(Strict):
+    password: Annotated[str, StringConstraints(max_length=rules.PASSWORD_LENGTH[1]), NoNulDocumented, NoNul]
+
+
+class Accepted(BaseModel):
+    """202: the request was taken; nothing more is said (`{}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+    email_verified: bool
+    two_factor: bool = Field(description="Whether signing in needs a one-time code (SPEC §8).")
+
+
+class NoteCreate(Strict):
+    title: Title
+    content: Content
+    is_pinned: bool = False
+
+
+class NoteReplace(NoteCreate):
+    """PUT: title and content are required; an absent `is_pinned` means unpinned."""
+
+
+class NotePatch(Strict):
+    """PATCH: only the fields given change; null is not a value for any of them."""
+
+    # None only marks "not sent" (exclude_unset); the types stay non-optional so null is a 422.
+    title: Title = None  # type: ignore[assignment]
+    content: Content = None  # type: ignore[assignment]
+    is_pinned: bool = None  # type: ignore[assignment]
+
+
+class NoteOut(BaseModel):
+    id: int
+    title: str
+    content: str
+    is_pinned: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="1 when created, +1 on every change; the ETag is this number, quoted.")
+
+
+class TrashedNoteOut(NoteOut):
+    """A note in the trash: when it was moved there."""
+
+    deleted_at: datetime
+
+
+class ExportedNoteOut(NoteOut):
+    """A note in the export: `deleted_at` is set for a note in the trash, null for the others."""
+
+    deleted_at: datetime | None
+
+
+class ExportOut(BaseModel):
+    """GET /api/export: the account and every note of it, trashed ones included."""
+
+    user: UserOut
+    notes: list[ExportedNoteOut]
+
+
+class NoteHeaders(BaseModel):
+    """Response headers of a note."""
+
+    etag: str = Field(description='The note\'s version, quoted (`"3"`); changes with every change.')
+
+
+class ConditionalWrite(BaseModel):
+    """Request headers of a change to a note."""
+
+    if_match: str | None = Field(
+        None,
+        description="Change only if the note is still at this ETag (or `*`); otherwise 412 "
+        "`Precondition failed` and nothing changes. Without it the change applies as it is.",
+    )
+
+
+class ConditionalRead(BaseModel):
+    """Request headers of a read of a note."""
+
+    if_none_match: str | None = Field(
+        None, description="304 with no body when the note's ETag is one of these (or `*`)."
+    )
+
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$"  # itsdangerous: payload.signature, base64url
+
+
+Cursor = Annotated[
+    str,
+    StringConstraints(max_length=512),
+    Field(
+        description='Opaque: copy it from the `Link: rel="next"` header. One this server did not sign '
+        "(or signed with another key) is a 400 `Invalid cursor`.",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
+]
+
+
+class NotesQuery(BaseModel):
+    # An unknown parameter is a 422 naming it, as an unknown body field is (the document says so).
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Cursor | None = None
+    q: (
+        Annotated[
+            str,
+            StringConstraints(max_length=rules.SEARCH_MAX),
+            Field(
+                description='Search: notes holding every word (`word*` a prefix, `"two words"` a phrase); '
+                "best matches first (title above content), then newest. Empty: the plain list.",
+                json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
+            ),
+            NoNul,
+        ]
+        | None
+    ) = None
+
+
+class TrashQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Cursor | None = None
+
+
+class Error(BaseModel):
+    error: str
+    details: dict[str, str] | None = None
+
+
+class NoContent:
+    """A 204 response: no body (`document_response(NoContent, 204)`)."""
+
+
+class APIOnlyProvider(OpenAPIProvider):
+    """The OpenAPI document describes the JSON API only, not the HTML pages; 204s have no body."""
+
+    def generate_rules(self) -> Iterable[Rule]:
+        return (rule for rule in super().generate_rules() if is_api_path(rule.rule))
+
+    def build_request_body(
+        self, model: type[Any], source: DataSource
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Every body the API takes is required: without one the answer is 400 "No data provided"."""
+        request_body, components = super().build_request_body(model, source)
+        return {**request_body, "required": True}, components
+
+    def build_response_object(
+        self, model: type[Any], headers_model: type[Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if model is NoContent:
+            return {"description": "No content"}, {}
+        response, components = super().build_response_object(model, headers_model)
+        if "headers" in response.get("content", {}):  # quart-schema puts them among the media types
+            response["headers"] = response["content"].pop("headers")
+        if get_origin(model) is list:  # not the docstring of `list`
+            response["description"] = f"A list of {get_args(model)[0].__name__}"
+        return response, components

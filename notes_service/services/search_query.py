@@ -1,0 +1,82 @@
+"""What a person types into the search box, as a query no engine can choke on (SPEC §9).
+
+- words are AND-ed, case-insensitively;
+- `word*` matches every word that starts with `word`;
+- `"two words"` matches the words next to each other, in that order;
+- every other character (punctuation, operators, an unmatched quote, a lone `*`) is a space.
+
+A word is a run of Unicode letters and digits, the same runs the indexes store on both engines (FTS5's
+unicode61 tokenizer; PostgreSQL's index replaces punctuation with spaces first, see the migration).
+The engine queries are built only from such words, each one quoted, so no input can form an
+operator, a column filter or a syntax error: the Hypothesis test feeds it anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_TERMS = 16  # a query's cost grows with its terms; past this many, the rest are ignored
+WORD = re.compile(r"[^\W_]+")
+# A quoted phrase, or a word with an optional `*` straight after it.
+TOKEN = re.compile(r'"([^"]*)"|([^\W_]+)(\*?)')
+
+
+@dataclass(frozen=True)
+class Term:
+    """One condition: a word, a prefix (`prefix=True`) or a phrase (several words)."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    terms: tuple[Term, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    @property
+    def words(self) -> list[str]:
+        """Every word, for highlighting an excerpt."""
+        return [word for term in self.terms for word in term.words]
+
+    def fts5(self) -> str:
+        """The SQLite FTS5 query: each term quoted, all AND-ed."""
+        return " AND ".join(_fts5_term(term) for term in self.terms)
+
+    def fts5_title(self) -> str:
+        """The same query on the title column only (ranks title matches first)."""
+        return "{title} : (" + self.fts5() + ")"
+
+    def tsquery(self) -> str:
+        """The PostgreSQL `to_tsquery` text: quoted lexemes, `:*` prefixes, `<->` phrases, `&`."""
+        return " & ".join(_tsquery_term(term) for term in self.terms)
+
+
+def _fts5_term(term: Term) -> str:
+    quoted = '"' + " ".join(term.words) + '"'
+    return quoted + "*" if term.prefix else quoted
+
+
+def _tsquery_term(term: Term) -> str:
+    lexemes = [f"'{word}'" for word in term.words]
+    if term.prefix:
+        lexemes[-1] += ":*"
+    return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+
+
+def parse(text: str) -> SearchQuery:
+    """The query `text` asks for; an empty one when it holds no word (the plain list)."""
+    terms: list[Term] = []
+    for match in TOKEN.finditer(text.lower()):
+        phrase, word, star = match.groups()
+        if phrase is not None:
+            words = tuple(WORD.findall(phrase))
+            if words:
+                terms.append(Term(words))
+        else:
+            terms.append(Term((word,), prefix=bool(star)))
+    unique = tuple(dict.fromkeys(terms))  # the same term twice asks nothing more
+    return SearchQuery(unique[:MAX_TERMS])
