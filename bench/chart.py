@@ -14,9 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # the backend must be chosen first
 
-from .results import load  # noqa: E402
+from .results import load
 
 COLORS = {
     "service": "#2b6cb0",

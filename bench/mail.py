@@ -45,7 +45,7 @@ class Inbox(Mailbox):
         super().__init__()
         self.arrived: list[float] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # the name aiosmtpd calls
         answer = await super().handle_DATA(server, session, envelope)
         with self.lock:
             self.arrived.append(time.monotonic())

@@ -46,7 +46,7 @@ def redis_prefix_of_test() -> Iterator[str]:
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
         client.ping()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         client.close()
         unavailable(f"Redis at {REDIS_URL} ({error})")
     try:

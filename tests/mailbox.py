@@ -30,7 +30,7 @@ class Mailbox:
         self.lock = threading.Lock()
         self.controller: Controller | None = None
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # the name aiosmtpd calls
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:

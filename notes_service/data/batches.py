@@ -77,7 +77,7 @@ class Batch:
                 for (_, future), answer in zip(waiting, answers, strict=True):
                     if not future.done():
                         future.set_result(answer)
-        except Exception as error:  # noqa: BLE001 - each caller raises it, as if it had read alone
+        except Exception as error:  # each caller raises it, as if it had read alone
             self.fail(error)
 
     def fail(self, error: Exception) -> None:

@@ -64,7 +64,7 @@ class Database:
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(every_table)
-        except Exception as error:  # noqa: BLE001 - whatever the driver raises, the database is not ready
+        except Exception as error:  # whatever the driver raises, the database is not ready
             return "database not migrated" if missing_schema(error) else "database unavailable"
         return None
 

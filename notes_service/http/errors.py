@@ -69,7 +69,7 @@ async def render_error(error: HTTPError) -> tuple[Any, int, dict[str, str]]:
         page = await render_template(
             "errors/error.html", status=error.status, title=title, message=error.message
         )
-    except Exception:  # noqa: BLE001 - the page itself failed (the database is down, say)
+    except Exception:  # the page itself failed (the database is down, say)
         log.exception("error page failed")
         page = f"<!doctype html><title>{title}</title><h1>{error.status} {title}</h1>"
         if error.message != title:  # say it once

@@ -141,7 +141,7 @@ class Sender:
             await asyncio.wait_for(
                 self.transport.deliver(message, message_id=row.id), self.settings.smtp_timeout_seconds
             )
-        except Exception as error:  # noqa: BLE001 - any failure is retried: the message must not be lost
+        except Exception as error:  # any failure is retried: the message must not be lost
             reason = f"{type(error).__name__}: {error}"
             now = utcnow()
             give_up_at = row.created_at + timedelta(seconds=self.settings.mail_give_up_seconds)
@@ -180,7 +180,7 @@ class Sender:
             pause = self.settings.mail_poll_seconds
             try:
                 claimed = await self.send_due()
-            except Exception:  # noqa: BLE001 - the database may be down for a while; try again
+            except Exception:  # the database may be down for a while; try again
                 if not failing:
                     log.exception("event=mail_sender_failed")
                 failing, claimed = True, 0
@@ -210,6 +210,6 @@ def init_app(app: Quart) -> None:
         sender.stopping.set()
         try:
             await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
-        except (TimeoutError, Exception):  # noqa: BLE001 - stopping regardless
+        except (TimeoutError, Exception):  # stopping regardless
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

@@ -47,11 +47,11 @@ async def run_every(
     seconds: float, database: Database, lifetime: auth_sessions.Lifetime, trash_days: int = 30
 ) -> None:
     """Rounds until cancelled; workers start at random points of the interval so they rarely meet."""
-    await asyncio.sleep(random.uniform(0, seconds))  # noqa: S311 - spreading, not secrecy
+    await asyncio.sleep(random.uniform(0, seconds))  # spreading, not secrecy
     while True:
         try:
             await delete_expired(database, lifetime, trash_days)
-        except Exception:  # noqa: BLE001 - the database may be down for a while; try again next round
+        except Exception:  # the database may be down for a while; try again next round
             log.exception("event=housekeeping_failed")
         await asyncio.sleep(seconds)
 

@@ -112,7 +112,7 @@ def run(
     try:
         app = load_application(config.application_path, config.wsgi_max_body_size)
         loop_factory = _loop_factory(config)
-    except Exception as error:  # noqa: BLE001 - whatever stops the import, say it in one line
+    except Exception as error:  # whatever stops the import, say it in one line
         database_url = os.environ.get("NOTES_DATABASE_URL", DEFAULT_DATABASE_URL)
         click.echo(f"Error: the application could not load: {one_line(error, database_url)}", err=True)
         return STARTUP_FAILED
