@@ -1,4 +1,4 @@
-"""`python -m bench.chart [results.json]`: draw a results file as a PNG next to it, for the README.
+"""`python -m bench.chart [results.json]`: draw a results file as a PNG next to it, for docs/performance.md.
 
 Two panels share one row per case: median req/s and median p99 latency, colored by server, so each
 case sits next to its baselines exactly as it was measured. Defaults to the newest results file.

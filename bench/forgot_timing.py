@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.forgot_timing
 
-Both answers are the same bytes; this measures that the work behind them is alike too (README, Mail).
+Both answers are the same bytes; this measures that the work behind them is alike too (docs/mail.md).
 """
 
 from __future__ import annotations

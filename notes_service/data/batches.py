@@ -2,7 +2,7 @@
 
 On PostgreSQL a read is a round trip: the worker writes to a socket, the backend wakes, binds and
 executes, and the worker wakes again. For the token check with the first page that fixed part cost
-about as much as reading the rows (docs/per-request/pg_round_trip.py: `SELECT 1` alone 48 µs of
+about as much as reading the rows (bench/per_request/pg_round_trip.py: `SELECT 1` alone 48 µs of
 the worker's CPU and 27-33 of the backend's). Under load a worker has tens of requests in flight,
 most of them starting with that same read. A `BatchedRead` gathers the calls made during one turn
 of the event loop and sends them as one statement: each call's own parameters become one element

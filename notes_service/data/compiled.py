@@ -1,8 +1,8 @@
 """The one adapter between SQLAlchemy's compiler and a raw driver: statements compiled once.
 
 The fast read path (`reads.py`) runs SQLAlchemy Core statements straight on sqlite3 or asyncpg,
-because SQLAlchemy's per-execution bookkeeping costs more than an indexed read (README,
-Performance). What it needs from SQLAlchemy is the compiled SQL, the driver's parameter order and
+because SQLAlchemy's per-execution bookkeeping costs more than an indexed read
+(docs/performance.md). What it needs from SQLAlchemy is the compiled SQL, the driver's parameter order and
 each column type's bind and result converters. All of that comes through public API only
 (`Compiled.string`, `.positiontup`, `.binds`, `.construct_params`, `TypeEngine.dialect_impl`,
 `.bind_processor`, `.result_processor`); `tests/data/test_compiled.py` fails loudly if an upgrade

@@ -93,7 +93,7 @@ def _found(user: CurrentUser, row: Any, now: datetime) -> FoundToken:
 # The user's first page of notes, read in the token check's own statement (PostgreSQL only: a
 # LATERAL join). One round trip instead of two; with both planned once per connection
 # (`generic_plan`) it costs the server less than the two statements, and the worker a round trip
-# less (measured: README, Performance). Written for many calls at once (`BatchedRead`): the
+# less (measured: docs/performance.md). Written for many calls at once (`BatchedRead`): the
 # requests of one turn of a worker's event loop share the round trip, each call's own token and
 # time an element of the arrays `digest` and `now`. The user's columns are named apart from the
 # notes' so that each row reads as a note (`NoteOut`'s fields) too.

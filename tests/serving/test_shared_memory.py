@@ -1,5 +1,5 @@
 """What `serve` loads before it forks its workers, so that they share it copy-on-write, and what it
-leaves out: modules imported after the fork cost every worker its own copy (README, Performance)."""
+leaves out: modules imported after the fork cost every worker its own copy (docs/performance.md)."""
 
 from __future__ import annotations
 

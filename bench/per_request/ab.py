@@ -2,7 +2,7 @@
 backends of the server's own database), servers started and seeded by the bench code.
 
     git archive main | tar -x -C /tmp/main        # each variant: a checkout of the package
-    flock /tmp/bench.lock .venv/bin/python docs/per-request/ab.py main=/tmp/main branch=$PWD
+    flock /tmp/bench.lock .venv/bin/python -m bench.per_request.ab main=/tmp/main branch=$PWD
 
 Each variant runs as `notes-service serve --workers 2` with PYTHONPATH=its directory, on SQLite and
 PostgreSQL (KINDS=sqlite,pg; `pgsock` adds PostgreSQL through its Unix socket in /var/run/postgresql),
@@ -10,8 +10,6 @@ beside the ceiling (CEIL=0 leaves it out); ROUNDS (5) x SECONDS (3). CPU per req
 the workers' own and their database's backends'; on PostgreSQL, requests per statement is the
 requests over the transactions the database committed meanwhile (each read is one, in autocommit).
 """
-
-# ruff: noqa: E402  (the checkout goes on sys.path before the imports)
 
 import asyncio
 import os
@@ -22,8 +20,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
-sys.path.insert(0, ROOT)
 from sqlalchemy.engine import URL, make_url
 
 from bench import clients, postgres, seed, servers, wrk
@@ -123,9 +119,12 @@ async def main():
                 requests = max(out.requests, 1)
                 res[n].append(out.requests_per_second)
                 cpus[n].append(used / requests * 1e6)
+                by_workers = used_by_workers / requests * 1e6
+                by_backends = (used - used_by_workers) / requests * 1e6
                 print(
-                    f"round {r + 1} {n:12s} {out.requests_per_second:8.1f} req/s  p99 {out.p99_ms:6.1f} ms  err {out.errors}  cpu/req {cpus[n][-1]:6.0f} us"
-                    f" (workers {used_by_workers / requests * 1e6:.0f}, backends {(used - used_by_workers) / requests * 1e6:.0f})"
+                    f"round {r + 1} {n:12s} {out.requests_per_second:8.1f} req/s  p99 {out.p99_ms:6.1f} ms"
+                    f"  err {out.errors}  cpu/req {cpus[n][-1]:6.0f} us"
+                    f" (workers {by_workers:.0f}, backends {by_backends:.0f})"
                     + (f"  {requests / statements:.1f} requests a statement" if statements > 0 else ""),
                     flush=True,
                 )
@@ -136,7 +135,7 @@ async def main():
         )
 
         def ratio(a, b):
-            return statistics.median(x / y for x, y in zip(res[a], res[b]))
+            return statistics.median(x / y for x, y in zip(res[a], res[b], strict=True))
 
         labels = list(VARIANTS)
         pairs = [(f"{v}-{k}", f"{labels[0]}-{k}") for v in labels[1:] for k in KINDS]
@@ -146,9 +145,8 @@ async def main():
         if "ceiling" in res:
             pairs += [(f"{v}-sqlite", "ceiling") for v in labels if "sqlite" in KINDS]
         for a, b in pairs:
-            print(
-                f"ratio {a} / {b}: {ratio(a, b):.3f} per round {[round(x / y, 2) for x, y in zip(res[a], res[b])]}"
-            )
+            per_round = [round(x / y, 2) for x, y in zip(res[a], res[b], strict=True)]
+            print(f"ratio {a} / {b}: {ratio(a, b):.3f} per round {per_round}")
     finally:
         for s in running.values():
             s.stop()

@@ -1,25 +1,21 @@
 """Per-layer cost of GET /api/notes in process, in microseconds, best of R (5) x N (1,000) calls:
 
-flock /tmp/bench.lock .venv/bin/python docs/per-request/layers.py            # a temporary SQLite
-DB=postgresql+asyncpg://postgres@127.0.0.1/empty_db ... layers.py          # a fresh PostgreSQL db
-SRC=/tmp/main ... layers.py                                                # another checkout
+flock /tmp/bench.lock .venv/bin/python -m bench.per_request.layers    # a temporary SQLite
+DB=postgresql+asyncpg://postgres@127.0.0.1/empty_db ... layers           # a fresh PostgreSQL db
+SRC=/tmp/main ... layers                                                 # another checkout's package
 """
-
-# ruff: noqa: E402  (the checkout goes on sys.path before the imports)
 
 import os
 import sys
 import tempfile
 import time
 
-ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
-SRC = os.environ.get("SRC", ROOT)
-sys.path.insert(0, SRC)
-sys.path.insert(1, ROOT)
+if "SRC" in os.environ:
+    sys.path.insert(0, os.environ["SRC"])
 import uvloop
 from quart import Quart
-from reader import serving_reader  # beside this script
 
+from bench.per_request.reader import serving_reader
 from notes_service.http.logs import AccessLog
 from notes_service.http.schemas import NoteOut, NotesQuery
 from notes_service.http.serializers import _encode

@@ -1,7 +1,7 @@
 """A fixed number of each kind of request, each run announced with `ECHO phase-NAME` in Redis database 13.
 
-docs/scaling/measure.sh watches Redis with MONITOR meanwhile and counts the commands of each phase.
-Usage: python docs/scaling/requests.py BASE_URL TOKEN
+bench/scaling/measure.sh watches Redis with MONITOR meanwhile and counts the commands of each phase.
+Usage: python -m bench.scaling.requests BASE_URL TOKEN
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ ACCOUNT = {"email": "cap@example.com", "password": "correct horse battery"}
 
 def phase(name: str) -> None:
     command = ["redis-cli", "-n", "13", "ECHO", f"phase-{name}"]
-    subprocess.run(command, check=True, capture_output=True)  # noqa: S603, S607 - our own fixed command
+    subprocess.run(command, check=True, capture_output=True)  # our own fixed command
 
 
 def browser_sign_in(http: httpx.Client) -> None:

@@ -1,13 +1,11 @@
 """Memory of `serve --workers 1, 2, 4` for several checkouts, with bench/memory.py's probe, interleaved.
 
     git archive b31d88b | tar -x -C /tmp/before      # each variant: a checkout of the package
-    .venv/bin/python docs/memory/ab.py before=/tmp/before after=$PWD
+    .venv/bin/python -m bench.memory_ab before=/tmp/before after=$PWD
 
 Each variant serves the same seeded SQLite database (the benchmark's reader: 20 notes) with
 PYTHONPATH=its directory; ROUNDS (2) rounds. Prints the summed PSS and each worker's private memory.
 """
-
-# ruff: noqa: E402  (the checkout goes on sys.path before the imports)
 
 import asyncio
 import os
@@ -16,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = str(Path(__file__).resolve().parents[2])
-sys.path.insert(0, ROOT)
 from bench import clients, memory, seed, servers
 
 ROUNDS = int(os.environ.get("ROUNDS", 2))

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The figures of README "Scaling out", measured on one `notes-service serve` against a throwaway
+# The figures of docs/scaling.md, measured on one `notes-service serve` against a throwaway
 # PostgreSQL database (and Redis database 13, under a prefix of this run's own). Run it under
 # `flock /tmp/bench.lock` on a shared machine:
-#   docs/scaling/measure.sh connections WORKERS   most PostgreSQL connections seen under wrk load
-#   docs/scaling/measure.sh redis                 Redis commands per request, by kind of request
-#   docs/scaling/measure.sh pgbouncer MODE [QUERY] reads and writes through PgBouncer (session|transaction),
+#   bench/scaling/measure.sh connections WORKERS   most PostgreSQL connections seen under wrk load
+#   bench/scaling/measure.sh redis                 Redis commands per request, by kind of request
+#   bench/scaling/measure.sh pgbouncer MODE [QUERY] reads and writes through PgBouncer (session|transaction),
 #                                                 QUERY added to the URL (prepared_statement_cache_size=0)
 # Needs psql, wrk, redis-cli (and pgbouncer) on PATH, PostgreSQL on 127.0.0.1:5432 (user postgres).
 set -euo pipefail
@@ -67,7 +67,7 @@ redis)
   serve 1
   redis-cli MONITOR >"$WD/monitor" & MONITOR=$!
   sleep 0.5
-  $BIN/python docs/scaling/requests.py "$BASE" "$TOKEN"
+  $BIN/python -m bench.scaling.requests "$BASE" "$TOKEN"
   sleep 0.5 && kill $MONITOR && MONITOR=
   # Database 13's commands, per phase (the script ECHOes each phase's name; its SELECTs are redis-cli's).
   grep -E '^[0-9.]+ \[13 ' "$WD/monitor" | awk '

@@ -1,6 +1,6 @@
 """What a whole GET /api/notes costs without each of its pieces, in process, µs (best of R x N):
 
-    flock /tmp/bench.lock .venv/bin/python docs/per-request/without.py      # a temporary SQLite
+    flock /tmp/bench.lock .venv/bin/python -m bench.per_request.without     # a temporary SQLite
 
 `layers.py` times each piece on its own; this times the whole request through the test client with
 one piece taken out at a time (monkeypatched, then put back), so that what a piece costs inside a
@@ -8,21 +8,16 @@ real request (cold caches, the await chain around it) shows too. The full reques
 and after the variants; a saving below the gap between those two is noise.
 """
 
-# ruff: noqa: E402  (the checkout goes on sys.path before the imports)
-
 import collections
 import logging
 import os
-import sys
 import tempfile
 import time
 
-ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
-sys.path.insert(0, ROOT)
 import uvloop
 from quart import Quart, Response
-from reader import serving_reader  # beside this script
 
+from bench.per_request.reader import serving_reader
 from notes_service.http.logs import AccessLog
 from notes_service.http.web import CloseAfterUnreadBody
 from notes_service.services import notes, tokens

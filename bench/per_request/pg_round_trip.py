@@ -1,6 +1,6 @@
 """What one PostgreSQL read costs the worker and its backend, by what it reads, µs a call:
 
-    flock /tmp/bench.lock .venv/bin/python docs/per-request/pg_round_trip.py   # database pg_round_trip
+    flock /tmp/bench.lock .venv/bin/python -m bench.per_request.pg_round_trip   # database pg_round_trip
 
 One asyncpg connection planning generic plans (as the read pool's hot reads do), 3,000 calls of
 each statement one after another; the worker's CPU from `time.process_time`, the backend's from
@@ -11,18 +11,13 @@ compiled statements; the last is one call's rows shaped as a UNION ALL, the user
 instead of on every note, to see whether the repeated columns are what the page costs.
 """
 
-# ruff: noqa: E402  (the checkout goes on sys.path before the imports)
-
 import os
-import sys
 import time
 
-ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
-sys.path.insert(0, ROOT)
 import asyncpg
 import uvloop
-from reader import twenty_note_reader  # beside this script
 
+from bench.per_request.reader import twenty_note_reader
 from notes_service import create_app
 from notes_service.data.compiled import CompiledCache
 from notes_service.data.models import utcnow

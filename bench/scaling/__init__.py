@@ -1,0 +1,1 @@
+"""The figures of docs/scaling.md: `bench/scaling/measure.sh` and the requests it counts."""
