@@ -4,17 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres install lint bench clean
+.PHONY: run test test-postgres install hooks lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	@$(MAKE) --no-print-directory hooks
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,speed]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) hooks  ## the venv with the test extras, and the repository's git hooks
+
+# Only when this directory is a git checkout's top (not a tarball unpacked inside another repository).
+hooks:  ## git runs .githooks/ here (commit-msg: subjects of at most 72 characters)
+	@if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ]; then \
+		git config core.hooksPath .githooks; fi
 
 run: $(STAMP)  ## migrate the SQLite database in instance/ and serve on http://127.0.0.1:8000
 	$(BIN)/notes-service db upgrade
@@ -35,8 +41,8 @@ bench: | $(BIN)/python  ## the benchmark against its baselines (~9 min; BENCH_AR
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff (lint + format) over the code, mypy --strict over the package
-	$(BIN)/ruff check notes_service tests bench
-	$(BIN)/ruff format --check notes_service tests bench
+	$(BIN)/ruff check notes_service tests bench .githooks/commit-msg
+	$(BIN)/ruff format --check notes_service tests bench .githooks/commit-msg
 	$(BIN)/mypy
 
 clean:
