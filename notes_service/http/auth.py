@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from quart import Quart, Response, current_app, flash, g, redirect, request, url_for
 from quart_auth import AuthUser, QuartAuth, Unauthorized, login_user, logout_user
@@ -30,7 +30,8 @@ DEACTIVATED = "Your account has been deactivated."
 LOGIN_REQUIRED = "Please log in to access this page."
 # Pages that never show who is signed in, so they need no lookup (and the probes no database).
 ANONYMOUS_ENDPOINTS = {"static", "main.favicon", "main.healthz", "main.readyz"}
-View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -122,17 +123,17 @@ def current_user() -> CurrentUser | None:
     return sign_in.user
 
 
-def login_required(view: View) -> View:
+def login_required(view: Callable[Concatenate[CurrentUser, P], Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     """Let only signed-in people in, passing the route their `CurrentUser` first; others go to /login."""
 
     @wraps(view)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         user = current_user()
         if user is None:
             raise Unauthorized()
         return await view(user, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies
+    return wrapper
 
 
 async def sign_in(store: Store, verified: Verified, *, remember: bool) -> bool:
@@ -167,14 +168,16 @@ async def sign_out(store: Store) -> None:
 TokenCheck = Callable[[Store, str], Awaitable[tokens.FoundToken | None]]
 
 
-def token_required_with(check: TokenCheck) -> Callable[[View], View]:
+def token_required_with(
+    check: TokenCheck,
+) -> Callable[[Callable[Concatenate[CurrentUser, P], Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """`token_required` with another check of the secret: one that also reads what the route needs,
     in the token check's own statement (and keeps it for the route, in `g`). Every 401 still comes
     before anything else."""
 
-    def decorator(view: View) -> View:
+    def decorator(view: Callable[Concatenate[CurrentUser, P], Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
             secret = secret.strip()
             if scheme.lower() != "bearer" or not secret:
@@ -187,7 +190,7 @@ def token_required_with(check: TokenCheck) -> Callable[[View], View]:
                 await record_activity(store, found.user)
             return await view(found.user, *args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]  # same signature, minus the user it supplies
+        return wrapper
 
     return decorator
 

@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any, Protocol, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from quart import Quart, current_app, request
 
@@ -27,7 +27,8 @@ from .errors import HTTPError
 from .logs import event
 
 log = logging.getLogger("notes_service.http.throttle")
-View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
+P = ParamSpec("P")
+R = TypeVar("R")
 TOO_MANY = "Too many attempts. Please wait {seconds} seconds and try again."
 # The per-account budget every sign-in route spends from: POST /login, POST /api/token and
 # POST /login/2fa (which calls `limit_signin` with the account of its pending sign-in).
@@ -172,13 +173,15 @@ def init_app(app: Quart) -> None:
             await counter.close()
 
 
-def throttled(scope: str, *, account_field: str | None = None) -> Callable[[View], View]:
+def throttled(
+    scope: str, *, account_field: str | None = None
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Limit POSTs to a route per client address, and per account when `account_field` names the
     submitted email (that count is the shared `SIGNIN` budget, whichever route spends it)."""
 
-    def decorator(view: View) -> View:
+    def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             limit = _limit()
             if limit is not None and request.method == "POST":
                 await _spend(f"{scope}:ip:{request.remote_addr}", scope, limit)
@@ -187,7 +190,7 @@ def throttled(scope: str, *, account_field: str | None = None) -> Callable[[View
                     await limit_signin(account)
             return await view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]  # functools.wraps: the view's own signature
+        return wrapper
 
     return decorator
 
