@@ -7,16 +7,15 @@ from types import SimpleNamespace
 from typing import Any
 
 from quart import Blueprint, current_app, request
-from quart_schema import document_response, tag
 
 from ...data import current_store
-from ...http.auth import token_required
 from ...http.errors import BEARER_CHALLENGE, HTTPError
 from ...http.export import export_response
 from ...http.logs import event
 from ...http.schemas import (
     AccountDelete,
     ExportOut,
+    NoContent,
     TokenInfo,
     TokenIssued,
     TokenRequest,
@@ -24,13 +23,13 @@ from ...http.schemas import (
     UserOut,
 )
 from ...http.shapes import dump, dump_all
-from ...http.throttle import limit_password_checks, throttled
+from ...http.throttle import limit_password_checks
 from ...services import account_mail, tokens, totp, two_factor, users
 from ...services.errors import Conflict
 from ...services.security import current_hasher
 from ...services.users import CurrentUser
-from .responses import bearer_required, documented_no_content, errors, no_content
-from .validation import json_body
+from .responses import no_content
+from .routes import api_route
 
 blueprint = Blueprint("api_accounts", __name__, url_prefix="/api")
 log = logging.getLogger("notes_service.http.auth")
@@ -40,12 +39,16 @@ DEFAULT_TOKEN_NAME = "API token"
 TOKEN_TYPE = "Bearer"
 
 
-@blueprint.post("/token")
-@throttled("api-token", account_field="email")
-@tag(["tokens"])
-@json_body(TokenRequest)
-@document_response(TokenIssued)
-@errors(400, 401, 413, 422, 429)
+@api_route(
+    blueprint.post("/token"),
+    token=None,
+    throttle="api-token",
+    account_field="email",
+    tag="tokens",
+    body=TokenRequest,
+    responses=[(TokenIssued, 200)],
+    errors=(400, 401, 413, 422, 429),
+)
 async def issue_token(data: TokenRequest) -> Any:
     """Exchange an email and password for a new bearer token (other tokens stay valid).
 
@@ -84,12 +87,12 @@ async def issue_token(data: TokenRequest) -> Any:
     )
 
 
-@blueprint.delete("/token")
-@token_required
-@tag(["tokens"])
-@bearer_required
-@documented_no_content
-@errors(401)
+@api_route(
+    blueprint.delete("/token"),
+    tag="tokens",
+    responses=[(NoContent, 204)],
+    errors=(401,),
+)
 async def revoke_current_token(user: CurrentUser) -> Any:
     """Revoke the token that authenticated this request."""
     assert user.token_id is not None  # token_required sets it
@@ -100,23 +103,23 @@ async def revoke_current_token(user: CurrentUser) -> Any:
     return no_content()
 
 
-@blueprint.get("/tokens")
-@token_required
-@tag(["tokens"])
-@bearer_required
-@document_response(list[TokenInfo])
-@errors(401)
+@api_route(
+    blueprint.get("/tokens"),
+    tag="tokens",
+    responses=[(list[TokenInfo], 200)],
+    errors=(401,),
+)
 async def list_tokens(user: CurrentUser) -> Any:
     """The caller's tokens, newest first; secrets and digests are never shown."""
     return dump_all(TokenInfo, await tokens.list_tokens(current_store(), user_id=user.id))
 
 
-@blueprint.delete("/tokens/<id:token_id>")
-@token_required
-@tag(["tokens"])
-@bearer_required
-@documented_no_content
-@errors(401, 404)
+@api_route(
+    blueprint.delete("/tokens/<id:token_id>"),
+    tag="tokens",
+    responses=[(NoContent, 204)],
+    errors=(401, 404),
+)
 async def revoke_token(user: CurrentUser, token_id: int) -> Any:
     """Revoke one of the caller's tokens (404 when it is not theirs)."""
     store = current_store()
@@ -126,12 +129,15 @@ async def revoke_token(user: CurrentUser, token_id: int) -> Any:
     return no_content()
 
 
-@blueprint.post("/users")
-@throttled("api-users")
-@tag(["users"])
-@json_body(UserCreate)
-@document_response(UserOut, 201)
-@errors(400, 409, 413, 422, 429)
+@api_route(
+    blueprint.post("/users"),
+    token=None,
+    throttle="api-users",
+    tag="users",
+    body=UserCreate,
+    responses=[(UserOut, 201)],
+    errors=(400, 409, 413, 422, 429),
+)
 async def register(data: UserCreate) -> Any:
     """Create an account; a taken username or email is a 409."""
     store = current_store()
@@ -154,24 +160,24 @@ async def register(data: UserCreate) -> Any:
     return dump(UserOut, await users.get_user(store, user_id=verified.user_id)), 201
 
 
-@blueprint.get("/me")
-@token_required
-@tag(["users"])
-@bearer_required
-@document_response(UserOut)
-@errors(401)
+@api_route(
+    blueprint.get("/me"),
+    tag="users",
+    responses=[(UserOut, 200)],
+    errors=(401,),
+)
 async def me(user: CurrentUser) -> Any:
     """The account the token belongs to."""
     return dump(UserOut, user)
 
 
-@blueprint.delete("/me")
-@token_required
-@tag(["users"])
-@bearer_required
-@json_body(AccountDelete)
-@documented_no_content
-@errors(400, 401, 413, 422, 429)
+@api_route(
+    blueprint.delete("/me"),
+    tag="users",
+    body=AccountDelete,
+    responses=[(NoContent, 204)],
+    errors=(400, 401, 413, 422, 429),
+)
 async def delete_me(user: CurrentUser, data: AccountDelete) -> Any:
     """Delete the account with every note, session, token and unsent message; needs the password."""
     store = current_store()
@@ -188,12 +194,12 @@ async def delete_me(user: CurrentUser, data: AccountDelete) -> Any:
     return no_content()
 
 
-@blueprint.get("/export")
-@token_required
-@tag(["users"])
-@bearer_required
-@document_response(ExportOut)
-@errors(401)
+@api_route(
+    blueprint.get("/export"),
+    tag="users",
+    responses=[(ExportOut, 200)],
+    errors=(401,),
+)
 async def export(user: CurrentUser) -> Any:
     """The account and every note of it, oldest first, streamed (constant memory however many)."""
     event(log, "account_exported", user_id=user.id)

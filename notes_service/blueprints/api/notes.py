@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from quart import Blueprint, Response, g, jsonify, request
-from quart_schema import document_headers, document_response, tag
 
 from ...data import Store, current_store
-from ...http.auth import find_token, token_required, token_required_with
+from ...http.auth import find_token
 from ...http.etags import etag, if_match_versions, not_modified
 from ...http.links import external_url
 from ...http.schemas import (
@@ -34,8 +33,8 @@ from ...services.search import SearchPosition
 from ...services.search_query import parse
 from ...services.users import CurrentUser
 from .cursors import Cursors, link_next
-from .responses import bearer_required, documented_no_content, errors, no_content, note_response
-from .validation import json_body, query_args
+from .responses import no_content, note_response
+from .routes import api_route
 
 blueprint = Blueprint("api_notes", __name__, url_prefix="/api/notes")
 CURSORS = Cursors("notes-service cursor")
@@ -73,13 +72,14 @@ async def _check_and_read_first_page(store: Store, secret: str) -> tokens.FoundT
     return found
 
 
-@blueprint.get("")
-@token_required_with(_check_and_read_first_page)
-@tag(["notes"])
-@bearer_required
-@query_args(NotesQuery)
-@document_response(list[NoteOut])
-@errors(400, 401, 422)
+@api_route(
+    blueprint.get(""),
+    token=_check_and_read_first_page,
+    tag="notes",
+    query=NotesQuery,
+    responses=[(list[NoteOut], 200)],
+    errors=(400, 401, 422),
+)
 async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     """The caller's notes, pinned first then newest; with `q`, the notes matching it, best first.
     `Link: rel="next"` when more remain."""
@@ -109,13 +109,13 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     return response
 
 
-@blueprint.post("")
-@token_required
-@tag(["notes"])
-@bearer_required
-@document_response(NoteOut, 201, NoteHeaders)
-@errors(400, 401, 413, 422)
-@json_body(NoteCreate)
+@api_route(
+    blueprint.post(""),
+    tag="notes",
+    body=NoteCreate,
+    responses=[(NoteOut, 201, NoteHeaders)],
+    errors=(400, 401, 413, 422),
+)
 async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     """Write a new note; `Location` names it."""
     store = current_store()
@@ -124,14 +124,13 @@ async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
     return note_response(note, 201, Location=external_url(".get_note", note_id=note.id))
 
 
-@blueprint.get("/<id:note_id>")
-@token_required
-@tag(["notes"])
-@bearer_required
-@document_headers(ConditionalRead)
-@document_response(NoteOut, 200, NoteHeaders)
-@document_response(NoContent, 304)
-@errors(401, 403, 404)
+@api_route(
+    blueprint.get("/<id:note_id>"),
+    tag="notes",
+    headers=ConditionalRead,
+    responses=[(NoteOut, 200, NoteHeaders), (NoContent, 304)],
+    errors=(401, 403, 404),
+)
 async def get_note(user: CurrentUser, note_id: int) -> Any:
     """One note with its `ETag`: 304 when `If-None-Match` holds it, 403 when it is someone else's,
     404 when there is none (or it is in the trash)."""
@@ -144,39 +143,39 @@ async def get_note(user: CurrentUser, note_id: int) -> Any:
     return response
 
 
-@blueprint.patch("/<id:note_id>")
-@token_required
-@tag(["notes"])
-@bearer_required
-@document_headers(ConditionalWrite)
-@document_response(NoteOut, 200, NoteHeaders)
-@errors(400, 401, 403, 404, 412, 413, 422)
-@json_body(NotePatch)
-async def patch_note(user: CurrentUser, note_id: int, data: NotePatch) -> Any:
+@api_route(
+    blueprint.patch("/<id:note_id>"),
+    tag="notes",
+    body=NotePatch,
+    headers=ConditionalWrite,
+    responses=[(NoteOut, 200, NoteHeaders)],
+    errors=(400, 401, 403, 404, 412, 413, 422),
+)
+async def patch_note(user: CurrentUser, data: NotePatch, note_id: int) -> Any:
     """Change only the fields given."""
     return await _save(user, note_id, data.model_dump(exclude_unset=True))
 
 
-@blueprint.put("/<id:note_id>")
-@token_required
-@tag(["notes"])
-@bearer_required
-@document_headers(ConditionalWrite)
-@document_response(NoteOut, 200, NoteHeaders)
-@errors(400, 401, 403, 404, 412, 413, 422)
-@json_body(NoteReplace)
-async def replace_note(user: CurrentUser, note_id: int, data: NoteReplace) -> Any:
+@api_route(
+    blueprint.put("/<id:note_id>"),
+    tag="notes",
+    body=NoteReplace,
+    headers=ConditionalWrite,
+    responses=[(NoteOut, 200, NoteHeaders)],
+    errors=(400, 401, 403, 404, 412, 413, 422),
+)
+async def replace_note(user: CurrentUser, data: NoteReplace, note_id: int) -> Any:
     """Replace title, content and pin at once."""
     return await _save(user, note_id, data.model_dump())
 
 
-@blueprint.delete("/<id:note_id>")
-@token_required
-@tag(["notes"])
-@bearer_required
-@document_headers(ConditionalWrite)
-@documented_no_content
-@errors(401, 403, 404, 412)
+@api_route(
+    blueprint.delete("/<id:note_id>"),
+    tag="notes",
+    headers=ConditionalWrite,
+    responses=[(NoContent, 204)],
+    errors=(401, 403, 404, 412),
+)
 async def delete_note(user: CurrentUser, note_id: int) -> Any:
     """Move a note to the trash (`/api/trash` lists, restores and purges it)."""
     store = current_store()

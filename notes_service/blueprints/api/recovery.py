@@ -6,29 +6,31 @@ import logging
 from typing import Any
 
 from quart import Blueprint, current_app, request
-from quart_schema import document_response, tag
 
 from ...data import current_store
 from ...http.errors import HTTPError
 from ...http.logs import event
-from ...http.schemas import Accepted, EmailVerify, PasswordForgot, PasswordReset
-from ...http.throttle import limit_mail, throttled
+from ...http.schemas import Accepted, EmailVerify, NoContent, PasswordForgot, PasswordReset
+from ...http.throttle import limit_mail
 from ...services import account_mail, link_tokens
 from ...services.security import current_hasher
-from .responses import documented_no_content, errors, no_content
-from .validation import json_body
+from .responses import no_content
+from .routes import api_route
 
 blueprint = Blueprint("api_recovery", __name__, url_prefix="/api")
 log = logging.getLogger("notes_service.http.auth")
 INVALID_LINK_TOKEN = "Invalid or expired token"
 
 
-@blueprint.post("/password/forgot")
-@throttled("api-password-forgot")
-@tag(["users"])
-@json_body(PasswordForgot)
-@document_response(Accepted, 202)
-@errors(400, 413, 422, 429)
+@api_route(
+    blueprint.post("/password/forgot"),
+    token=None,
+    throttle="api-password-forgot",
+    tag="users",
+    body=PasswordForgot,
+    responses=[(Accepted, 202)],
+    errors=(400, 413, 422, 429),
+)
 async def forgot_password(data: PasswordForgot) -> Any:
     """Mail a reset link to the account with this email, if there is one; the answer is always 202."""
     await limit_mail(data.email)
@@ -41,11 +43,14 @@ async def forgot_password(data: PasswordForgot) -> Any:
     return {}, 202
 
 
-@blueprint.post("/password/reset")
-@tag(["users"])
-@json_body(PasswordReset)
-@documented_no_content
-@errors(400, 413, 422)
+@api_route(
+    blueprint.post("/password/reset"),
+    token=None,
+    tag="users",
+    body=PasswordReset,
+    responses=[(NoContent, 204)],
+    errors=(400, 413, 422),
+)
 async def reset_password(data: PasswordReset) -> Any:
     """Set a new password with a reset link's token: every session and API token of the account ends."""
     store = current_store()
@@ -61,11 +66,14 @@ async def reset_password(data: PasswordReset) -> Any:
     return no_content()
 
 
-@blueprint.post("/email/verify")
-@tag(["users"])
-@json_body(EmailVerify)
-@documented_no_content
-@errors(400, 413, 422)
+@api_route(
+    blueprint.post("/email/verify"),
+    token=None,
+    tag="users",
+    body=EmailVerify,
+    responses=[(NoContent, 204)],
+    errors=(400, 413, 422),
+)
 async def verify_email(data: EmailVerify) -> Any:
     """Confirm the address a confirmation link's token was sent to."""
     store = current_store()

@@ -9,7 +9,7 @@ from quart import Response, jsonify
 from quart_schema import document_response, security_scheme
 
 from ...http.etags import etag
-from ...http.schemas import Error, NoContent, NoteOut
+from ...http.schemas import Error, NoteOut
 from ...http.shapes import dump
 
 T = TypeVar("T", bound=Callable[..., Any])
@@ -32,9 +32,6 @@ def no_content() -> Response:
     response = Response(status=204)
     del response.headers["Content-Type"]
     return response
-
-
-documented_no_content = document_response(NoContent, 204)
 
 
 def note_response(note: Any, status: int = 200, **headers: str) -> Response:

@@ -6,18 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from quart import Blueprint, jsonify
-from quart_schema import document_response, tag
 
 from ...data import current_store
-from ...http.auth import token_required
-from ...http.schemas import NoteHeaders, NoteOut, TrashedNoteOut, TrashQuery
+from ...http.schemas import NoContent, NoteHeaders, NoteOut, TrashedNoteOut, TrashQuery
 from ...http.shapes import dump_all
 from ...services import trash
 from ...services.trash import TrashPosition
 from ...services.users import CurrentUser
 from .cursors import Cursors, link_next
-from .responses import bearer_required, documented_no_content, errors, no_content, note_response
-from .validation import query_args
+from .responses import no_content, note_response
+from .routes import api_route
 
 blueprint = Blueprint("api_trash", __name__, url_prefix="/api/trash")
 CURSORS = Cursors("notes-service trash cursor")
@@ -37,13 +35,13 @@ def decode_trash_cursor(cursor: str) -> TrashPosition:
     return CURSORS.decode(cursor, _trash_position)
 
 
-@blueprint.get("")
-@token_required
-@tag(["trash"])
-@bearer_required
-@query_args(TrashQuery)
-@document_response(list[TrashedNoteOut])
-@errors(400, 401, 422)
+@api_route(
+    blueprint.get(""),
+    tag="trash",
+    query=TrashQuery,
+    responses=[(list[TrashedNoteOut], 200)],
+    errors=(400, 401, 422),
+)
 async def list_trash(user: CurrentUser, query: TrashQuery) -> Any:
     """The caller's trashed notes, most recently deleted first; `Link: rel="next"` when more remain."""
     after = decode_trash_cursor(query.cursor) if query.cursor is not None else None
@@ -56,12 +54,12 @@ async def list_trash(user: CurrentUser, query: TrashQuery) -> Any:
     return response
 
 
-@blueprint.post("/<id:note_id>/restore")
-@token_required
-@tag(["trash"])
-@bearer_required
-@document_response(NoteOut, 200, NoteHeaders)
-@errors(401, 403, 404)
+@api_route(
+    blueprint.post("/<id:note_id>/restore"),
+    tag="trash",
+    responses=[(NoteOut, 200, NoteHeaders)],
+    errors=(401, 403, 404),
+)
 async def restore_note(user: CurrentUser, note_id: int) -> Any:
     """Take a note out of the trash: 403 when it is someone else's, 404 when it is not in the trash."""
     store = current_store()
@@ -70,12 +68,12 @@ async def restore_note(user: CurrentUser, note_id: int) -> Any:
     return note_response(note)
 
 
-@blueprint.delete("/<id:note_id>")
-@token_required
-@tag(["trash"])
-@bearer_required
-@documented_no_content
-@errors(401, 403, 404)
+@api_route(
+    blueprint.delete("/<id:note_id>"),
+    tag="trash",
+    responses=[(NoContent, 204)],
+    errors=(401, 403, 404),
+)
 async def purge_note(user: CurrentUser, note_id: int) -> Any:
     """Delete a trashed note for good."""
     store = current_store()

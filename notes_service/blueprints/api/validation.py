@@ -9,20 +9,41 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 from quart import request
 from quart_schema import document_querystring, document_request
 
 from ...http.errors import NO_DATA, HTTPError, validation_details
+from ...services.users import CurrentUser
 
-View = TypeVar("View", bound=Callable[..., Awaitable[Any]])
+M = TypeVar("M", bound=BaseModel)
+M_co = TypeVar("M_co", bound=BaseModel, covariant=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+Route = Callable[..., Awaitable[Any]]
 VALIDATION_FAILED = "Validation failed"
 GIVE_ONCE = "Give this parameter once."
 
 
-def _checked(model: type[BaseModel], data: Any) -> BaseModel:
+class Supplies(Protocol[M_co]):
+    """A decorator that passes the route an `M_co` right after its user, or first when it has none.
+
+    Quart passes URL values by name, so the only positional argument a route gets before this one is
+    the `CurrentUser` that a sign-in or token check above it passes.
+    """
+
+    @overload
+    def __call__(
+        self, view: Callable[Concatenate[CurrentUser, M_co, P], Awaitable[R]]
+    ) -> Callable[Concatenate[CurrentUser, P], Awaitable[R]]: ...
+
+    @overload
+    def __call__(self, view: Callable[Concatenate[M_co, P], Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+
+
+def _checked(model: type[M], data: Any) -> M:
     """`data` as `model`: 400 when it is not a JSON object, 422 naming each bad field."""
     if not isinstance(data, dict):
         raise HTTPError(400, NO_DATA)
@@ -32,33 +53,36 @@ def _checked(model: type[BaseModel], data: Any) -> BaseModel:
         raise HTTPError(422, VALIDATION_FAILED, details=validation_details(error)) from error
 
 
-def json_body(model: type[BaseModel]) -> Callable[[View], View]:
-    """Pass the route its JSON body, validated, as `data`."""
+def _supplying(read: Callable[[], Awaitable[M]], document: Callable[[Route], Route]) -> Supplies[M]:
+    """Read a value for the route (after the user, if any: see `Supplies`) and document where from."""
 
-    def decorator(view: View) -> View:
-        @document_request(model)
+    def decorator(view: Route) -> Route:
+        @document
         @wraps(view)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            body = await request.get_json(force=True, silent=True)
-            return await view(*args, data=_checked(model, body), **kwargs)
+            return await view(*args, await read(), **kwargs)
 
-        return wrapper  # type: ignore[return-value]  # the route's signature, minus what this supplies
+        return wrapper
 
     return decorator
 
 
-def query_args(model: type[BaseModel]) -> Callable[[View], View]:
-    """Pass the route its query string, validated, as `query`."""
+def json_body(model: type[M]) -> Supplies[M]:
+    """Pass the route its JSON body, validated (after the user, if any)."""
 
-    def decorator(view: View) -> View:
-        @document_querystring(model)
-        @wraps(view)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            repeated = {name: GIVE_ONCE for name in request.args if len(request.args.getlist(name)) > 1}
-            if repeated:  # `?q=a&q=b`: which one was meant? Say so rather than pick one.
-                raise HTTPError(422, VALIDATION_FAILED, details=repeated)
-            return await view(*args, query=_checked(model, request.args.to_dict()), **kwargs)
+    async def read() -> M:
+        return _checked(model, await request.get_json(force=True, silent=True))
 
-        return wrapper  # type: ignore[return-value]  # the route's signature, minus what this supplies
+    return _supplying(read, document_request(model))
 
-    return decorator
+
+def query_args(model: type[M]) -> Supplies[M]:
+    """Pass the route its query string, validated (after the user, if any)."""
+
+    async def read() -> M:
+        repeated = {name: GIVE_ONCE for name in request.args if len(request.args.getlist(name)) > 1}
+        if repeated:  # `?q=a&q=b`: which one was meant? Say so rather than pick one.
+            raise HTTPError(422, VALIDATION_FAILED, details=repeated)
+        return _checked(model, request.args.to_dict())
+
+    return _supplying(read, document_querystring(model))
