@@ -17,9 +17,9 @@ from quart import Quart
 
 from bench.per_request.reader import serving_reader
 from notes_service.http.logs import AccessLog
-from notes_service.http.schemas import NoteOut, NotesQuery
+from notes_service.http.schemas import NotesQuery
 from notes_service.http.serializers import _encode
-from notes_service.http.shapes import dump_all
+from notes_service.http.shapes import NOTE
 from notes_service.http.web import CloseAfterUnreadBody
 from notes_service.services import notes, tokens
 from tests.databases import migrate
@@ -67,7 +67,7 @@ async def main(url):
         rows = await notes.list_notes_after(store, author_id=user.id, after=None, limit=21)
 
         async def ser():
-            _encode(dump_all(NoteOut, rows[:20]))
+            _encode(NOTE.all(rows[:20]))
 
         async def query():
             NotesQuery.model_validate({})

@@ -58,7 +58,7 @@ async def main():
     async with app.test_app():
         store, _, secret = await twenty_note_reader(app)
         compiled = CompiledCache(store.database.engine.dialect)
-        token_and_page = compiled.get(tokens.TOKEN_USER_FIRST_PAGE.statement)
+        token_and_page = compiled.get(tokens.TOKEN_USER_FIRST_PAGE.read)
         token = compiled.get(tokens.TOKEN_USER)
     connection = await asyncpg.connect(URL)
     await connection.execute("SET plan_cache_mode = force_generic_plan")

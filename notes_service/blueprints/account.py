@@ -15,12 +15,13 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..data import Store, current_store
 from ..http.auth import DEACTIVATED, current_user, sign_in, sign_out
+from ..http.current import current_box, current_hasher
 from ..http.forms import CodeForm, LoginForm, RegisterForm, form_status, text
 from ..http.logs import event
 from ..http.throttle import limit_signin, throttled
-from ..services import account_mail, totp, two_factor, users
+from ..services import account_mail, two_factor, users
 from ..services.errors import Conflict
-from ..services.security import current_hasher, digest, is_safe_next
+from ..services.security import digest, is_safe_next
 from ..services.users import Verified
 
 blueprint = Blueprint("account", __name__)
@@ -162,7 +163,7 @@ async def _finish(store: Store, pending: two_factor.Pending, code: str) -> bool:
         if row is None or not row.is_active or digest(row.password_hash) != pending.password_digest:
             await two_factor.end_pending(store, pending_id=pending.id)
             return False
-        box = totp.current_box()
+        box = current_box()
         if await two_factor.accept_code(store, box, user_id=pending.user_id, code=code) and (
             await two_factor.end_pending(store, pending_id=pending.id)  # only one request finishes it
         ):

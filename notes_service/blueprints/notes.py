@@ -74,7 +74,7 @@ async def create(user: CurrentUser) -> Any:
 @login_required
 async def show(user: CurrentUser, note_id: int) -> str:
     """One note (403 when it is someone else's, 404 when there is none)."""
-    note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id, page=True)
+    note = await notes.get_note_page(current_store(), note_id=note_id, author_id=user.id)
     return await render_template("notes/show.html", note=note, content=shown_html(note))
 
 

@@ -12,12 +12,12 @@ from typing import Any
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..data import current_store
+from ..http.current import current_hasher
 from ..http.forms import ForgotPasswordForm, ResetPasswordForm, form_status, text
 from ..http.logs import event
 from ..http.throttle import limit_mail, throttled
 from ..rules import LINK_TOKEN_MAX
 from ..services import account_mail, link_tokens
-from ..services.security import current_hasher
 
 blueprint = Blueprint("recovery", __name__)
 log = logging.getLogger("notes_service.http.auth")

@@ -9,12 +9,12 @@ from quart import Blueprint, current_app, flash, redirect, render_template, url_
 
 from ..data import current_store
 from ..http.auth import login_required, sign_out
+from ..http.current import current_hasher, current_lifetime
 from ..http.export import export_response
 from ..http.forms import ChangeEmailForm, DeleteAccountForm, PasswordChangeForm, TokenForm, text
 from ..http.logs import event
 from ..http.throttle import limit_mail, limit_password_checks, throttled
 from ..services import account_mail, auth_sessions, tokens, users
-from ..services.security import current_hasher
 from ..services.users import CurrentUser
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
@@ -48,7 +48,7 @@ async def render_settings(
         delete_form=delete_form or DeleteAccountForm(),
         email_form=email_form or ChangeEmailForm(),
         auth_sessions=await auth_sessions.list_auth_sessions(
-            store, user_id=user.id, lifetime=auth_sessions.Lifetime.of(current_app.config["NOTES"])
+            store, user_id=user.id, lifetime=current_lifetime()
         ),
         current_auth_session_id=user.auth_session_id,
         tokens=await tokens.list_tokens(store, user_id=user.id),

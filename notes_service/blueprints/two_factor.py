@@ -16,11 +16,11 @@ from quart import Blueprint, flash, redirect, render_template, session, url_for
 
 from ..data import current_store
 from ..http.auth import login_required
+from ..http.current import current_box, current_hasher
 from ..http.forms import CodeForm, TwoFactorDisableForm, text
 from ..http.logs import event
 from ..http.throttle import limit_password_checks
 from ..services import auth_sessions, totp, two_factor, users
-from ..services.security import current_hasher
 from ..services.users import CurrentUser
 
 blueprint = Blueprint("two_factor", __name__, url_prefix="/settings/2fa")
@@ -71,7 +71,7 @@ async def settings(user: CurrentUser) -> Any:
     if user.two_factor:
         return await _render(user, enabled=True)
     secret = totp.new_secret()
-    session[ENROL_KEY] = totp.current_box().seal(secret, context=_enrol_context(user.id))
+    session[ENROL_KEY] = current_box().seal(secret, context=_enrol_context(user.id))
     return await _render(user, enabled=False, secret=secret)
 
 
@@ -83,7 +83,7 @@ async def turn_on(user: CurrentUser) -> Any:
         return redirect(url_for("two_factor.settings"))
     form = await CodeForm.from_request()
     sealed = session.get(ENROL_KEY)
-    box = totp.current_box()
+    box = current_box()
     secret = box.open(sealed, context=_enrol_context(user.id)) if isinstance(sealed, str) else None
     if secret is None:  # no enrolment under way in this browser: offer a secret first
         return redirect(url_for("two_factor.settings"))
@@ -121,9 +121,7 @@ async def turn_off(user: CurrentUser) -> Any:
         async with store.write():
             if await users.still_current(store, verified):
                 problem = INVALID_CODE
-                if await two_factor.accept_code(
-                    store, totp.current_box(), user_id=user.id, code=text(form.code)
-                ):
+                if await two_factor.accept_code(store, current_box(), user_id=user.id, code=text(form.code)):
                     problem = ""
                     await two_factor.turn_off(store, user_id=user.id)
                     await auth_sessions.end_other_auth_sessions(
@@ -150,7 +148,7 @@ async def replace_recovery_codes(user: CurrentUser) -> Any:
     accepted = False
     if form.validate():
         async with store.write():
-            box = totp.current_box()
+            box = current_box()
             if accepted := await two_factor.accept_code(store, box, user_id=user.id, code=text(form.code)):
                 await two_factor.replace_recovery_codes(store, user_id=user.id, codes=codes)
     if not accepted:

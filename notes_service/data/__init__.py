@@ -11,6 +11,7 @@ from quart import Quart, current_app, g
 from .batches import BatchedRead
 from .compiled import generic_plan
 from .engine import import_driver
+from .rowtypes import Read
 from .store import Database, Store
 from .types import Base, UTCDateTime, utcnow
 
@@ -18,6 +19,7 @@ __all__ = [
     "BatchedRead",
     "Base",
     "Database",
+    "Read",
     "Store",
     "UTCDateTime",
     "current_store",

@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
-from sqlalchemy.sql import Select
+from .rowtypes import Read, Row
 
 if TYPE_CHECKING:
     from .reads import Reads
@@ -28,13 +28,13 @@ READS_CLOSED = "the worker's reads are closed"
 
 
 @dataclass(frozen=True)
-class BatchedRead:
+class BatchedRead(Generic[Row]):
     """A read written for many calls at once: `per_call` names its array parameters (one element
-    per call, `unnest`ed `WITH ORDINALITY`), and it selects that ordinality as `n` (1 for the
+    per call, `unnest`ed `WITH ORDINALITY`), and its rows have the ordinality as `n` (1 for the
     first call). Its other parameters are shared: only calls that give the same values share a
     statement. PostgreSQL only (arrays, `unnest`)."""
 
-    statement: Select[Any]
+    read: Read[Row]
     per_call: tuple[str, ...]
 
     def arrays(self, calls: list[dict[str, Any]]) -> dict[str, Any]:
@@ -50,7 +50,7 @@ class BatchedRead:
 class Batch:
     """The calls of one read gathered in one turn of the event loop, each waiting on its future."""
 
-    def __init__(self, read: BatchedRead) -> None:
+    def __init__(self, read: BatchedRead[Any]) -> None:
         self.read = read
         self.calls: list[tuple[dict[str, Any], asyncio.Future[list[Any]]]] = []
 
@@ -66,9 +66,7 @@ class Batch:
         waiting = [(params, future) for params, future in self.calls if not future.done()]
         try:
             if waiting:
-                rows = await reads.rows(
-                    self.read.statement, self.read.arrays([params for params, _ in waiting])
-                )
+                rows = await reads.rows(self.read.read, self.read.arrays([params for params, _ in waiting]))
                 answers: list[list[Any]] = [[] for _ in waiting]
                 for row in rows:  # n runs from 1 (WITH ORDINALITY); any other n names no call
                     if not 1 <= row.n <= len(answers):
@@ -93,11 +91,11 @@ class Batches:
     def __init__(self, reads: Reads, most: int = MOST_CALLS) -> None:
         self.reads = reads
         self.most = most
-        self._gathering: dict[tuple[BatchedRead, Hashable], Batch] = {}
+        self._gathering: dict[tuple[BatchedRead[Any], Hashable], Batch] = {}
         self._sending: dict[asyncio.Task[None], Batch] = {}  # held here so that none is collected
         self._closed = False
 
-    async def rows(self, read: BatchedRead, params: dict[str, Any]) -> list[Any]:
+    async def rows(self, read: BatchedRead[Row], params: dict[str, Any]) -> list[Row]:
         """This call's rows, read in the statement of every call of this turn of the loop."""
         key = (read, read.group_of(params))
         batch = self._gathering.get(key)
@@ -110,7 +108,7 @@ class Batches:
             self._stop_gathering(key, batch)
         return await future
 
-    def _send(self, key: tuple[BatchedRead, Hashable], batch: Batch) -> None:
+    def _send(self, key: tuple[BatchedRead[Any], Hashable], batch: Batch) -> None:
         self._stop_gathering(key, batch)
         if self._closed:
             batch.fail(RuntimeError(READS_CLOSED))
@@ -119,7 +117,7 @@ class Batches:
         self._sending[task] = batch
         task.add_done_callback(self._sending.pop)
 
-    def _stop_gathering(self, key: tuple[BatchedRead, Hashable], batch: Batch) -> None:
+    def _stop_gathering(self, key: tuple[BatchedRead[Any], Hashable], batch: Batch) -> None:
         """No more calls join this batch; the next call of its read starts another."""
         if self._gathering.get(key) is batch:
             del self._gathering[key]

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from .rowtypes import Read, fields_of
 from .types import UTCDateTime
 
 Converter = Callable[[Any], Any]
@@ -58,7 +59,7 @@ class Compiled:
     compiler: SQLCompiler
     binders: dict[str, Converter]  # parameter name -> converter, where the type has one
     processors: list[tuple[int, Converter]]  # (column index, converter), where the type has one
-    make_row: Callable[[Iterable[Any]], Any]  # a namedtuple class's _make
+    make_row: Callable[[Iterable[Any]], Any]  # the row type's (or a namedtuple class's) _make
     generic_plan: bool = False  # marked with `generic_plan`
 
     def arguments(self, params: dict[str, Any]) -> list[Any]:
@@ -84,8 +85,10 @@ class Compiled:
         return rows
 
 
-def compile_select(statement: Select[*Columns], dialect: Dialect) -> Compiled:
-    """`statement` compiled for `dialect`, with every converter looked up once."""
+def compile_select(read: Select[*Columns] | Read[Any], dialect: Dialect) -> Compiled:
+    """`read` compiled for `dialect`, with every converter looked up once; a `Read`'s rows are its
+    row type, checked here against the statement's columns."""
+    statement = read.statement if isinstance(read, Read) else read
     compiler = statement.compile(dialect=dialect)
     assert isinstance(compiler, SQLCompiler)
     binders: dict[str, Converter] = {}
@@ -97,14 +100,23 @@ def compile_select(statement: Select[*Columns], dialect: Dialect) -> Compiled:
     for index, column in enumerate(columns):
         if (result := result_converter(column.type, dialect)) is not None:
             processors.append((index, result))
-    # Unnamed expressions (a bare count) get positional names.
-    row = namedtuple("Row", [str(column.key) for column in columns], rename=True)  # type: ignore[misc]  # names known only here
+    names = [str(column.key) for column in columns]
+    make_row: Callable[[Iterable[Any]], Any]
+    if isinstance(read, Read):
+        if fields_of(read.row) != tuple(names):
+            raise TypeError(
+                f"{read.row.__name__} has the fields {fields_of(read.row)}, its read the columns {names}"
+            )
+        make_row = read.make_one
+    else:  # unnamed expressions (a bare count) get positional names
+        row = namedtuple("Row", names, rename=True)  # type: ignore[misc]  # names known only here
+        make_row = row._make
     return Compiled(
         sql=compiler.string,
         compiler=compiler,
         binders=binders,
         processors=processors,
-        make_row=row._make,
+        make_row=make_row,
         generic_plan=statement in _GENERIC_PLANS,
     )
 
@@ -133,9 +145,9 @@ class CompiledCache:
     def __init__(self, dialect: Dialect, size: int = CACHE_SIZE) -> None:
         self.dialect = dialect
         self.size = size
-        self._entries: OrderedDict[Select[*tuple[Any, ...]], Compiled] = OrderedDict()
+        self._entries: OrderedDict[Select[*tuple[Any, ...]] | Read[Any], Compiled] = OrderedDict()
 
-    def get(self, statement: Select[*Columns]) -> Compiled:
+    def get(self, statement: Select[*Columns] | Read[Any]) -> Compiled:
         found = self._entries.get(statement)
         if found is not None:
             self._entries.move_to_end(statement)

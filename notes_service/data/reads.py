@@ -16,6 +16,7 @@ from sqlalchemy.sql import Select
 from .batches import BatchedRead, Batches
 from .compiled import CompiledCache
 from .engine import SQLITE_CACHE_KIB
+from .rowtypes import Read, Row
 
 if TYPE_CHECKING:
     from .readpool import ReadPool
@@ -90,8 +91,8 @@ class Reads:
         )
         return cls(compiled, pool=pool, dropped=dropped)
 
-    async def rows(self, statement: Select[*Columns], params: dict[str, Any]) -> list[Any]:
-        """Rows with attribute access by column name (labels where names repeat)."""
+    async def rows(self, statement: Select[*Columns] | Read[Any], params: dict[str, Any]) -> list[Any]:
+        """Rows with attribute access by column name (labels where names repeat): a `Read`'s row type."""
         compiled = self.compiled.get(statement)
         arguments = compiled.arguments(params)
         if self.sqlite is not None:
@@ -106,7 +107,7 @@ class Reads:
             raw_rows = await pool.fetch(compiled.sql, arguments, generic=generic)
         return compiled.rows(raw_rows)
 
-    async def batched_rows(self, read: BatchedRead, params: dict[str, Any]) -> list[Any]:
+    async def batched_rows(self, read: BatchedRead[Row], params: dict[str, Any]) -> list[Row]:
         """One call's rows of a `BatchedRead` (PostgreSQL), in one statement with the calls made
         beside it (batches.py)."""
         if self.batches is None:

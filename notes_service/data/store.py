@@ -11,6 +11,7 @@ database:
   there); it commits once at the end, rolls back on error and releases the lock. Work before the
   first statement, like rendering a note's HTML, so holds no lock. A block opened inside another
   joins it.
+- **Rows** of a `Read` are its row type, a NamedTuple the service declares (rowtypes.py).
 
 A store is per request because a write block's transaction is state; opening one costs nothing, and
 outside write blocks it holds no connection.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any, TypeVarTuple
+from typing import Any, TypeVarTuple, overload
 
 from sqlalchemy import false, literal, select, union_all
 from sqlalchemy.engine import CursorResult
@@ -32,6 +33,7 @@ from .batches import BatchedRead
 from .dberrors import missing_schema
 from .engine import BEGIN_IMMEDIATE, create_engine
 from .reads import Reads
+from .rowtypes import Read, Row
 from .types import Base
 
 Columns = TypeVarTuple("Columns")
@@ -81,20 +83,31 @@ class Store:
         self._block: contextlib.AsyncExitStack | None = None  # the open write block
         self._writing: AsyncConnection | None = None  # its transaction, once begun
 
-    async def rows(self, statement: Select[*Columns], **params: Any) -> list[Any]:
-        """Every row of a read, with attribute access by column name."""
+    @overload
+    async def rows(self, statement: Read[Row], /, **params: Any) -> list[Row]: ...
+    @overload
+    async def rows(self, statement: Select[*Columns], /, **params: Any) -> list[Any]: ...
+    async def rows(self, statement: Read[Any] | Select[*Columns], /, **params: Any) -> list[Any]:
+        """Every row of a read: a `Read`'s rows are its row type; a bare statement's have attribute
+        access by column name."""
         if self._block is not None:
+            if isinstance(statement, Read):
+                return statement.make(await (await self._transaction()).execute(statement.statement, params))
             return list((await (await self._transaction()).execute(statement, params)).all())
         return await self.database.reads.rows(statement, params)
 
-    async def batched_rows(self, read: BatchedRead, **params: Any) -> list[Any]:
+    async def batched_rows(self, read: BatchedRead[Row], /, **params: Any) -> list[Row]:
         """`rows` of a read written for many calls (batches.py): outside a write block, read in one
         statement with the calls that other requests make beside it."""
         if self._block is not None:
-            return await self.rows(read.statement, **read.arrays([params]))
+            return await self.rows(read.read, **read.arrays([params]))
         return await self.database.reads.batched_rows(read, params)
 
-    async def row(self, statement: Select[*Columns], **params: Any) -> Any | None:
+    @overload
+    async def row(self, statement: Read[Row], /, **params: Any) -> Row | None: ...
+    @overload
+    async def row(self, statement: Select[*Columns], /, **params: Any) -> Any | None: ...
+    async def row(self, statement: Read[Any] | Select[*Columns], /, **params: Any) -> Any | None:
         """The first row of a read, or None."""
         rows = await self.rows(statement, **params)
         return rows[0] if rows else None

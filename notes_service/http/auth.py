@@ -13,7 +13,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from quart import Quart, Response, current_app, flash, g, redirect, request, url_for
+from quart import Quart, Response, flash, g, redirect, request, url_for
 from quart_auth import AuthUser, QuartAuth, Unauthorized, login_user, logout_user
 from quart_auth import current_user as cookie_user
 
@@ -22,6 +22,7 @@ from ..services import auth_sessions, tokens, users
 from ..services.users import CurrentUser, Verified
 from . import cookies
 from .activity import Claims, record_activity
+from .current import current_lifetime
 from .errors import BEARER_CHALLENGE, HTTPError
 from .forms import renew_csrf_secret
 from .paths import is_api_path
@@ -98,7 +99,7 @@ async def _browser_sign_in(store: Store) -> BrowserSignIn:
     secret = cookie_user.auth_id
     if secret is None:
         return BrowserSignIn()
-    found = await auth_sessions.find_auth_session(store, secret=secret, lifetime=_lifetime())
+    found = await auth_sessions.find_auth_session(store, secret=secret, lifetime=current_lifetime())
     if found is None:
         logout_user()
         return BrowserSignIn()
@@ -111,10 +112,6 @@ async def _browser_sign_in(store: Store) -> BrowserSignIn:
     if found.stale:
         await record_activity(store, found.user)
     return BrowserSignIn(found.user)
-
-
-def _lifetime() -> auth_sessions.Lifetime:
-    return auth_sessions.Lifetime.of(current_app.config["NOTES"])
 
 
 def current_user() -> CurrentUser | None:

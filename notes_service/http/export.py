@@ -12,32 +12,24 @@ from collections.abc import AsyncIterator
 
 import orjson
 from quart import Response, current_app
-from sqlalchemy import Integer, bindparam, select
 
 from ..data import Database
-from ..data.models import Note
+from ..services import notes
 from ..services.users import CurrentUser
-from .schemas import ExportedNoteOut, UserOut
-from .shapes import columns_of, dump, dump_all
+from .shapes import EXPORTED_NOTE, USER
 
 BATCH = 500
 FILENAME = "notes-export.json"
-NOTES_AFTER = (
-    select(*columns_of(ExportedNoteOut, Note))
-    .where(Note.author_id == bindparam("author_id"), Note.id > bindparam("after", type_=Integer))
-    .order_by(Note.id)
-    .limit(BATCH)
-)
 
 
 async def export_body(database: Database, user: CurrentUser) -> AsyncIterator[bytes]:
     """The export as chunks of JSON: the user, then the notes a batch at a time, oldest first."""
     store = database.store()
-    yield b'{"user":' + orjson.dumps(dump(UserOut, user)) + b',"notes":['
+    yield b'{"user":' + orjson.dumps(USER.one(user.public)) + b',"notes":['
     after, first = 0, True
-    while rows := await store.rows(NOTES_AFTER, author_id=user.id, after=after):
-        notes = orjson.dumps(dump_all(ExportedNoteOut, rows))[1:-1]  # the objects, without the brackets
-        yield notes if first else b"," + notes
+    while rows := await notes.notes_to_export(store, author_id=user.id, after=after, limit=BATCH):
+        batch = orjson.dumps(EXPORTED_NOTE.all(rows))[1:-1]  # the objects, without the brackets
+        yield batch if first else b"," + batch
         after, first = rows[-1].id, False
     yield b"]}"
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, delete, insert, not_, or_, select, update
 
-from ..config import Settings
-from ..data import Store, UTCDateTime, generic_plan, utcnow
+from ..data import Read, Store, UTCDateTime, generic_plan, utcnow
 from ..data.models import AuthSession, User
 from .security import digest, new_secret
 from .users import CurrentUser
@@ -27,11 +26,11 @@ class Lifetime:
     longest: timedelta
 
     @classmethod
-    def of(cls, settings: Settings) -> Lifetime:
+    def of(cls, *, remember_days: float, idle_hours: float, longest_hours: float) -> Lifetime:
         return cls(
-            remember=timedelta(days=settings.remember_days),
-            idle=timedelta(hours=settings.session_idle_hours),
-            longest=timedelta(hours=settings.session_max_hours),
+            remember=timedelta(days=remember_days),
+            idle=timedelta(hours=idle_hours),
+            longest=timedelta(hours=longest_hours),
         )
 
     def expired(self, *, remember: bool, started_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
@@ -72,22 +71,41 @@ class FoundAuthSession:
     stale: bool  # last_seen_at is over a minute old: note the activity
 
 
-SIGNED_IN = generic_plan(
-    select(
-        User.id,
-        User.username,
-        User.email,
-        User.created_at,
-        User.email_verified,
-        User.two_factor,
-        User.is_active,
-        AuthSession.id.label("auth_session_id"),
-        AuthSession.remember,
-        AuthSession.created_at.label("started_at"),
-        AuthSession.last_seen_at,
-    )
-    .join(User, User.id == AuthSession.user_id)
-    .where(AuthSession.id_digest == bindparam("digest"))
+class SignedIn(NamedTuple):
+    """A user (`UserRow`'s fields) by an auth session of theirs, live or not."""
+
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+    email_verified: bool
+    two_factor: bool
+    is_active: bool
+    auth_session_id: int
+    remember: bool
+    started_at: datetime
+    last_seen_at: datetime
+
+
+SIGNED_IN = Read(
+    generic_plan(
+        select(
+            User.id,
+            User.username,
+            User.email,
+            User.created_at,
+            User.email_verified,
+            User.two_factor,
+            User.is_active,
+            AuthSession.id.label("auth_session_id"),
+            AuthSession.remember,
+            AuthSession.created_at.label("started_at"),
+            AuthSession.last_seen_at,
+        )
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id_digest == bindparam("digest"))
+    ),
+    SignedIn,
 )
 
 
@@ -99,7 +117,15 @@ async def find_auth_session(store: Store, *, secret: str, lifetime: Lifetime) ->
         remember=row.remember, started_at=row.started_at, last_seen_at=row.last_seen_at, now=now
     ):
         return None
-    user = CurrentUser.of(row, auth_session_id=row.auth_session_id)
+    user = CurrentUser(
+        row.id,
+        row.username,
+        row.email,
+        row.created_at,
+        row.email_verified,
+        row.two_factor,
+        auth_session_id=row.auth_session_id,
+    )
     return FoundAuthSession(
         user, row.auth_session_id, row.is_active, stale=now - row.last_seen_at >= TOUCH_INTERVAL
     )
@@ -123,7 +149,17 @@ async def touch_auth_session(store: Store, *, auth_session_id: int) -> None:
     )
 
 
-AUTH_SESSIONS = (
+class AuthSessionRow(NamedTuple):
+    """A live sign-in as its user's settings page lists it."""
+
+    id: int
+    user_agent: str
+    remember: bool
+    created_at: datetime
+    last_seen_at: datetime
+
+
+AUTH_SESSIONS = Read(
     select(
         AuthSession.id,
         AuthSession.user_agent,
@@ -132,11 +168,12 @@ AUTH_SESSIONS = (
         AuthSession.last_seen_at,
     )
     .where(AuthSession.user_id == bindparam("user_id"), LIVE)
-    .order_by(AuthSession.last_seen_at.desc())
+    .order_by(AuthSession.last_seen_at.desc()),
+    AuthSessionRow,
 )
 
 
-async def list_auth_sessions(store: Store, *, user_id: int, lifetime: Lifetime) -> list[Any]:
+async def list_auth_sessions(store: Store, *, user_id: int, lifetime: Lifetime) -> list[AuthSessionRow]:
     """The user's live auth sessions, most recently active first."""
     return await store.rows(AUTH_SESSIONS, user_id=user_id, **lifetime.live_since(utcnow()))
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from ..data import Store, UTCDateTime, utcnow
+from ..data import Read, Store, UTCDateTime, utcnow
 from ..data.models import LinkToken, User
 from .security import digest, new_secret
 
@@ -30,7 +30,28 @@ LIFETIMES = {RESET: timedelta(minutes=60), CONFIRM: timedelta(days=7), CHANGE: t
 EVERY_PURPOSE = tuple(LIFETIMES)
 OF_THE_PASSWORD = (RESET, CHANGE)  # what a password change voids (SPEC §7)
 
-LINK = (
+
+class Link(NamedTuple):
+    """A valid link: its account, the address it was sent to, and the account's address now."""
+
+    user_id: int
+    email: str
+    account_email: str
+
+
+class UsedLink(NamedTuple):
+    """A link used up: its account and the address it was sent to."""
+
+    user_id: int
+    email: str
+
+
+class _Account(NamedTuple):
+    email: str
+    is_active: bool
+
+
+LINK = Read(
     select(LinkToken.user_id, LinkToken.email, User.email.label("account_email"))
     .join(User, User.id == LinkToken.user_id)
     .where(
@@ -38,9 +59,10 @@ LINK = (
         LinkToken.purpose == bindparam("purpose"),
         LinkToken.expires_at > bindparam("now", type_=UTCDateTime),
         User.is_active.is_(True),
-    )
+    ),
+    Link,
 )
-ACCOUNT = select(User.email, User.is_active).where(User.id == bindparam("id"))
+ACCOUNT = Read(select(User.email, User.is_active).where(User.id == bindparam("id")), _Account)
 # The account of the link with this digest, its row locked until commit (PostgreSQL; SQLite writers
 # are serial); no row when there is no such link.
 LOCK_ACCOUNT = (
@@ -81,7 +103,7 @@ async def issue_link(store: Store, *, user_id: int, purpose: str, email: str) ->
     return secret
 
 
-async def find_link(store: Store, *, secret: str, purpose: str) -> Any | None:
+async def find_link(store: Store, *, secret: str, purpose: str) -> Link | None:
     """The valid link with this secret (`user_id`, `email`), without using it up; else None."""
     row = await store.row(LINK, digest=digest(secret), purpose=purpose, now=utcnow())
     if row is None or not usable(purpose, link_email=row.email, account_email=row.account_email):
@@ -89,7 +111,7 @@ async def find_link(store: Store, *, secret: str, purpose: str) -> Any | None:
     return row
 
 
-async def use_link(store: Store, *, secret: str, purpose: str) -> Any | None:
+async def use_link(store: Store, *, secret: str, purpose: str) -> UsedLink | None:
     """Inside a write block: use the link up (delete it) and return it (`user_id`, `email`) when it
     was valid; None when it was unknown, used, expired, for another purpose or its account is
     inactive."""
@@ -98,7 +120,7 @@ async def use_link(store: Store, *, secret: str, purpose: str) -> Any | None:
     # either committed before (the link is gone) or waits for this use; and no deadlock.
     if await store.scalar(LOCK_ACCOUNT, digest=token_digest) is None:
         return None
-    used = (
+    deleted = (
         await store.execute(
             delete(LinkToken)
             .where(
@@ -109,8 +131,9 @@ async def use_link(store: Store, *, secret: str, purpose: str) -> Any | None:
             .returning(LinkToken.user_id, LinkToken.email)
         )
     ).one_or_none()
-    if used is None:
+    if deleted is None:
         return None
+    used = UsedLink._make(deleted)
     account = await store.row(ACCOUNT, id=used.user_id)
     if account is None or not account.is_active:
         return None

@@ -10,20 +10,33 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple, TypedDict, Unpack
 
-from sqlalchemy import Boolean, ColumnElement, bindparam, func, insert, or_, select, true, tuple_, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
 
-from ..data import Store, UTCDateTime, generic_plan, utcnow
+from ..data import Read, Store, UTCDateTime, generic_plan, utcnow
 from ..data.models import Note
-from ..http.schemas import NoteOut
-from ..http.shapes import columns_of
+from ..data.rowtypes import columns
 from ..render.markdown import RENDERER, stored_html
 from .errors import Missing, NotOwner, Stale
+from .rows import ExportedNoteRow, NotePageRow, NoteRow, TokenPageRow
 
 # Pinned first, then newest first; id breaks ties so every note has one place in the order.
 ORDER = (Note.is_pinned.desc(), Note.created_at.desc(), Note.id.desc())
-NOTE_COLUMNS = columns_of(NoteOut, Note)
+NOTE_COLUMNS = columns(NoteRow, Note)
+NOTE_WIDTH = len(NOTE_COLUMNS)
 LIVE = Note.deleted_at.is_(None)
 
 
@@ -36,7 +49,7 @@ class Position:
     id: int
 
     @classmethod
-    def of(cls, note: Any) -> Position:
+    def of(cls, note: NoteRow | TokenPageRow) -> Position:
         """The position of a note row."""
         return cls(note.is_pinned, note.created_at, note.id)
 
@@ -47,35 +60,69 @@ class Summary:
     pinned: int
 
 
-SUMMARY = select(
-    func.count(Note.id).label("total"),
-    func.count(Note.id).filter(Note.is_pinned.is_(True)).label("pinned"),
-).where(Note.author_id == bindparam("author_id"), LIVE)
-NUMBERED_PAGE = (
-    select(*NOTE_COLUMNS)
-    .where(Note.author_id == bindparam("author_id"), LIVE)
-    .order_by(*ORDER)
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+class _Counts(NamedTuple):
+    total: int
+    pinned: int | None
+
+
+class _OwnedNote(NamedTuple):
+    """`NoteRow`'s fields, then what `get_note` checks."""
+
+    id: int
+    title: str
+    content: str
+    is_pinned: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    author_id: int
+    deleted_at: datetime | None
+
+
+SUMMARY = Read(
+    select(
+        func.count(Note.id).label("total"),
+        func.count(Note.id).filter(Note.is_pinned.is_(True)).label("pinned"),
+    ).where(Note.author_id == bindparam("author_id"), LIVE),
+    _Counts,
 )
-FIRST_PAGE = generic_plan(
+NUMBERED_PAGE = Read(
     select(*NOTE_COLUMNS)
     .where(Note.author_id == bindparam("author_id"), LIVE)
     .order_by(*ORDER)
     .limit(bindparam("limit"))
+    .offset(bindparam("offset")),
+    NoteRow,
+)
+FIRST_PAGE = Read(
+    generic_plan(
+        select(*NOTE_COLUMNS)
+        .where(Note.author_id == bindparam("author_id"), LIVE)
+        .order_by(*ORDER)
+        .limit(bindparam("limit"))
+    ),
+    NoteRow,
 )
 # All three columns sort descending, so "after a note" is "smaller as a tuple".
-NEXT_PAGE = generic_plan(
-    FIRST_PAGE.where(
-        tuple_(Note.is_pinned, Note.created_at, Note.id)
-        < tuple_(bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id"))
-    )
+NEXT_PAGE = Read(
+    generic_plan(
+        FIRST_PAGE.statement.where(
+            tuple_(Note.is_pinned, Note.created_at, Note.id)
+            < tuple_(
+                bindparam("pinned", type_=Boolean), bindparam("created", type_=UTCDateTime), bindparam("id")
+            )
+        )
+    ),
+    NoteRow,
 )
-ONE_NOTE = generic_plan(
-    select(*NOTE_COLUMNS, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))
+ONE_NOTE = Read(
+    generic_plan(select(*NOTE_COLUMNS, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))),
+    _OwnedNote,
 )
 # The note page's read: also the stored HTML (the API and the edit form leave it in the database).
-NOTE_PAGE = generic_plan(ONE_NOTE.add_columns(Note.content_html, Note.html_renderer))
+NOTE_PAGE = Read(
+    generic_plan(ONE_NOTE.statement.add_columns(Note.content_html, Note.html_renderer)), NotePageRow
+)
 
 
 async def summarize_notes(store: Store, *, author_id: int) -> Summary:
@@ -84,12 +131,14 @@ async def summarize_notes(store: Store, *, author_id: int) -> Summary:
     return Summary(total=row.total, pinned=row.pinned or 0) if row else Summary(0, 0)
 
 
-async def list_notes(store: Store, *, author_id: int, limit: int, offset: int = 0) -> list[Any]:
+async def list_notes(store: Store, *, author_id: int, limit: int, offset: int = 0) -> list[NoteRow]:
     """A numbered page of the author's notes (for the HTML list)."""
     return await store.rows(NUMBERED_PAGE, author_id=author_id, limit=limit, offset=offset)
 
 
-async def list_notes_after(store: Store, *, author_id: int, after: Position | None, limit: int) -> list[Any]:
+async def list_notes_after(
+    store: Store, *, author_id: int, after: Position | None, limit: int
+) -> list[NoteRow]:
     """The author's notes following `after` in list order: a keyset page, cheap at any depth."""
     if after is None:
         return await store.rows(FIRST_PAGE, author_id=author_id, limit=limit)
@@ -103,14 +152,28 @@ async def list_notes_after(store: Store, *, author_id: int, after: Position | No
     )
 
 
-async def get_note(store: Store, *, note_id: int, author_id: int, page: bool = False) -> Any:
-    """The author's live note; Missing when there is none (or it is in the trash), NotOwner when it
-    is someone else's. With `page`, the row also holds the stored HTML (`render.shown_html`)."""
-    note = await store.row(NOTE_PAGE if page else ONE_NOTE, id=note_id)
+def _owned(note: _OwnedNote | NotePageRow | None, *, note_id: int, author_id: int) -> None:
+    """Missing when there is no such note (or it is in the trash), NotOwner when it is someone else's."""
     if note is None or note.deleted_at is not None:
         raise Missing(note_id)
     if note.author_id != author_id:
         raise NotOwner(note_id)
+
+
+async def get_note(store: Store, *, note_id: int, author_id: int) -> NoteRow:
+    """The author's live note; Missing when there is none (or it is in the trash), NotOwner when it
+    is someone else's."""
+    note = await store.row(ONE_NOTE, id=note_id)
+    _owned(note, note_id=note_id, author_id=author_id)
+    assert note is not None  # _owned said Missing otherwise
+    return NoteRow._make(note[:NOTE_WIDTH])
+
+
+async def get_note_page(store: Store, *, note_id: int, author_id: int) -> NotePageRow:
+    """`get_note` with the stored HTML too (`render.markdown.shown_html`), for the note's page."""
+    note = await store.row(NOTE_PAGE, id=note_id)
+    _owned(note, note_id=note_id, author_id=author_id)
+    assert note is not None  # _owned said Missing otherwise
     return note
 
 
@@ -134,7 +197,7 @@ INSERT_NOTE = (
 
 async def create_note(
     store: Store, *, author_id: int, title: str, content: str, is_pinned: bool = False
-) -> Any:
+) -> NoteRow:
     """A new note of the author's (version 1), with its HTML; returns its row."""
     now = utcnow()  # one instant for both, so an unedited note shows no "edited" time
     result = await store.execute(
@@ -146,7 +209,7 @@ async def create_note(
         now=now,
         **stored_html(content),
     )
-    return result.one()
+    return NoteRow._make(result.one())
 
 
 def matches(expected: Collection[int] | None) -> ColumnElement[bool]:
@@ -160,28 +223,35 @@ async def _refused(store: Store, *, note_id: int, author_id: int) -> Stale:
     return Stale(note.version)
 
 
+class NoteChanges(TypedDict, total=False):
+    """What a change to a note may set: any of these, the others stay."""
+
+    title: str
+    content: str
+    is_pinned: bool
+
+
 async def update_note(
     store: Store,
     *,
     note_id: int,
     author_id: int,
     expected: Collection[int] | None = None,
-    **changes: Any,
-) -> Any:
+    **changes: Unpack[NoteChanges],
+) -> NoteRow:
     """Change some fields of the author's note (new content: new HTML too), if it is still at one of
     the `expected` versions (Missing/NotOwner as `get_note`, Stale when it has moved on); returns its row."""
-    if "content" in changes:
-        changes |= stored_html(changes["content"])
+    html = stored_html(changes["content"]) if "content" in changes else {}
     result = await store.execute(
         update(Note)
         .where(Note.id == note_id, Note.author_id == author_id, LIVE, matches(expected))
-        .values(**changes, updated_at=utcnow(), version=Note.version + 1)
+        .values(**changes, **html, updated_at=utcnow(), version=Note.version + 1)
         .returning(*NOTE_COLUMNS)
     )
     note = result.one_or_none()
     if note is None:
         raise await _refused(store, note_id=note_id, author_id=author_id)
-    return note
+    return NoteRow._make(note)
 
 
 async def trash_note(
@@ -198,24 +268,33 @@ async def trash_note(
         raise await _refused(store, note_id=note_id, author_id=author_id)
 
 
+class StaleHtml(NamedTuple):
+    """A note whose stored HTML is to be made again."""
+
+    id: int
+    content: str
+    version: int
+
+
 # Every note, trashed ones too, whose stored HTML is missing or was made by another renderer.
-STALE_HTML = (
+STALE_HTML = Read(
     select(Note.id, Note.content, Note.version)
     .where(
         Note.id > bindparam("after"),
         or_(Note.html_renderer.is_(None), Note.html_renderer != bindparam("renderer")),
     )
     .order_by(Note.id)
-    .limit(bindparam("limit"))
+    .limit(bindparam("limit")),
+    StaleHtml,
 )
 
 
-async def notes_with_stale_html(store: Store, *, after: int, limit: int) -> list[Any]:
+async def notes_with_stale_html(store: Store, *, after: int, limit: int) -> list[StaleHtml]:
     """Up to `limit` notes with an id above `after` whose HTML is not this renderer's, by id."""
     return await store.rows(STALE_HTML, after=after, renderer=RENDERER, limit=limit)
 
 
-async def refresh_html(store: Store, note: Any) -> bool:
+async def refresh_html(store: Store, note: StaleHtml) -> bool:
     """Store the HTML of a `notes_with_stale_html` row, unless the note changed since it was read
     (its writer stored new HTML then). The version and the edited time stay: no one edited it."""
     result = await store.execute(
@@ -224,3 +303,18 @@ async def refresh_html(store: Store, note: Any) -> bool:
         .values(**stored_html(note.content), updated_at=Note.updated_at)
     )
     return bool(result.rowcount)
+
+
+# The export (SPEC §7): every note of the account, trashed ones too, a batch at a time by id.
+EXPORT_BATCH = Read(
+    select(*columns(ExportedNoteRow, Note))
+    .where(Note.author_id == bindparam("author_id"), Note.id > bindparam("after", type_=Integer))
+    .order_by(Note.id)
+    .limit(bindparam("limit", type_=Integer)),
+    ExportedNoteRow,
+)
+
+
+async def notes_to_export(store: Store, *, author_id: int, after: int, limit: int) -> list[ExportedNoteRow]:
+    """Up to `limit` of the author's notes with an id above `after`, in the trash or not, by id."""
+    return await store.rows(EXPORT_BATCH, author_id=author_id, after=after, limit=limit)

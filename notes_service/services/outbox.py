@@ -14,12 +14,13 @@ its lease ends, which is how a message a dead worker had claimed gets sent after
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Integer, bindparam, delete, func, insert, select, update
 
-from ..data import Store, UTCDateTime, utcnow
+from ..data import Read, Store, UTCDateTime, utcnow
 from ..data.models import OutboxMessage
+from ..data.rowtypes import columns
 
 ERROR_MAX = 500
 DUE = OutboxMessage.next_attempt_at <= bindparam("now", type_=UTCDateTime)
@@ -31,15 +32,21 @@ CLAIMABLE = (
     .limit(bindparam("limit", type_=Integer))
     .with_for_update(skip_locked=True)
 )
-MESSAGE_COLUMNS = (
-    OutboxMessage.id,
-    OutboxMessage.user_id,
-    OutboxMessage.recipient,
-    OutboxMessage.subject,
-    OutboxMessage.body,
-    OutboxMessage.created_at,
-    OutboxMessage.attempts,
-)
+
+
+class Message(NamedTuple):
+    """A claimed message, `attempts` counting this one."""
+
+    id: int
+    user_id: int | None
+    recipient: str
+    subject: str
+    body: str
+    created_at: datetime
+    attempts: int
+
+
+MESSAGE_COLUMNS = columns(Message, OutboxMessage)
 
 
 async def queue_message(
@@ -64,7 +71,7 @@ async def any_due(store: Store) -> bool:
     return await store.scalar(ANY_DUE, now=utcnow()) is not None
 
 
-async def claim_due(store: Store, *, lease: timedelta, limit: int) -> list[Any]:
+async def claim_due(store: Store, *, lease: timedelta, limit: int) -> list[Message]:
     """Inside a write block: take up to `limit` due messages for `lease` (no other sender sees them
     until it ends); returns their rows, `attempts` counting this one."""
     now = utcnow()
@@ -78,7 +85,7 @@ async def claim_due(store: Store, *, lease: timedelta, limit: int) -> list[Any]:
         .returning(*MESSAGE_COLUMNS),
         now=now,
     )
-    return sorted(result.all(), key=lambda row: row.id)
+    return sorted(map(Message._make, result), key=lambda message: message.id)
 
 
 async def release(store: Store, *, message_ids: list[int]) -> None:
@@ -104,12 +111,34 @@ async def retry_later(store: Store, *, message_id: int, at: datetime, error: str
     )
 
 
-OUTBOX_STATUS = select(
-    func.count(OutboxMessage.id).label("queued"),
-    func.count(OutboxMessage.last_error).label("failing"),
-    func.min(OutboxMessage.created_at).label("oldest"),
+class Status(NamedTuple):
+    """How many messages wait, how many of them failed at least once, and when the oldest was queued."""
+
+    queued: int
+    failing: int
+    oldest: datetime | None
+
+
+class Failing(NamedTuple):
+    """A message whose last attempt failed."""
+
+    id: int
+    subject: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+
+
+OUTBOX_STATUS = Read(
+    select(
+        func.count(OutboxMessage.id).label("queued"),
+        func.count(OutboxMessage.last_error).label("failing"),
+        func.min(OutboxMessage.created_at).label("oldest"),
+    ),
+    Status,
 )
-FAILING = (
+FAILING = Read(
     select(
         OutboxMessage.id,
         OutboxMessage.subject,
@@ -120,10 +149,11 @@ FAILING = (
     )
     .where(OutboxMessage.last_error.is_not(None))
     .order_by(OutboxMessage.created_at)
-    .limit(bindparam("limit", type_=Integer))
+    .limit(bindparam("limit", type_=Integer)),
+    Failing,
 )
 
 
-async def outbox_status(store: Store, *, limit: int = 20) -> tuple[Any, list[Any]]:
+async def outbox_status(store: Store, *, limit: int = 20) -> tuple[Status | None, list[Failing]]:
     """How many messages wait, how many of them failed at least once, and the oldest failing ones."""
     return await store.row(OUTBOX_STATUS), await store.rows(FAILING, limit=limit)

@@ -38,9 +38,10 @@ from sqlalchemy import (
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import ColumnClause
 
-from ..data import Store
+from ..data import Read, Store
 from ..data.models import Note
 from .notes import LIVE, NOTE_COLUMNS
+from .rows import SearchHit
 from .search_query import SearchQuery
 
 NEWEST = 2**63 - 1  # above every id: a page that starts at the newest note
@@ -68,7 +69,7 @@ class SearchPosition:
     id: int
 
     @classmethod
-    def of(cls, row: Any) -> SearchPosition:
+    def of(cls, row: SearchHit) -> SearchPosition:
         return cls(row.title_first, row.id)
 
 
@@ -91,11 +92,12 @@ _halves = union_all(
     _fts5_half("1", "notes_title_fts", "title_query", "title_before"),
     _fts5_half("0", "notes_fts", "rest_query", "rest_before"),
 ).subquery()
-SQLITE_PAGE = (
+SQLITE_PAGE = Read(
     select(_halves)
     .order_by(_halves.c.title_first.desc(), _halves.c.id.desc())
     .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+    .offset(bindparam("offset")),
+    SearchHit,
 )
 
 
@@ -117,7 +119,7 @@ _title_first = case(
     (_tsvector(Note.title).op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))), literal_column("1")),
     else_=literal_column("0"),
 )
-POSTGRES_FIRST = (
+_POSTGRES_FIRST = (
     select(*NOTE_COLUMNS, _title_first.label("title_first"))
     .where(
         Note.author_id == bindparam("author_id"),
@@ -127,10 +129,14 @@ POSTGRES_FIRST = (
     .order_by(_title_first.desc(), Note.id.desc())
     .limit(bindparam("limit"))
 )
-POSTGRES_AFTER = POSTGRES_FIRST.where(
-    tuple_(_title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
+POSTGRES_FIRST = Read(_POSTGRES_FIRST, SearchHit)
+POSTGRES_AFTER = Read(
+    _POSTGRES_FIRST.where(
+        tuple_(_title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
+    ),
+    SearchHit,
 )
-POSTGRES_NUMBERED = POSTGRES_FIRST.offset(bindparam("offset"))
+POSTGRES_NUMBERED = Read(_POSTGRES_FIRST.offset(bindparam("offset")), SearchHit)
 
 
 def _is_sqlite(store: Store) -> bool:
@@ -139,7 +145,7 @@ def _is_sqlite(store: Store) -> bool:
 
 async def search_notes_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
-) -> list[Any]:
+) -> list[SearchHit]:
     """A keyset page of the author's live notes matching `query` (for the API's cursor)."""
     if _is_sqlite(store):
         params = _fts5_params(query, author_id, after)
@@ -154,7 +160,7 @@ async def search_notes_after(
 
 async def search_notes(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
-) -> list[Any]:
+) -> list[SearchHit]:
     """A numbered page of results (for the HTML list, which numbers its pages)."""
     if _is_sqlite(store):
         params = _fts5_params(query, author_id, None)

@@ -19,7 +19,6 @@ from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from passlib.context import CryptContext
-from quart import current_app
 
 Result = TypeVar("Result")
 TOKEN_PREFIX = "nts_"
@@ -111,9 +110,3 @@ def is_safe_next(target: str | None) -> TypeGuard[str]:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
-
-
-def current_hasher() -> PasswordHasher:
-    """This app's password hasher (made once in `create_app`)."""
-    hasher: PasswordHasher = current_app.extensions["hasher"]
-    return hasher

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import String, bindparam, delete, func, insert, or_, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement
 
-from ..data import BatchedRead, Store, UTCDateTime, generic_plan, utcnow
+from ..data import BatchedRead, Read, Store, UTCDateTime, generic_plan, utcnow
 from ..data.models import ApiToken, Note, User
-from ..http.schemas import TokenInfo
-from ..http.shapes import columns_of
+from ..data.rowtypes import columns
 from .errors import Missing
 from .notes import LIVE, NOTE_COLUMNS, ORDER
+from .rows import TokenPageRow, TokenRow
 from .security import TOKEN_PREFIX, digest, new_secret
 from .users import CurrentUser
 
 TOUCH_INTERVAL = timedelta(minutes=1)
-TOKEN_COLUMNS = columns_of(TokenInfo, ApiToken)
+TOKEN_COLUMNS = columns(TokenRow, ApiToken)
 
 
-def unexpired(now: Any) -> ColumnElement[bool]:
+def unexpired(now: ColumnElement[datetime]) -> ColumnElement[bool]:
     """The token has no expiry, or expires after `now` (a parameter or a column)."""
     return or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now)
 
@@ -41,8 +41,8 @@ class FoundToken:
 
 async def issue_token(
     store: Store, *, user_id: int, name: str, expires_in_days: int | None
-) -> tuple[Any, str]:
-    """Create a token; returns its row (`TokenInfo`'s fields) and its secret, shown once, never stored."""
+) -> tuple[TokenRow, str]:
+    """Create a token; returns its row and its secret, shown once, never stored."""
     secret = new_secret(TOKEN_PREFIX)
     now = utcnow()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
@@ -53,26 +53,42 @@ async def issue_token(
         )
         .returning(*TOKEN_COLUMNS)
     )
-    return result.one(), secret
+    return TokenRow._make(result.one()), secret
 
 
-TOKEN_USER = generic_plan(
-    select(
-        User.id,
-        User.username,
-        User.email,
-        User.created_at,
-        User.email_verified,
-        User.two_factor,
-        ApiToken.id.label("token_id"),
-        ApiToken.last_used_at,
-    )
-    .join(ApiToken, ApiToken.user_id == User.id)
-    .where(
-        ApiToken.token_digest == bindparam("digest"),
-        User.is_active.is_(True),
-        UNEXPIRED,
-    )
+class TokenUser(NamedTuple):
+    """An active user (`UserRow`'s fields) by a valid token of theirs."""
+
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+    email_verified: bool
+    two_factor: bool
+    token_id: int
+    last_used_at: datetime | None
+
+
+TOKEN_USER = Read(
+    generic_plan(
+        select(
+            User.id,
+            User.username,
+            User.email,
+            User.created_at,
+            User.email_verified,
+            User.two_factor,
+            ApiToken.id.label("token_id"),
+            ApiToken.last_used_at,
+        )
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_digest == bindparam("digest"),
+            User.is_active.is_(True),
+            UNEXPIRED,
+        )
+    ),
+    TokenUser,
 )
 
 
@@ -82,21 +98,30 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
     if row is None:
         return None
-    return _found(CurrentUser.of(row, token_id=row.token_id), row, now)
+    user = CurrentUser(
+        row.id,
+        row.username,
+        row.email,
+        row.created_at,
+        row.email_verified,
+        row.two_factor,
+        token_id=row.token_id,
+    )
+    return found_token(user, last_used_at=row.last_used_at, now=now)
 
 
-def _found(user: CurrentUser, row: Any, now: datetime) -> FoundToken:
+def found_token(user: CurrentUser, *, last_used_at: datetime | None, now: datetime) -> FoundToken:
     """The token's user, and whether its last use is old enough to be recorded again."""
-    return FoundToken(user, stale=row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL)
+    return FoundToken(user, stale=last_used_at is None or now - last_used_at >= TOUCH_INTERVAL)
 
 
-# The user's first page of notes, read in the token check's own statement (PostgreSQL only: a
-# LATERAL join). One round trip instead of two; with both planned once per connection
-# (`generic_plan`) it costs the server less than the two statements, and the worker a round trip
-# less (measured: docs/performance.md). Written for many calls at once (`BatchedRead`): the
-# requests of one turn of a worker's event loop share the round trip, each call's own token and
-# time an element of the arrays `digest` and `now`. The user's columns are named apart from the
-# notes' so that each row reads as a note (`NoteOut`'s fields) too.
+# The user's first page of notes, read in the token check's own statement (a LATERAL join). One
+# round trip instead of two; with both planned once per connection (`generic_plan`) it costs the
+# server less than the two statements, and the worker a round trip less (measured:
+# docs/performance.md). Written for many calls at once (`BatchedRead`): the requests of one turn of
+# a worker's event loop share the round trip, each call's own token and time an element of the
+# arrays `digest` and `now`. The note's columns come first and the user's are named apart from
+# them, so that each row is written out as a note as it is (`TokenPageRow`).
 _ASKED = (
     func.unnest(bindparam("digest", type_=ARRAY(String)), bindparam("now", type_=ARRAY(UTCDateTime)))
     .table_valued("digest", "now", with_ordinality="n")
@@ -110,30 +135,33 @@ _FIRST_PAGE = (
     .lateral("page")
 )
 TOKEN_USER_FIRST_PAGE = BatchedRead(
-    generic_plan(
-        select(
-            _ASKED.c.n,
-            User.id.label("user_id"),
-            User.username,
-            User.email,
-            User.created_at.label("user_created_at"),
-            User.email_verified,
-            User.two_factor,
-            ApiToken.id.label("token_id"),
-            ApiToken.last_used_at,
-            *_FIRST_PAGE.c,
-        )
-        .select_from(_ASKED)
-        .join(ApiToken, ApiToken.token_digest == _ASKED.c.digest)
-        .join(User, ApiToken.user_id == User.id)
-        .outerjoin(_FIRST_PAGE, true())  # a user without notes is still one row
-        .where(User.is_active.is_(True), unexpired(_ASKED.c.now))
-        .order_by(  # n first: the calls come in that order, so each call's page is sorted alone
-            _ASKED.c.n,
-            _FIRST_PAGE.c.is_pinned.desc(),
-            _FIRST_PAGE.c.created_at.desc(),
-            _FIRST_PAGE.c.id.desc(),
-        )
+    Read(
+        generic_plan(
+            select(
+                *_FIRST_PAGE.c,
+                _ASKED.c.n,
+                User.id.label("user_id"),
+                User.username,
+                User.email,
+                User.created_at.label("user_created_at"),
+                User.email_verified,
+                User.two_factor,
+                ApiToken.id.label("token_id"),
+                ApiToken.last_used_at,
+            )
+            .select_from(_ASKED)
+            .join(ApiToken, ApiToken.token_digest == _ASKED.c.digest)
+            .join(User, ApiToken.user_id == User.id)
+            .outerjoin(_FIRST_PAGE, true())  # a user without notes is still one row
+            .where(User.is_active.is_(True), unexpired(_ASKED.c.now))
+            .order_by(  # n first: the calls come in that order, so each call's page is sorted alone
+                _ASKED.c.n,
+                _FIRST_PAGE.c.is_pinned.desc(),
+                _FIRST_PAGE.c.created_at.desc(),
+                _FIRST_PAGE.c.id.desc(),
+            )
+        ),
+        TokenPageRow,
     ),
     per_call=("digest", "now"),
 )
@@ -141,9 +169,9 @@ TOKEN_USER_FIRST_PAGE = BatchedRead(
 
 async def find_token_with_first_page(
     store: Store, *, secret: str, limit: int
-) -> tuple[FoundToken | None, list[Any] | None]:
-    """`find_token`, and on PostgreSQL the user's first `limit` notes in list order (`NoteOut`'s
-    fields) in the same statement; on SQLite (no LATERAL; a read there is a library call, not a
+) -> tuple[FoundToken | None, list[TokenPageRow] | None]:
+    """`find_token`, and on PostgreSQL the user's first `limit` notes in list order (`NoteRow`'s
+    fields first) in the same statement; on SQLite (no LATERAL; a read there is a library call, not a
     round trip) the page is None, left to its own read."""
     if store.database.engine.dialect.name != "postgresql":
         return await find_token(store, secret=secret), None
@@ -161,7 +189,8 @@ async def find_token_with_first_page(
         two_factor=row.two_factor,
         token_id=row.token_id,
     )
-    return _found(user, row, now), rows if row.id is not None else []
+    found = found_token(user, last_used_at=row.last_used_at, now=now)
+    return found, rows if row.id is not None else []  # no note: one row, its note's fields null
 
 
 async def touch_token(store: Store, *, token_id: int) -> None:
@@ -169,15 +198,16 @@ async def touch_token(store: Store, *, token_id: int) -> None:
     await store.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
-USER_TOKENS = (
+USER_TOKENS = Read(
     select(*TOKEN_COLUMNS)
     .where(ApiToken.user_id == bindparam("user_id"), UNEXPIRED)
-    .order_by(ApiToken.id.desc())
+    .order_by(ApiToken.id.desc()),
+    TokenRow,
 )
 
 
-async def list_tokens(store: Store, *, user_id: int) -> list[Any]:
-    """The user's unexpired tokens, newest first (`TokenInfo`'s fields: never a secret or digest)."""
+async def list_tokens(store: Store, *, user_id: int) -> list[TokenRow]:
+    """The user's unexpired tokens, newest first (never a secret or digest)."""
     return await store.rows(USER_TOKENS, user_id=user_id, now=utcnow())
 
 

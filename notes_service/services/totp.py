@@ -138,10 +138,3 @@ def secret_box(secret_key: str) -> SecretBox:
 def user_context(user_id: int) -> str:
     """Associated data of a user's stored TOTP secret."""
     return f"totp:user:{user_id}"
-
-
-def current_box() -> SecretBox:
-    """The box of this app's secret key."""
-    from quart import current_app
-
-    return secret_box(str(current_app.secret_key))

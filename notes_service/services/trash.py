@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, tuple_, update
 
-from ..data import Store, UTCDateTime, utcnow
+from ..data import Read, Store, UTCDateTime, utcnow
 from ..data.models import Note
-from ..http.schemas import TrashedNoteOut
-from ..http.shapes import columns_of
+from ..data.rowtypes import columns
 from .errors import Missing, NotOwner
 from .notes import NOTE_COLUMNS
+from .rows import NoteRow, TrashedNoteRow
 
 TRASHED = Note.deleted_at.is_not(None)
-TRASH_COLUMNS = columns_of(TrashedNoteOut, Note)
+TRASH_COLUMNS = columns(TrashedNoteRow, Note)
 ORDER = (Note.deleted_at.desc(), Note.id.desc())
 
 
@@ -33,20 +33,32 @@ class TrashPosition:
     id: int
 
 
-FIRST_PAGE = (
+class _Trashed(NamedTuple):
+    id: int
+    author_id: int
+    deleted_at: datetime | None
+
+
+FIRST_PAGE = Read(
     select(*TRASH_COLUMNS)
     .where(Note.author_id == bindparam("author_id"), TRASHED)
     .order_by(*ORDER)
-    .limit(bindparam("limit"))
+    .limit(bindparam("limit")),
+    TrashedNoteRow,
 )
-NEXT_PAGE = FIRST_PAGE.where(
-    tuple_(Note.deleted_at, Note.id) < tuple_(bindparam("deleted", type_=UTCDateTime), bindparam("id"))
+NEXT_PAGE = Read(
+    FIRST_PAGE.statement.where(
+        tuple_(Note.deleted_at, Note.id) < tuple_(bindparam("deleted", type_=UTCDateTime), bindparam("id"))
+    ),
+    TrashedNoteRow,
 )
 COUNT = select(func.count(Note.id)).where(Note.author_id == bindparam("author_id"), TRASHED)
-ONE = select(Note.id, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id"))
+ONE = Read(select(Note.id, Note.author_id, Note.deleted_at).where(Note.id == bindparam("id")), _Trashed)
 
 
-async def list_trash(store: Store, *, author_id: int, after: TrashPosition | None, limit: int) -> list[Any]:
+async def list_trash(
+    store: Store, *, author_id: int, after: TrashPosition | None, limit: int
+) -> list[TrashedNoteRow]:
     """A page of the author's trash, most recently deleted first (a keyset page)."""
     if after is None:
         return await store.rows(FIRST_PAGE, author_id=author_id, limit=limit)
@@ -67,7 +79,7 @@ async def _trashed(store: Store, *, note_id: int, author_id: int) -> None:
         raise NotOwner(note_id)
 
 
-async def restore_note(store: Store, *, note_id: int, author_id: int) -> Any:
+async def restore_note(store: Store, *, note_id: int, author_id: int) -> NoteRow:
     """Take the author's note out of the trash; returns it as the notes service shows it."""
     await _trashed(store, note_id=note_id, author_id=author_id)
     result = await store.execute(
@@ -79,7 +91,7 @@ async def restore_note(store: Store, *, note_id: int, author_id: int) -> Any:
     note = result.one_or_none()
     if note is None:  # restored or purged by a concurrent request in between
         raise Missing(note_id)
-    return note
+    return NoteRow._make(note)
 
 
 async def purge_note(store: Store, *, note_id: int, author_id: int) -> None:

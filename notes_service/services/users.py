@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..data import Store
+from ..data import Read, Store
 from ..data.models import User
-from ..http.schemas import UserOut
-from ..http.shapes import columns_of, dump
+from ..data.rowtypes import columns
 from .errors import Conflict
+from .rows import UserRow
 from .security import PasswordHasher
 
 USERNAME_TAKEN = "Username already taken."
@@ -38,9 +38,16 @@ class CurrentUser:
     token_id: int | None = None
 
     @classmethod
-    def of(cls, row: Any, *, auth_session_id: int | None = None, token_id: int | None = None) -> CurrentUser:
-        """The user in `row` (a read with `UserOut`'s fields), signed in by that auth session or token."""
-        return cls(**dump(UserOut, row), auth_session_id=auth_session_id, token_id=token_id)
+    def of(cls, row: UserRow) -> CurrentUser:
+        """The user of `row`, signed in by neither an auth session nor a token."""
+        return cls(*row)
+
+    @property
+    def public(self) -> UserRow:
+        """What the API shows of the user (`UserOut`)."""
+        return UserRow(
+            self.id, self.username, self.email, self.created_at, self.email_verified, self.two_factor
+        )
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,28 @@ class Verified:
         return self.upgraded_hash or self.password_hash
 
 
-USER_COLUMNS = columns_of(UserOut, User)
-CREDENTIALS = (User.id, User.is_active, User.password_hash, User.two_factor)
-CREDENTIALS_BY_EMAIL = select(*CREDENTIALS).where(User.email == bindparam("email"))
-CREDENTIALS_BY_ID = select(*CREDENTIALS).where(User.id == bindparam("id"))
+class Credentials(NamedTuple):
+    id: int
+    is_active: bool
+    password_hash: str
+    two_factor: bool
+
+
+class Taken(NamedTuple):
+    username_key: str
+    email: str
+
+
+USER = Read(select(*columns(UserRow, User)).where(User.id == bindparam("id")), UserRow)
+CREDENTIALS = columns(Credentials, User)
+CREDENTIALS_BY_EMAIL = Read(select(*CREDENTIALS).where(User.email == bindparam("email")), Credentials)
+CREDENTIALS_BY_ID = Read(select(*CREDENTIALS).where(User.id == bindparam("id")), Credentials)
 EMAIL_OWNER = select(User.id).where(User.email == bindparam("email"))
-CONFLICTS = select(User.username_key, User.email).where(
-    (User.username_key == bindparam("username_key")) | (User.email == bindparam("email"))
+CONFLICTS = Read(
+    select(User.username_key, User.email).where(
+        (User.username_key == bindparam("username_key")) | (User.email == bindparam("email"))
+    ),
+    Taken,
 )
 
 
@@ -104,8 +126,8 @@ async def create_user(store: Store, *, username: str, email: str, password_hash:
 
 
 async def get_user(store: Store, *, user_id: int) -> CurrentUser | None:
-    """The user's public fields (those of `UserOut`)."""
-    row = await store.row(select(*USER_COLUMNS).where(User.id == bindparam("id")), id=user_id)
+    """The user, as signed in by nothing (`public`: what the API shows of them)."""
+    row = await store.row(USER, id=user_id)
     return None if row is None else CurrentUser.of(row)
 
 

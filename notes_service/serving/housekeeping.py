@@ -15,6 +15,7 @@ import random
 from quart import Quart
 
 from ..data import Database
+from ..http.current import session_lifetime
 from ..http.logs import event
 from ..services import auth_sessions, link_tokens, tokens, trash, two_factor
 
@@ -62,7 +63,7 @@ def init_app(app: Quart) -> None:
 
     @app.before_serving
     async def start_housekeeping() -> None:
-        lifetime = auth_sessions.Lifetime.of(settings)
+        lifetime = session_lifetime(settings)
         task = asyncio.create_task(
             run_every(
                 settings.housekeeping_seconds, app.extensions["database"], lifetime, settings.trash_days

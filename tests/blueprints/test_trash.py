@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from notes_service.data import utcnow
 from notes_service.data.models import Note
-from notes_service.services import auth_sessions
+from notes_service.http.current import session_lifetime
 from notes_service.services import notes as notes_service
 from notes_service.serving.housekeeping import delete_expired
 from tests.helpers import api_token, bearer, login, post_form
@@ -144,7 +144,7 @@ async def test_housekeeping_purges_notes_trashed_longer_than_trash_days(app, ali
         await store.execute(
             update(Note).where(Note.id == recent.id).values(deleted_at=utcnow() - timedelta(days=29))
         )
-    lifetime = auth_sessions.Lifetime.of(app.config["NOTES"])
+    lifetime = session_lifetime(app.config["NOTES"])
     # Two workers' rounds at once do no harm.
     await asyncio.gather(
         delete_expired(store.database, lifetime, trash_days=30),

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, true
 
+from notes_service.data import Read
 from notes_service.data.batches import READS_CLOSED, BatchedRead, Batches
 
-READ = BatchedRead(select(true()), per_call=("key",))
 Row = namedtuple("Row", "n key limit")
+READ = BatchedRead(Read(select(true()), Row), per_call=("key",))
 
 
 class Statements:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 from typing import Any
 
 from quart import Blueprint, current_app, request
 
 from ...data import current_store
+from ...http.current import current_box, current_hasher
 from ...http.errors import BEARER_CHALLENGE, HTTPError
 from ...http.export import export_response
 from ...http.logs import event
@@ -22,11 +22,10 @@ from ...http.schemas import (
     UserCreate,
     UserOut,
 )
-from ...http.shapes import dump, dump_all
+from ...http.shapes import TOKEN, USER
 from ...http.throttle import limit_password_checks
-from ...services import account_mail, tokens, totp, two_factor, users
+from ...services import account_mail, tokens, two_factor, users
 from ...services.errors import Conflict
-from ...services.security import current_hasher
 from ...services.users import CurrentUser
 from .responses import no_content
 from .routes import api_route
@@ -68,7 +67,7 @@ async def issue_token(data: TokenRequest) -> Any:
             if await users.still_current(store, verified) and (
                 not verified.two_factor
                 or await two_factor.accept_code(
-                    store, totp.current_box(), user_id=verified.user_id, code=data.otp or ""
+                    store, current_box(), user_id=verified.user_id, code=data.otp or ""
                 )
             ):
                 issued = await tokens.issue_token(
@@ -82,9 +81,7 @@ async def issue_token(data: TokenRequest) -> Any:
         raise HTTPError(401, INVALID_CREDENTIALS)
     token, secret = issued
     event(log, "token_issued", user_id=verified.user_id, token_id=token.id)
-    return dump(
-        TokenIssued, SimpleNamespace(token=secret, token_type=TOKEN_TYPE, expires_at=token.expires_at)
-    )
+    return TokenIssued(token=secret, token_type=TOKEN_TYPE, expires_at=token.expires_at).model_dump()
 
 
 @api_route(
@@ -111,7 +108,7 @@ async def revoke_current_token(user: CurrentUser) -> Any:
 )
 async def list_tokens(user: CurrentUser) -> Any:
     """The caller's tokens, newest first; secrets and digests are never shown."""
-    return dump_all(TokenInfo, await tokens.list_tokens(current_store(), user_id=user.id))
+    return TOKEN.all(await tokens.list_tokens(current_store(), user_id=user.id))
 
 
 @api_route(
@@ -157,7 +154,9 @@ async def register(data: UserCreate) -> Any:
         message = next(iter(conflict.fields.values()))
         raise HTTPError(409, message, details=conflict.fields) from conflict
     event(log, "registered", user_id=verified.user_id)
-    return dump(UserOut, await users.get_user(store, user_id=verified.user_id)), 201
+    created = await users.get_user(store, user_id=verified.user_id)
+    assert created is not None  # created just now, in this request
+    return USER.one(created.public), 201
 
 
 @api_route(
@@ -168,7 +167,7 @@ async def register(data: UserCreate) -> Any:
 )
 async def me(user: CurrentUser) -> Any:
     """The account the token belongs to."""
-    return dump(UserOut, user)
+    return USER.one(user.public)
 
 
 @api_route(

@@ -26,9 +26,10 @@ from ...http.schemas import (
     NoteReplace,
     NotesQuery,
 )
-from ...http.shapes import dump_all
+from ...http.shapes import NOTE
 from ...services import notes, search, tokens
 from ...services.notes import Position
+from ...services.rows import NoteRow, SearchHit, TokenPageRow
 from ...services.search import SearchPosition
 from ...services.search_query import parse
 from ...services.users import CurrentUser
@@ -86,26 +87,31 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     search_query = parse(query.q or "")
     searching = bool(search_query)
     store = current_store()
-    position: type[Position] | type[SearchPosition]
+    page: list[SearchHit] | list[NoteRow] | list[TokenPageRow]
+    last: Position | SearchPosition | None = None  # where this page ends, when more follow
     if searching:
         found = CURSORS.decode(query.cursor, _search_position) if query.cursor is not None else None
-        page = await search.search_notes_after(
+        page = hits = await search.search_notes_after(
             store, author_id=user.id, query=search_query, after=found, limit=query.limit + 1
         )
-        position = SearchPosition
+        if len(hits) > query.limit:
+            last = SearchPosition.of(hits[query.limit - 1])
     else:
         after = CURSORS.decode(query.cursor, _list_position) if query.cursor is not None else None
-        first_page = g.pop("first_page", None)  # read with the token (`_check_and_read_first_page`), or None
+        first_page: list[TokenPageRow] | None = g.pop("first_page", None)  # read with the token, or None
+        listed: list[NoteRow] | list[TokenPageRow]
         if first_page is not None and after is None and query.limit == DEFAULT_LIMIT:
-            page = first_page
+            page = listed = first_page
         else:
-            page = await notes.list_notes_after(store, author_id=user.id, after=after, limit=query.limit + 1)
-        position = Position
-    response = jsonify(dump_all(NoteOut, page[: query.limit]))
-    if len(page) > query.limit:
-        cursor = encode_cursor(position.of(page[query.limit - 1]))
+            page = listed = await notes.list_notes_after(
+                store, author_id=user.id, after=after, limit=query.limit + 1
+            )
+        if len(listed) > query.limit:
+            last = Position.of(listed[query.limit - 1])
+    response = jsonify(NOTE.all(page[: query.limit]))
+    if last is not None:
         arguments = {"q": query.q} if searching else {}
-        link_next(response, ".list_notes", limit=query.limit, cursor=cursor, **arguments)
+        link_next(response, ".list_notes", limit=query.limit, cursor=encode_cursor(last), **arguments)
     return response
 
 

@@ -8,12 +8,12 @@ from typing import Any
 from quart import Blueprint, current_app, request
 
 from ...data import current_store
+from ...http.current import current_hasher
 from ...http.errors import HTTPError
 from ...http.logs import event
 from ...http.schemas import Accepted, EmailVerify, NoContent, PasswordForgot, PasswordReset
 from ...http.throttle import limit_mail
 from ...services import account_mail, link_tokens
-from ...services.security import current_hasher
 from .responses import no_content
 from .routes import api_route
 

@@ -9,8 +9,9 @@ from quart import Response, jsonify
 from quart_schema import document_response, security_scheme
 
 from ...http.etags import etag
-from ...http.schemas import Error, NoteOut
-from ...http.shapes import dump
+from ...http.schemas import Error
+from ...http.shapes import NOTE
+from ...services.rows import NoteRow
 
 T = TypeVar("T", bound=Callable[..., Any])
 bearer_required = security_scheme([{"bearer": []}])
@@ -34,10 +35,10 @@ def no_content() -> Response:
     return response
 
 
-def note_response(note: Any, status: int = 200, **headers: str) -> Response:
+def note_response(note: NoteRow, status: int = 200, **headers: str) -> Response:
     """A note as JSON, with its `ETag`. A Response rather than a dict: quart-schema would turn a
     returned dict into JSON through a new pydantic TypeAdapter on every request."""
-    response = jsonify(dump(NoteOut, note))
+    response = jsonify(NOTE.one(note))
     response.status_code = status
     response.headers.update(ETag=etag(note.version), **headers)
     return response

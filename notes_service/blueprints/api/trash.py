@@ -9,7 +9,7 @@ from quart import Blueprint, jsonify
 
 from ...data import current_store
 from ...http.schemas import NoContent, NoteHeaders, NoteOut, TrashedNoteOut, TrashQuery
-from ...http.shapes import dump_all
+from ...http.shapes import TRASHED_NOTE
 from ...services import trash
 from ...services.trash import TrashPosition
 from ...services.users import CurrentUser
@@ -46,7 +46,7 @@ async def list_trash(user: CurrentUser, query: TrashQuery) -> Any:
     """The caller's trashed notes, most recently deleted first; `Link: rel="next"` when more remain."""
     after = decode_trash_cursor(query.cursor) if query.cursor is not None else None
     page = await trash.list_trash(current_store(), author_id=user.id, after=after, limit=query.limit + 1)
-    response = jsonify(dump_all(TrashedNoteOut, page[: query.limit]))
+    response = jsonify(TRASHED_NOTE.all(page[: query.limit]))
     if len(page) > query.limit:
         last = page[query.limit - 1]
         cursor = encode_trash_cursor(TrashPosition(last.deleted_at, last.id))
