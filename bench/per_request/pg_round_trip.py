@@ -21,7 +21,7 @@ from bench.per_request.reader import twenty_note_reader
 from notes_service import create_app
 from notes_service.data.compiled import CompiledCache
 from notes_service.data.models import utcnow
-from notes_service.services import tokens
+from notes_service.services import first_page, tokens
 from notes_service.services.security import digest
 from tests.databases import migrate, pg_admin
 from tests.helpers import app_settings
@@ -58,7 +58,7 @@ async def main():
     async with app.test_app():
         store, _, secret = await twenty_note_reader(app)
         compiled = CompiledCache(store.database.engine.dialect)
-        token_and_page = compiled.get(tokens.TOKEN_USER_FIRST_PAGE.read)
+        token_and_page = compiled.get(first_page.TOKEN_USER_FIRST_PAGE.read)
         token = compiled.get(tokens.TOKEN_USER)
     connection = await asyncpg.connect(URL)
     await connection.execute("SET plan_cache_mode = force_generic_plan")

@@ -20,7 +20,7 @@ from quart import Quart, Response
 from bench.per_request.reader import serving_reader
 from notes_service.http.logs import AccessLog
 from notes_service.http.web import CloseAfterUnreadBody
-from notes_service.services import notes, tokens
+from notes_service.services import first_page, notes, tokens
 from tests.databases import migrate
 from tests.helpers import bearer
 
@@ -52,7 +52,7 @@ async def main(url):
             return page
 
         async def known_token(*_args, **_kwargs):
-            return found, None
+            return found
 
         quart_make_response = Quart.make_response.__get__(app)
         converting_make_response = app.make_response  # quart-schema's wrapper
@@ -67,7 +67,7 @@ async def main(url):
         variants = {  # name -> [(object, attribute, value while timed)]
             "the page read (list_notes_after)": [(notes, "list_notes_after", known_page)],
             "the token read (find_token_with_first_page)": [
-                (tokens, "find_token_with_first_page", known_token)
+                (first_page, "find_token_with_first_page", known_token)
             ],
             "quart-schema's conversion of a returned Response": [(app, "make_response", make_response)],
             "before-request hooks": [(app, "before_request_funcs", collections.defaultdict(list))],

@@ -16,15 +16,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic
+from typing import Any, Generic, Protocol
 
 from .rowtypes import Read, Row
 
-if TYPE_CHECKING:
-    from .reads import Reads
-
 MOST_CALLS = 64  # calls in one statement at most; more start the next batch
 READS_CLOSED = "the worker's reads are closed"
+
+
+class RowSource(Protocol):
+    """What sends a batch's statement: the worker's `Reads` (reads.py)."""
+
+    async def rows(self, statement: Read[Any], params: dict[str, Any]) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Batch:
         self.calls.append((params, future))
         return future
 
-    async def send(self, reads: Reads) -> None:
+    async def send(self, reads: RowSource) -> None:
         """Read every call still waiting (a caller may have left) in one statement, and answer each
         with its own rows; an error fails every call not answered yet (a cancellation is
         `Batches.close`, which answers them)."""
@@ -88,7 +91,7 @@ class Batches:
     """The batches of one worker's reads: the one gathering calls for each read and group, and the
     ones being sent."""
 
-    def __init__(self, reads: Reads, most: int = MOST_CALLS) -> None:
+    def __init__(self, reads: RowSource, most: int = MOST_CALLS) -> None:
         self.reads = reads
         self.most = most
         self._gathering: dict[tuple[BatchedRead[Any], Hashable], Batch] = {}

@@ -11,6 +11,9 @@ database:
   there); it commits once at the end, rolls back on error and releases the lock. Work before the
   first statement, like rendering a note's HTML, so holds no lock. A block opened inside another
   joins it.
+- **Which database** it is, a service never asks: where the SQL differs it gives the store one way per
+  database (`for_dialect`) and the store takes this one's; a read written for many calls at once
+  (batches.py) it makes only where the store `can_batch`.
 - **Rows** of a `Read` are its row type, a NamedTuple the service declares (rowtypes.py).
 
 A store is per request because a write block's transaction is state; opening one costs nothing, and
@@ -22,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any, TypeVarTuple, overload
+from typing import Any, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy import false, literal, select, union_all
 from sqlalchemy.engine import CursorResult
@@ -37,6 +40,7 @@ from .rowtypes import Read, Row
 from .types import Base
 
 Columns = TypeVarTuple("Columns")
+Choice = TypeVar("Choice")
 NOT_IN_WRITE_BLOCK = "writes go inside `async with store.write():`, opened by the route"
 
 
@@ -46,9 +50,10 @@ class Database:
     def __init__(self, engine: AsyncEngine, reads: Reads) -> None:
         self.engine = engine
         self.reads = reads
+        self.dialect: str = engine.dialect.name
         # One writer per worker at a time on SQLite: writers then queue here in order instead of
         # polling SQLite's busy handler, whose back-off gave a long latency tail under load.
-        self.write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self.write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @classmethod
     async def open(cls, url: str) -> Database:
@@ -98,10 +103,21 @@ class Store:
 
     async def batched_rows(self, read: BatchedRead[Row], /, **params: Any) -> list[Row]:
         """`rows` of a read written for many calls (batches.py): outside a write block, read in one
-        statement with the calls that other requests make beside it."""
+        statement with the calls that other requests make beside it. Only where `can_batch`."""
         if self._block is not None:
             return await self.rows(read.read, **read.arrays([params]))
         return await self.database.reads.batched_rows(read, params)
+
+    @property
+    def can_batch(self) -> bool:
+        """Whether `batched_rows` reads here: on PostgreSQL (arrays, `unnest`), where a read is a
+        round trip to share; a SQLite read is a library call, with nothing to share."""
+        return self.database.reads.batches is not None
+
+    def for_dialect(self, *, sqlite: Choice, postgresql: Choice) -> Choice:
+        """Of a service's two ways to do one thing, the one for this database (a search, say, is the
+        database's own full-text index): services say what each database takes, the store chooses."""
+        return {"sqlite": sqlite, "postgresql": postgresql}[self.database.dialect]
 
     @overload
     async def row(self, statement: Read[Row], /, **params: Any) -> Row | None: ...

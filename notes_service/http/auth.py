@@ -169,8 +169,9 @@ def token_required_with(
     check: TokenCheck,
 ) -> Callable[[Callable[Concatenate[CurrentUser, P], Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """`token_required` with another check of the secret: one that also reads what the route needs,
-    in the token check's own statement (and keeps it for the route, in `g`). Every 401 still comes
-    before anything else."""
+    in the token check's own statement, and hands it on in the user it finds (as
+    `services.first_page.WithFirstPage` holds the first page of notes). Every 401 still comes before
+    anything else."""
 
     def decorator(view: Callable[Concatenate[CurrentUser, P], Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)

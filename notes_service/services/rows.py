@@ -39,7 +39,7 @@ class SearchHit(NamedTuple):
 
 
 class TokenPageRow(NamedTuple):
-    """A row of the token check read with the first page of notes (tokens.find_token_with_first_page): one of
+    """A row of the token check read with the first page of notes (services/first_page.py): one of
     the page's notes (`NoteRow`'s fields), then the call it answers (`n`) and the token's user.
     A user without notes is one row with the note's fields null; that row is never handed on."""
 

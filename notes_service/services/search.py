@@ -139,19 +139,24 @@ POSTGRES_AFTER = Read(
 POSTGRES_NUMBERED = Read(_POSTGRES_FIRST.offset(bindparam("offset")), SearchHit)
 
 
-def _is_sqlite(store: Store) -> bool:
-    return store.database.engine.dialect.name == "sqlite"
-
-
 async def search_notes_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
     """A keyset page of the author's live notes matching `query` (for the API's cursor)."""
-    if _is_sqlite(store):
-        params = _fts5_params(query, author_id, after)
-        return await store.rows(
-            SQLITE_PAGE, **params, author_id=author_id, window=limit, limit=limit, offset=0
-        )
+    search = store.for_dialect(sqlite=_fts5_page_after, postgresql=_postgres_page_after)
+    return await search(store, author_id=author_id, query=query, after=after, limit=limit)
+
+
+async def _fts5_page_after(
+    store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
+) -> list[SearchHit]:
+    params = _fts5_params(query, author_id, after)
+    return await store.rows(SQLITE_PAGE, **params, author_id=author_id, window=limit, limit=limit, offset=0)
+
+
+async def _postgres_page_after(
+    store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
+) -> list[SearchHit]:
     params = {"query": query.tsquery(), "author_id": author_id, "limit": limit}
     if after is None:
         return await store.rows(POSTGRES_FIRST, **params)
@@ -162,11 +167,22 @@ async def search_notes(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
     """A numbered page of results (for the HTML list, which numbers its pages)."""
-    if _is_sqlite(store):
-        params = _fts5_params(query, author_id, None)
-        window = offset + limit
-        return await store.rows(
-            SQLITE_PAGE, **params, author_id=author_id, window=window, limit=limit, offset=offset
-        )
+    search = store.for_dialect(sqlite=_fts5_numbered_page, postgresql=_postgres_numbered_page)
+    return await search(store, author_id=author_id, query=query, limit=limit, offset=offset)
+
+
+async def _fts5_numbered_page(
+    store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
+) -> list[SearchHit]:
+    params = _fts5_params(query, author_id, None)
+    window = offset + limit
+    return await store.rows(
+        SQLITE_PAGE, **params, author_id=author_id, window=window, limit=limit, offset=offset
+    )
+
+
+async def _postgres_numbered_page(
+    store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
+) -> list[SearchHit]:
     params = {"query": query.tsquery(), "author_id": author_id, "limit": limit, "offset": offset}
     return await store.rows(POSTGRES_NUMBERED, **params)

@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import String, bindparam, delete, func, insert, or_, select, true, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
-from ..data import BatchedRead, Read, Store, UTCDateTime, generic_plan, utcnow
-from ..data.models import ApiToken, Note, User
+from ..data import Read, Store, UTCDateTime, generic_plan, utcnow
+from ..data.models import ApiToken, User
 from ..data.rowtypes import columns
 from .errors import Missing
-from .notes import LIVE, NOTE_COLUMNS, ORDER
-from .rows import TokenPageRow, TokenRow
+from .rows import TokenRow
 from .security import TOKEN_PREFIX, digest, new_secret
 from .users import CurrentUser
 
@@ -113,84 +111,6 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
 def found_token(user: CurrentUser, *, last_used_at: datetime | None, now: datetime) -> FoundToken:
     """The token's user, and whether its last use is old enough to be recorded again."""
     return FoundToken(user, stale=last_used_at is None or now - last_used_at >= TOUCH_INTERVAL)
-
-
-# The user's first page of notes, read in the token check's own statement (a LATERAL join). One
-# round trip instead of two; with both planned once per connection (`generic_plan`) it costs the
-# server less than the two statements, and the worker a round trip less (measured:
-# docs/performance.md). Written for many calls at once (`BatchedRead`): the requests of one turn of
-# a worker's event loop share the round trip, each call's own token and time an element of the
-# arrays `digest` and `now`. The note's columns come first and the user's are named apart from
-# them, so that each row is written out as a note as it is (`TokenPageRow`).
-_ASKED = (
-    func.unnest(bindparam("digest", type_=ARRAY(String)), bindparam("now", type_=ARRAY(UTCDateTime)))
-    .table_valued("digest", "now", with_ordinality="n")
-    .render_derived("asked")
-)
-_FIRST_PAGE = (
-    select(*NOTE_COLUMNS)
-    .where(Note.author_id == User.id, LIVE)
-    .order_by(*ORDER)
-    .limit(bindparam("limit"))
-    .lateral("page")
-)
-TOKEN_USER_FIRST_PAGE = BatchedRead(
-    Read(
-        generic_plan(
-            select(
-                *_FIRST_PAGE.c,
-                _ASKED.c.n,
-                User.id.label("user_id"),
-                User.username,
-                User.email,
-                User.created_at.label("user_created_at"),
-                User.email_verified,
-                User.two_factor,
-                ApiToken.id.label("token_id"),
-                ApiToken.last_used_at,
-            )
-            .select_from(_ASKED)
-            .join(ApiToken, ApiToken.token_digest == _ASKED.c.digest)
-            .join(User, ApiToken.user_id == User.id)
-            .outerjoin(_FIRST_PAGE, true())  # a user without notes is still one row
-            .where(User.is_active.is_(True), unexpired(_ASKED.c.now))
-            .order_by(  # n first: the calls come in that order, so each call's page is sorted alone
-                _ASKED.c.n,
-                _FIRST_PAGE.c.is_pinned.desc(),
-                _FIRST_PAGE.c.created_at.desc(),
-                _FIRST_PAGE.c.id.desc(),
-            )
-        ),
-        TokenPageRow,
-    ),
-    per_call=("digest", "now"),
-)
-
-
-async def find_token_with_first_page(
-    store: Store, *, secret: str, limit: int
-) -> tuple[FoundToken | None, list[TokenPageRow] | None]:
-    """`find_token`, and on PostgreSQL the user's first `limit` notes in list order (`NoteRow`'s
-    fields first) in the same statement; on SQLite (no LATERAL; a read there is a library call, not a
-    round trip) the page is None, left to its own read."""
-    if store.database.engine.dialect.name != "postgresql":
-        return await find_token(store, secret=secret), None
-    now = utcnow()
-    rows = await store.batched_rows(TOKEN_USER_FIRST_PAGE, digest=digest(secret), now=now, limit=limit)
-    if not rows:
-        return None, []
-    row = rows[0]
-    user = CurrentUser(
-        id=row.user_id,
-        username=row.username,
-        email=row.email,
-        created_at=row.user_created_at,
-        email_verified=row.email_verified,
-        two_factor=row.two_factor,
-        token_id=row.token_id,
-    )
-    found = found_token(user, last_used_at=row.last_used_at, now=now)
-    return found, rows if row.id is not None else []  # no note: one row, its note's fields null
 
 
 async def touch_token(store: Store, *, token_id: int) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 
 from notes_service.data import Database
 from notes_service.data.models import ApiToken, User
-from notes_service.services import notes, tokens
+from notes_service.services import first_page, notes, tokens
+from notes_service.services.first_page import WithFirstPage
 from tests.helpers import api_token, bearer
 
 SENDING = ("fetch", "fetchrow", "fetchval", "execute", "executemany", "prepare")
@@ -101,6 +102,14 @@ async def test_postgresql_reads_give_aware_utc_datetimes(factory, store, sent) -
     assert created.utcoffset() == timedelta(0) and abs(datetime.now(UTC) - created) < timedelta(minutes=5)
 
 
+def page_titles(found: tokens.FoundToken | None) -> list[str]:
+    """The titles of the first page read with the token check (none when the token was refused)."""
+    if found is None:
+        return []
+    assert isinstance(found.user, WithFirstPage)
+    return [note.title for note in found.user.first_page]
+
+
 async def test_first_pages_asked_for_together_are_one_statement_and_each_caller_gets_its_own(
     factory, store, sent
 ) -> None:
@@ -120,13 +129,13 @@ async def test_first_pages_asked_for_together_are_one_statement_and_each_caller_
                 await store.execute(update(ApiToken).where(ApiToken.id == token.id).values(expires_at=past))
     asked = ["ann", "bob", "dan", "nobody", "cat", "eve", "ann"]
     secrets["nobody"] = "nts_not-a-token"
-    await tokens.find_token_with_first_page(store, secret=secrets["ann"], limit=21)  # opens a connection
+    await first_page.find_token_with_first_page(store, secret=secrets["ann"], limit=21)  # opens a connection
     sent.clear()
     answers = await asyncio.gather(
-        *(tokens.find_token_with_first_page(store, secret=secrets[name], limit=21) for name in asked)
+        *(first_page.find_token_with_first_page(store, secret=secrets[name], limit=21) for name in asked)
     )
     assert dict(sent) == {"fetch": 1}  # seven requests' token checks and pages, one round trip
-    seen = [(found and found.user.username, [note.title for note in page or []]) for found, page in answers]
+    seen = [(found and found.user.username, page_titles(found)) for found in answers]
     assert seen == [
         ("ann", ["ann 2", "ann 1", "ann 0"]),
         ("bob", []),
@@ -144,5 +153,5 @@ async def test_a_first_page_read_in_a_write_block_sees_the_blocks_own_writes(fac
     async with store.write():
         _, secret = await tokens.issue_token(store, user_id=user.id, name="t", expires_in_days=None)
         await notes.create_note(store, author_id=user.id, title="not committed yet", content="c")
-        found, page = await tokens.find_token_with_first_page(store, secret=secret, limit=21)
-        assert found is not None and [note.title for note in page or []] == ["not committed yet"]
+        found = await first_page.find_token_with_first_page(store, secret=secret, limit=21)
+        assert found is not None and page_titles(found) == ["not committed yet"]

@@ -41,7 +41,7 @@ DIALECTS: dict[str, Dialect] = {
 
 def test_the_services_declare_their_reads() -> None:
     names = {name for name, _ in READS}
-    assert {"notes.FIRST_PAGE", "tokens.TOKEN_USER", "tokens.TOKEN_USER_FIRST_PAGE"} <= names
+    assert {"notes.FIRST_PAGE", "tokens.TOKEN_USER", "first_page.TOKEN_USER_FIRST_PAGE"} <= names
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from quart import Blueprint, Response, g, jsonify, request
+from quart import Blueprint, Response, jsonify, request
 
 from ...data import Store, current_store
 from ...http.auth import find_token
@@ -27,7 +27,7 @@ from ...http.schemas import (
     NotesQuery,
 )
 from ...http.shapes import NOTE
-from ...services import notes, search, tokens
+from ...services import first_page, notes, search, tokens
 from ...services.notes import Position
 from ...services.rows import NoteRow, SearchHit, TokenPageRow
 from ...services.search import SearchPosition
@@ -63,14 +63,12 @@ def _list_position(values: Any) -> Position:
 
 async def _check_and_read_first_page(store: Store, secret: str) -> tokens.FoundToken | None:
     """The token check; for a plain first page (no query string: the default limit, no cursor, no
-    search) it also reads the page (`tokens.find_token_with_first_page`: on PostgreSQL, one round
-    trip instead of two) and keeps it in `g` for `list_notes`."""
+    search) it also reads the page, in the same statement where the store batches reads (on
+    PostgreSQL one round trip instead of two): the user it finds then holds the page, which
+    `list_notes` asks for (`first_page.list_notes_after`)."""
     if request.args:
         return await find_token(store, secret)
-    found, g.first_page = await tokens.find_token_with_first_page(
-        store, secret=secret, limit=DEFAULT_LIMIT + 1
-    )
-    return found
+    return await first_page.find_token_with_first_page(store, secret=secret, limit=DEFAULT_LIMIT + 1)
 
 
 @api_route(
@@ -98,14 +96,8 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
             last = SearchPosition.of(hits[query.limit - 1])
     else:
         after = CURSORS.decode(query.cursor, _list_position) if query.cursor is not None else None
-        first_page: list[TokenPageRow] | None = g.pop("first_page", None)  # read with the token, or None
-        listed: list[NoteRow] | list[TokenPageRow]
-        if first_page is not None and after is None and query.limit == DEFAULT_LIMIT:
-            page = listed = first_page
-        else:
-            page = listed = await notes.list_notes_after(
-                store, author_id=user.id, after=after, limit=query.limit + 1
-            )
+        # The page read with the token when this is it (`_check_and_read_first_page`), else read now.
+        page = listed = await first_page.list_notes_after(store, user, after=after, limit=query.limit + 1)
         if len(listed) > query.limit:
             last = Position.of(listed[query.limit - 1])
     response = jsonify(NOTE.all(page[: query.limit]))
