@@ -41,6 +41,11 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # A batch copy drops and recreates a table; with foreign keys on, dropping `users` would
+        # cascade to every note. The pragma is ignored inside a transaction: set it before one
+        # begins, on the driver's connection (the app's own connections keep foreign keys on).
+        connection.connection.cursor().execute("PRAGMA foreign_keys = OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -79,3 +79,45 @@ def test_upgrade_takes_trashed_notes_out_of_the_sqlite_search_index(database_url
         db.execute("UPDATE notes SET deleted_at = '2026-01-03', title = 'seal' WHERE id = 1")
         for index in ("notes_fts", "notes_title_fts"):
             assert [row[0] for row in db.execute(matches.format(index))] == [2]
+
+
+def test_upgrade_keeps_every_row_and_no_id_is_given_twice(database_url: str) -> None:
+    """SQLite gave the highest id out again once its row was deleted (issue 20 item 17): the upgrade
+    rebuilds each table with AUTOINCREMENT, keeping its rows, their ids and the search index, and
+    without cascading the copy of `users` to their notes."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's sequences never give an id twice")
+    config = alembic_config(database_url)
+    config.attributes["configure_logger"] = False
+    command.downgrade(config, "5d2c8e41a7b3")
+    path = database_url.removeprefix("sqlite+aiosqlite:///")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "INSERT INTO users (id, username, username_key, email, password_hash, is_active, created_at) "
+            "VALUES (1, 'alice', 'alice', 'alice@example.com', 'x', 1, '2026-01-01')"
+        )
+        for number in (1, 2):
+            db.execute(
+                "INSERT INTO notes (id, author_id, title, content, is_pinned, created_at, updated_at, "
+                "version) VALUES (?, 1, 'otter', 'sea', 0, '2026-01-01', '2026-01-01', 1)",
+                (number,),
+            )
+    command.upgrade(config, "head")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("PRAGMA foreign_keys = ON")
+        assert [row[0] for row in db.execute("SELECT id FROM notes ORDER BY id")] == [1, 2]
+        assert [
+            row[0] for row in db.execute("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'otter'")
+        ] == [
+            1,
+            2,
+        ]
+        db.execute("DELETE FROM notes WHERE id = 2")
+        db.execute(
+            "INSERT INTO notes (author_id, title, content, is_pinned, created_at, updated_at, version) "
+            "VALUES (1, 'seal', 'sea', 0, '2026-01-01', '2026-01-01', 1)"
+        )
+        assert [row[0] for row in db.execute("SELECT id FROM notes ORDER BY id")] == [1, 3]
+        assert [row[0] for row in db.execute("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'seal'")] == [
+            3
+        ]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from .types import Base, UTCDateTime, utcnow
+from .types import SQLITE_IDS, Base, UTCDateTime, utcnow
 
 DIGEST_LENGTH = 64  # hex SHA-256
 
@@ -69,6 +69,7 @@ class Note(Base):
         # The trash page (newest deletion first) and the purge of old trash.
         Index("ix_notes_author_deleted", "author_id", "deleted_at"),
         Index("ix_notes_deleted_at", "deleted_at"),
+        SQLITE_IDS,
     )
 
 
@@ -109,7 +110,7 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     code_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
 
-    __table_args__ = (UniqueConstraint("user_id", "code_digest"),)  # also the look-up index
+    __table_args__ = (UniqueConstraint("user_id", "code_digest"), SQLITE_IDS)  # also the look-up index
 
 
 class PendingSignIn(Base):

@@ -23,6 +23,14 @@ class Base(DeclarativeBase):
     """Base of every table; constraint names follow one convention so migrations can name them."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # An id is never given twice, even after its row is deleted for good (SPEC §1): the change feed
+    # and ETags name notes by id. PostgreSQL's sequences never go back; SQLite needs AUTOINCREMENT,
+    # or it hands the highest id out again once its row is deleted. Tables with arguments of their
+    # own repeat this (`SQLITE_IDS`).
+    __table_args__: Any = {"sqlite_autoincrement": True}
+
+
+SQLITE_IDS = {"sqlite_autoincrement": True}
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 from collections.abc import AsyncGenerator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -69,14 +70,15 @@ class SMTPTransport:
 
 
 class FileTransport:
-    """Without SMTP: each message as `<directory>/<time>-<id>.eml` (mode 0600: it may hold a link),
-    named in an `event=mail_saved` line, so `make run` works with no mail server."""
+    """Without SMTP: each message as `<directory>/<time>-<id>-<random>.eml` (mode 0600: it may hold a
+    link), named in an `event=mail_saved` line, so `make run` works with no mail server. The random
+    part keeps names unique when ids are not: several databases, or one rebuilt, may share a folder."""
 
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
 
     async def deliver(self, message: EmailMessage, *, message_id: int) -> None:
-        path = self.directory / f"{utcnow():%Y%m%dT%H%M%S}-{message_id}.eml"
+        path = self.directory / f"{utcnow():%Y%m%dT%H%M%S}-{message_id}-{secrets.token_hex(4)}.eml"
         await asyncio.to_thread(self._write, path, message.as_bytes())
         event(log, "mail_saved", message_id=message_id, file=path)
 

@@ -26,14 +26,14 @@ async def create(client, headers, title="t"):  # type: ignore[no-untyped-def]
 
 async def test_version_starts_at_1_and_every_change_adds_1_and_moves_the_etag(client, alice_headers) -> None:
     note, tag = await create(client, alice_headers)
-    assert note["version"] == 1 and tag == '"1"'
+    assert note["version"] == 1 and tag == f'"{note["id"]}.1"'
     url = f"/api/notes/{note['id']}"
     for expected, change in enumerate([{"title": "u"}, {"is_pinned": True}, {"content": "x"}], start=2):
         response = await client.patch(url, json=change, headers=alice_headers)
         assert (await response.get_json())["version"] == expected
-        assert response.headers["ETag"] == f'"{expected}"'
+        assert response.headers["ETag"] == f'"{note["id"]}.{expected}"'
     got = await client.get(url, headers=alice_headers)
-    assert got.headers["ETag"] == '"4"' and (await got.get_json())["version"] == 4
+    assert got.headers["ETag"] == f'"{note["id"]}.4"' and (await got.get_json())["version"] == 4
 
 
 async def test_if_none_match_gives_304_until_the_note_changes(client, alice_headers) -> None:
@@ -45,7 +45,7 @@ async def test_if_none_match_gives_304_until_the_note_changes(client, alice_head
     assert weak.status_code == 304
     await client.patch(url, json={"title": "u"}, headers=alice_headers)
     changed = await client.get(url, headers={**alice_headers, "If-None-Match": tag})
-    assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+    assert changed.status_code == 200 and changed.headers["ETag"] == f'"{note["id"]}.2"'
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
@@ -54,7 +54,9 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(client, alice_headers
     url = f"/api/notes/{note['id']}"
     await client.patch(url, json={"title": "moved on"}, headers=alice_headers)
     body = {"title": "mine", "content": "mine"} if method != "DELETE" else None
-    for stale in (old, 'W/"2"', '"nonsense"', '"99"'):
+    current = f'"{note["id"]}.2"'
+    malformed = ['""', ",", '"', "W/", '"2"', f'"{note["id"]}."', f'"{note["id"] + 1}.2"', "nonsense"]
+    for stale in [old, f"W/{current}", '"nonsense"', f'"{note["id"]}.99"', *malformed]:
         response = await client.open(
             url, method=method, json=body, headers={**alice_headers, "If-Match": stale}
         )
@@ -62,7 +64,7 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(client, alice_headers
         assert await response.get_json() == {"error": "Precondition failed"}
     row = await store.row(select(Note).where(Note.id == note["id"]))
     assert (row.title, row.version, row.deleted_at) == ("moved on", 2, None)
-    ok = await client.open(url, method=method, json=body, headers={**alice_headers, "If-Match": '"2"'})
+    ok = await client.open(url, method=method, json=body, headers={**alice_headers, "If-Match": current})
     assert ok.status_code == (204 if method == "DELETE" else 200)
     star = await client.open(url, method=method, json=body, headers={**alice_headers, "If-Match": "*"})
     assert star.status_code == (404 if method == "DELETE" else 200)
@@ -88,7 +90,7 @@ async def test_two_concurrent_writers_with_the_same_if_match_exactly_one_wins(cl
     url = f"/api/notes/{note['id']}"
     for round_ in range(50):
         version = round_ + 1
-        headers = {**alice_headers, "If-Match": f'"{version}"'}
+        headers = {**alice_headers, "If-Match": f'"{note["id"]}.{version}"'}
         first, second = await asyncio.gather(
             client.patch(url, json={"content": f"a{round_}"}, headers=headers),
             client.patch(url, json={"content": f"b{round_}"}, headers=headers),

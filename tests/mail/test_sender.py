@@ -8,6 +8,7 @@ import email.policy
 import logging
 import time
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from notes_service import create_app
 from notes_service.config import load_settings
 from notes_service.data import Database, utcnow
 from notes_service.data.models import OutboxMessage
-from notes_service.mail.sender import Sender, transport_for
+from notes_service.mail.sender import FileTransport, Sender, transport_for
 from notes_service.services import outbox
 from tests.mailbox import Mailbox, body_of, outbox_drained
 
@@ -217,3 +218,15 @@ async def test_an_unreachable_database_is_logged_once_per_outage(mail_settings, 
             await asyncio.sleep(0.05)
     assert caplog.text.count("event=mail_sender_failed") == 1
     assert caplog.text.count("event=mail_sender_restored") == 1
+
+
+async def test_eml_files_never_share_a_name(tmp_path) -> None:
+    """Message ids repeat across databases (and did on SQLite once a message was deleted): every
+    .eml file must still be a file of its own (issue 20 item 14)."""
+    transport = FileTransport(str(tmp_path))
+    message = EmailMessage()
+    message["Subject"] = "Reset your password"
+    message.set_content("hello")
+    for _ in range(3):
+        await transport.deliver(message, message_id=1)
+    assert len(eml_files(str(tmp_path))) == 3

@@ -133,11 +133,11 @@ async def get_note(user: CurrentUser, note_id: int) -> Any:
     """One note with its `ETag`: 304 when `If-None-Match` holds it, 403 when it is someone else's,
     404 when there is none (or it is in the trash)."""
     note = await notes.get_note(current_store(), note_id=note_id, author_id=user.id)
-    if not not_modified(note.version):
+    if not not_modified(note.id, note.version):
         return note_response(note)
     response = no_content()
     response.status_code = 304
-    response.headers["ETag"] = etag(note.version)
+    response.headers["ETag"] = etag(note.id, note.version)
     return response
 
 
@@ -178,7 +178,7 @@ async def delete_note(user: CurrentUser, note_id: int) -> Any:
     """Move a note to the trash (`/api/trash` lists, restores and purges it)."""
     store = current_store()
     async with store.write():
-        await notes.trash_note(store, note_id=note_id, author_id=user.id, expected=if_match_versions())
+        await notes.trash_note(store, note_id=note_id, author_id=user.id, expected=if_match_versions(note_id))
     return no_content()
 
 
@@ -186,6 +186,6 @@ async def _save(user: CurrentUser, note_id: int, changes: dict[str, Any]) -> Res
     store = current_store()
     async with store.write():
         note = await notes.update_note(
-            store, note_id=note_id, author_id=user.id, expected=if_match_versions(), **changes
+            store, note_id=note_id, author_id=user.id, expected=if_match_versions(note_id), **changes
         )
     return note_response(note)

@@ -40,5 +40,5 @@ def note_response(note: NoteRow, status: int = 200, **headers: str) -> Response:
     returned dict into JSON through a new pydantic TypeAdapter on every request."""
     response = jsonify(NOTE.one(note))
     response.status_code = status
-    response.headers.update(ETag=etag(note.version), **headers)
+    response.headers.update(ETag=etag(note.id, note.version), **headers)
     return response
