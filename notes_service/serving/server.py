@@ -57,7 +57,7 @@ from ..data.dberrors import describe_any, one_line
 from ..http.logs import configure_logging
 from .listeners import close_all, worker_sockets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository, where hypercorn.toml is
 APPLICATION = "notes_service.asgi:app"
 KILL_MARGIN_SECONDS = 5
 LINGER_SECONDS = 1.0
