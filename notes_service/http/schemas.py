@@ -45,7 +45,29 @@ NoNul = AfterValidator(_no_nul)
 NoNulDocumented = Field(json_schema_extra={"pattern": rules.NO_NUL_PATTERN})
 # Length is checked as sent, then blanks are trimmed away: the pattern says "not only blanks".
 NotBlank = [Field(json_schema_extra={"pattern": rules.NOT_BLANK_PATTERN}), NoNul, AfterValidator(_not_blank)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=rules.TITLE_MAX), *NotBlank]
+def _title(value: str) -> str:
+    """Trimmed, then 1–200 characters (SPEC §1 counts a title after trimming, as the form does)."""
+    value = _not_blank(value)
+    if len(value) > rules.TITLE_MAX:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": rules.TITLE_MAX},
+        )
+    return value
+
+
+# No maxLength in the document: it cannot say "after trimming"; the description does.
+Title = Annotated[
+    str,
+    StringConstraints(min_length=1),
+    Field(
+        description=f"1–{rules.TITLE_MAX} characters once leading and trailing blanks are trimmed.",
+        json_schema_extra={"pattern": rules.NOT_BLANK_PATTERN},
+    ),
+    NoNul,
+    AfterValidator(_title),
+]
 Content = Annotated[
     str, StringConstraints(min_length=1, max_length=rules.CONTENT_MAX), NoNulDocumented, NoNul
 ]
@@ -272,13 +294,14 @@ class NotesQuery(BaseModel):
     q: (
         Annotated[
             str,
-            StringConstraints(max_length=rules.SEARCH_MAX),
             Field(
                 description='Search: notes holding every word (`word*` a prefix, `"two words"` a phrase); '
-                "best matches first (title above content), then newest. Empty: the plain list.",
+                "best matches first (title above content), then newest. Empty: the plain list. "
+                f"Only the first {rules.SEARCH_MAX} characters count, as in the browser's search box.",
                 json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
             ),
             NoNul,
+            AfterValidator(lambda text: text[: rules.SEARCH_MAX]),
         ]
         | None
     ) = None

@@ -233,3 +233,30 @@ async def test_secret_is_not_in_the_database_file(app, client, alice_headers, se
     raw = b"".join(file.read_bytes() for file in files if file.exists())
     assert b"alice@example.com" in raw  # we are reading the right file
     assert token.encode() not in raw and token[4:].encode() not in raw
+
+
+async def test_a_title_counts_its_length_after_trimming(client, factory) -> None:
+    """SPEC §1: 1–200 characters after trimming (issue 20 item 13: 200 × "t" with blanks around
+    was a 422)."""
+    await factory.user("alice")
+    headers = bearer(await api_token(client, "alice@example.com"))
+    padded = "   " + "t" * 200 + "   "
+    created = await client.post("/api/notes", json={"title": padded, "content": "c"}, headers=headers)
+    assert created.status_code == 201 and (await created.get_json())["title"] == "t" * 200
+    too_long = await client.post("/api/notes", json={"title": "t" * 201, "content": "c"}, headers=headers)
+    assert too_long.status_code == 422
+    assert "title" in str((await too_long.get_json())["details"])
+
+
+async def test_a_search_longer_than_500_characters_is_cut_as_the_browser_does(client, factory) -> None:
+    """SPEC §9: one behaviour, never an error — `/notes?q=` reads the first 500 characters, and so
+    does the API (it was a 422)."""
+    await factory.user("alice")
+    headers = bearer(await api_token(client, "alice@example.com"))
+    await client.post("/api/notes", json={"title": "otter", "content": "c"}, headers=headers)
+    query = "otter " + "x" * 600
+    response = await client.get("/api/notes", query_string={"q": query}, headers=headers)
+    assert response.status_code == 200
+    assert [note["title"] for note in await response.get_json()] == []  # the cut query holds "xxx…"
+    found = await client.get("/api/notes", query_string={"q": "otter" + " " * 600 + "zebra"}, headers=headers)
+    assert found.status_code == 200 and [note["title"] for note in await found.get_json()] == ["otter"]
