@@ -2,8 +2,8 @@
 
 hypercorn's own multi-worker runner lets the parent exit, and terminate the other workers, as soon as
 the first worker has stopped, and its workers die at once on a SIGTERM of their own; both cut requests
-in flight. Here the workers ignore SIGTERM/SIGINT and stop only when the supervisor sets the shared
-shutdown event: each stops accepting, finishes what it has (up to `graceful_timeout` from
+in flight. Here the workers ignore SIGTERM/SIGINT and stop only when the supervisor writes to the
+shutdown pipe they watch: each stops accepting, finishes what it has (up to `graceful_timeout` from
 hypercorn.toml) and exits; the supervisor waits for all of them before it exits, and kills only
 workers still running past the drain time. A worker that dies unexpectedly is replaced.
 
@@ -15,10 +15,17 @@ opened by each worker when it starts serving.
 
 An application that cannot load (a database URL that cannot be read, a driver that is not
 installed) stops `serve` at once with the reason in one line and exit status 3 (systemd's unit does
-not restart on it). Replacing is only right for a worker that had served: one that dies while
-starting (a SQLite file that cannot be opened) would die again, forever, so the supervisor stops
-with the worker's reason in one line and status 3 too. A crash loop later (CRASH_LOOP_DEATHS within
-CRASH_LOOP_SECONDS) stops it too, with status 1.
+not restart on it). Replacing is only right for a worker that had become ready: one that dies while
+starting (a SQLite file that cannot be opened), a replacement as much as a first worker, would die
+again, forever, so the supervisor stops with the worker's reason in one line and status 3 too. That
+is the only death that stops `serve`.
+
+A worker that dies after it reported ready is always replaced, however often it happens: a request
+can kill the worker that serves it (a crash in a C extension), and no number of such requests may
+stop the service (SPEC §6), so there is no crash-loop stop for serving workers. The replacement waits
+a little first (`Backoff`: 0.1 s, doubled each time the slot's worker dies within 10 s of becoming
+ready, at most 2 s), so that workers dying as fast as they start do not keep the machine forking.
+Every death is one `event=worker_died` line with its reason and that delay.
 
 Each worker listens on a socket of its own (serving/listeners.py: SO_REUSEPORT, so the kernel spreads new
 connections evenly) and, on uvloop, accepts every queued connection at each wakeup (serving/accepting.py).
@@ -36,7 +43,6 @@ import select
 import signal
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -62,9 +68,7 @@ APPLICATION = "notes_service.asgi:app"
 KILL_MARGIN_SECONDS = 5
 LINGER_SECONDS = 1.0
 STARTUP_FAILED = 3  # exit status: the app or a worker could not start (gunicorn uses 3 for the same)
-CRASH_LOOP = 1
-CRASH_LOOP_DEATHS = 5
-CRASH_LOOP_SECONDS = 60.0
+WAKE_SECONDS = 1.0  # the supervisor looks at its workers at least this often
 READY = "ready"
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 log = logging.getLogger("notes_service.serving.server")
@@ -101,11 +105,13 @@ def run(
     workers: int | None = None,
     drain_seconds: float | None = None,
     application: str = APPLICATION,
+    backoff: Backoff | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT, then drain; returns the exit code.
 
     `application` is another ASGI app's import path only for the benchmark's ceiling, which is
-    measured under this same server.
+    measured under this same server; `backoff` other replacement delays only for tests, which kill
+    workers in quick succession and must not wait the production delays out.
     """
     configure_logging()
     config = load_config(bind, workers, drain_seconds, application)
@@ -120,7 +126,7 @@ def run(
     # full passes (they walk every object, a latency spike, and would write to the shared pages).
     gc.collect()
     gc.freeze()
-    return Supervisor(config, worker_sockets(config), app, loop_factory).run()
+    return Supervisor(config, worker_sockets(config), app, loop_factory, backoff or Backoff()).run()
 
 
 def _loop_factory(config: Config) -> LoopFactory | None:
@@ -193,6 +199,11 @@ async def _stopped(shutdown_fd: int, report_ready: Callable[[], None]) -> None:
     """Say we are ready (hypercorn awaits this once its sockets accept), then return LINGER_SECONDS
     after the supervisor asked us to stop.
 
+    READY is written before this worker runs any request: hypercorn starts this task right after
+    registering its listeners, and a connection's task is queued behind it. So a request that kills
+    its worker always kills a ready one, which is replaced, never one taken for a worker that cannot
+    start (which would stop `serve`).
+
     hypercorn closes idle keep-alive connections the moment it stops, losing any request a client had
     just written to one. Serving on for a moment first means that every request sent before the
     SIGTERM is read and answered; only requests sent later can meet a closing connection.
@@ -203,20 +214,57 @@ async def _stopped(shutdown_fd: int, report_ready: Callable[[], None]) -> None:
     await asyncio.sleep(LINGER_SECONDS)
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """How long a slot stays empty after its worker died while serving.
+
+    Short, because the dead worker's socket still gets its share of new connections (SO_REUSEPORT),
+    which wait in its queue until the replacement accepts them; growing, because a worker that dies
+    soon after it became ready will likely die again, and forking and starting it costs CPU the
+    other workers need. A worker that served `reset` seconds or more was healthy: the next delay
+    starts over.
+    """
+
+    first: float = 0.1
+    most: float = 2.0
+    reset: float = 10.0
+
+    def after(self, previous: float | None, served: float) -> float:
+        """The delay after a death; `previous` is the slot's last delay, `served` the dead worker's
+        seconds since it became ready."""
+        if previous is None or served >= self.reset:
+            return self.first
+        return min(previous * 2, self.most)
+
+
+def _death(exitcode: int | None) -> str:
+    """A worker's end in one word: the signal that killed it, else its exit status."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            return signal.Signals(-exitcode).name
+        except ValueError:
+            return f"signal_{-exitcode}"
+    return f"exit_status_{exitcode}"
+
+
 @dataclass
 class Worker:
     process: BaseProcess
     slot: int  # which of the supervisor's listening socket sets it serves on
     reports: Connection  # READY, or why it could not start
-    ready: bool = False
+    ready_at: float | None = None  # the supervisor's monotonic time when it read READY
     reason: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.ready_at is not None
 
     def read_reports(self) -> None:
         try:
             while self.reports.poll():
                 message = self.reports.recv()
                 if message == READY:
-                    self.ready = True
+                    self.ready_at = time.monotonic()
                     log.info("event=worker_ready pid=%s", self.process.pid)
                 else:
                     self.reason = message
@@ -231,8 +279,7 @@ class Supervisor:
         sockets: list[Sockets],
         app: AppWrapper,
         loop_factory: LoopFactory | None = None,
-        crash_loop_deaths: int = CRASH_LOOP_DEATHS,
-        crash_loop_seconds: float = CRASH_LOOP_SECONDS,
+        backoff: Backoff = Backoff(),
     ) -> None:
         self.config = config
         self.sockets = sockets
@@ -249,8 +296,9 @@ class Supervisor:
         self.failure: str | None = None
         self.announced = False
         self.workers: list[Worker] = []
-        self.deaths: deque[float] = deque(maxlen=crash_loop_deaths)
-        self.crash_loop_seconds = crash_loop_seconds
+        self.backoff = backoff
+        self.delays: dict[int, float] = {}  # slot -> the delay before its last replacement
+        self.due: dict[int, float] = {}  # slot -> when its replacement starts (monotonic)
 
     def run(self) -> int:
         for name in ("SIGTERM", "SIGINT"):
@@ -258,11 +306,12 @@ class Supervisor:
         self._start(range(self.config.workers))
         while not self.stopping:
             waitables = [w.process.sentinel for w in self.workers] + [w.reports for w in self.workers]
-            wait(waitables, timeout=1)
+            wait(waitables, timeout=self._until_due())
             for worker in self.workers:
                 worker.read_reports()
             self._announce()
             self._replace_exited()
+            self._start_due()
         drained = self._drain()
         if self.failure is not None:
             click.echo(f"Error: {self.failure}", err=True)  # last, below the other workers' output
@@ -316,28 +365,55 @@ class Supervisor:
             self.workers.append(Worker(process, slot, reports))
 
     def _replace_exited(self) -> None:
-        exited = [worker for worker in self.workers if not worker.process.is_alive()]
-        if not exited or self.stopping:
+        """Stop if a worker died before it was ready; else schedule each dead worker's replacement."""
+        if self.stopping:
             return
-        self.workers = [worker for worker in self.workers if worker.process.is_alive()]
+        # One is_alive() a worker: when a second call decided which workers were kept, one that died
+        # in between was dropped without being replaced, its slot lost for good (and its death went
+        # uncounted: the flake of the test of the crash-loop stop there was, on a busy machine).
+        alive: list[Worker] = []
+        exited: list[Worker] = []
+        for worker in self.workers:
+            (alive if worker.process.is_alive() else exited).append(worker)
+        if not exited:
+            return
+        self.workers = alive
         for worker in exited:
-            worker.read_reports()  # it may have said why just before it died
+            worker.read_reports()  # it may have said why, or that it was ready, just before it died
             worker.reports.close()
-            if not worker.ready:
-                reason = worker.reason or f"exit status {worker.process.exitcode}"
+            now = time.monotonic()
+            death = _death(worker.process.exitcode)
+            if worker.ready_at is None:
+                reason = worker.reason or f"it died ({death.replace('_', ' ')})"
                 self._fail(STARTUP_FAILED, f"a worker could not start: {reason}")
                 return
-            log.error("event=worker_exited pid=%s exitcode=%s", worker.process.pid, worker.process.exitcode)
-            self.deaths.append(time.monotonic())
-        window = self.deaths[-1] - self.deaths[0] if self.deaths else 0.0
-        if len(self.deaths) == self.deaths.maxlen and window <= self.crash_loop_seconds:
-            self._fail(
-                CRASH_LOOP,
-                f"{len(self.deaths)} workers died within {self.crash_loop_seconds:g} s: a crash loop, "
-                "stopping (their tracebacks are above)",
+            served = now - worker.ready_at
+            delay = self.backoff.after(self.delays.get(worker.slot), served)
+            self.delays[worker.slot] = delay
+            self.due[worker.slot] = now + delay
+            log.error(
+                "event=worker_died pid=%s reason=%s served_seconds=%.3f replaced_in_seconds=%.3f",
+                worker.process.pid,
+                death,
+                served,
+                delay,
             )
+
+    def _until_due(self) -> float:
+        """How long the supervisor may wait for its workers before a replacement is due."""
+        if not self.due:
+            return WAKE_SECONDS
+        return min(max(min(self.due.values()) - time.monotonic(), 0.0), WAKE_SECONDS)
+
+    def _start_due(self) -> None:
+        """Start the replacements whose delay is over (none once stopping: nothing would serve)."""
+        if self.stopping:
             return
-        self._start(worker.slot for worker in exited)
+        now = time.monotonic()
+        slots = [slot for slot, due in self.due.items() if due <= now]
+        for slot in slots:
+            del self.due[slot]
+        self._start(slots)
 
     def _drain(self) -> int:
         """Wait for every worker to finish its requests; kill those past the drain time."""
