@@ -45,6 +45,8 @@ NoNul = AfterValidator(_no_nul)
 NoNulDocumented = Field(json_schema_extra={"pattern": rules.NO_NUL_PATTERN})
 # Length is checked as sent, then blanks are trimmed away: the pattern says "not only blanks".
 NotBlank = [Field(json_schema_extra={"pattern": rules.NOT_BLANK_PATTERN}), NoNul, AfterValidator(_not_blank)]
+
+
 def _title(value: str) -> str:
     """Trimmed, then 1–200 characters (SPEC §1 counts a title after trimming, as the form does)."""
     value = _not_blank(value)
