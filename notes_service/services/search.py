@@ -19,6 +19,9 @@ the author's matches.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,12 +142,41 @@ POSTGRES_AFTER = Read(
 POSTGRES_NUMBERED = Read(_POSTGRES_FIRST.offset(bindparam("offset")), SearchHit)
 
 
+SEARCHES_AT_ONCE = 2  # per user and worker
+
+
+class _Budget:
+    """How many searches each user runs at once in this worker: a user's further searches wait their
+    turn, so one person's flood cannot take every read connection from everyone else (issue 20
+    item 10: 8 at once made another person's request wait 6 s)."""
+
+    def __init__(self) -> None:
+        self._slots: dict[int, asyncio.Semaphore] = {}
+        self._holders: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, author_id: int) -> AsyncIterator[None]:
+        slots = self._slots.setdefault(author_id, asyncio.Semaphore(SEARCHES_AT_ONCE))
+        self._holders[author_id] = self._holders.get(author_id, 0) + 1
+        try:
+            async with slots:
+                yield
+        finally:
+            self._holders[author_id] -= 1
+            if not self._holders[author_id]:  # nobody waits: forget the user
+                del self._holders[author_id], self._slots[author_id]
+
+
+BUDGET = _Budget()
+
+
 async def search_notes_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
     """A keyset page of the author's live notes matching `query` (for the API's cursor)."""
     search = store.for_dialect(sqlite=_fts5_page_after, postgresql=_postgres_page_after)
-    return await search(store, author_id=author_id, query=query, after=after, limit=limit)
+    async with BUDGET.turn(author_id):
+        return await search(store, author_id=author_id, query=query, after=after, limit=limit)
 
 
 async def _fts5_page_after(
@@ -168,7 +200,8 @@ async def search_notes(
 ) -> list[SearchHit]:
     """A numbered page of results (for the HTML list, which numbers its pages)."""
     search = store.for_dialect(sqlite=_fts5_numbered_page, postgresql=_postgres_numbered_page)
-    return await search(store, author_id=author_id, query=query, limit=limit, offset=offset)
+    async with BUDGET.turn(author_id):
+        return await search(store, author_id=author_id, query=query, limit=limit, offset=offset)
 
 
 async def _fts5_numbered_page(

@@ -52,6 +52,12 @@ def test_no_corpus_entry_runs_script_in_chromium(browser: Any, server: str, sync
             link.hover()
         assert page.evaluate("window.pwned === undefined"), source
         assert content.locator("script, svg, iframe, img, style, form, math").count() == 0, source
+        # The DOM itself, not whether a script ran (the CSP would stop most anyway): no handler.
+        handlers = content.evaluate(
+            "el => [el, ...el.querySelectorAll('*')].flatMap(e => [...e.attributes])"
+            ".map(a => a.name).filter(name => name.startsWith('on'))"
+        )
+        assert handlers == [], (source, handlers)
         hrefs = [link.get_attribute("href") or "" for link in content.locator("a").all()]
         assert all(href.startswith(("http://", "https://", "mailto:", "/")) for href in hrefs), (
             source,

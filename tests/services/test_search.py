@@ -25,7 +25,50 @@ def test_parser_words_prefixes_phrases_and_punctuation() -> None:
     )
     assert not parse("*** ;; \"\" '' _ -").terms
     assert parse("x-y").fts5() == '"x" AND "y"'
-    assert parse('a* "b c"').tsquery() == "'a':* & ('b' <-> 'c')"
+    assert parse('ab* "b c"').tsquery() == "'ab':* & ('b' <-> 'c')"
+
+
+def test_prefix_terms_are_bounded_in_length_and_number() -> None:
+    """Issue 20 item 10: `a* b* … p*` read most of the index 16 times over."""
+    one_letter = parse(" ".join(f"{letter}*" for letter in "abcdefghijklmnop"))
+    assert not any(term.prefix for term in one_letter.terms) and len(one_letter.terms) == 16
+    many = parse("ab* cd* ef* gh* ij* kl*")
+    assert [term.prefix for term in many.terms] == [True, True, True, True, False, False]
+
+
+async def test_a_persons_searches_take_turns_and_leave_others_alone(monkeypatch) -> None:
+    """At most SEARCHES_AT_ONCE of one person's searches run at once in a worker; another person's
+    search does not wait behind them."""
+    import asyncio
+
+    running: dict[int, int] = {1: 0, 2: 0}
+    most: dict[int, int] = {1: 0, 2: 0}
+    release = asyncio.Event()
+
+    async def slow_page(store, *, author_id, **_):  # type: ignore[no-untyped-def]
+        running[author_id] += 1
+        most[author_id] = max(most[author_id], running[author_id])
+        if author_id == 1:
+            await release.wait()
+        running[author_id] -= 1
+        return []
+
+    class Store:
+        def for_dialect(self, **choices):  # type: ignore[no-untyped-def]
+            return slow_page
+
+    query = parse("otter")
+    floods = [
+        asyncio.create_task(search.search_notes(Store(), author_id=1, query=query, limit=5, offset=0))  # type: ignore[arg-type]
+        for _ in range(8)
+    ]
+    await asyncio.sleep(0.01)
+    other = search.search_notes(Store(), author_id=2, query=query, limit=5, offset=0)  # type: ignore[arg-type]
+    assert await asyncio.wait_for(other, 1) == []
+    assert most == {1: search.SEARCHES_AT_ONCE, 2: 1}
+    release.set()
+    await asyncio.gather(*floods)
+    assert not search.BUDGET._slots  # forgotten once nobody searches
 
 
 def test_excerpt_is_around_the_first_match() -> None:
