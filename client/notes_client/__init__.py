@@ -1,6 +1,7 @@
 """notes_client: a typed async client for the notes-service JSON API (SPEC §10).
 
-`NotesClient` has a method for every `/api` route.
+`NotesClient` has a method for every `/api` route; `Mirror` keeps a local SQLite copy of the notes
+in step; `notes-client` is the command line (cli.py).
 """
 
 from .client import NotesClient
@@ -22,6 +23,7 @@ from .errors import (
     ValidationFailed,
 )
 from .http import Retry
+from .mirror import Mirror
 from .models import Change, ChangesPage, Deleted, Event, Export, FeedItem, Note, Page, Token, TokenInfo, User
 from .pages import Pages
 
@@ -38,6 +40,7 @@ __all__ = [
     "FeedItem",
     "Forbidden",
     "InvalidCursor",
+    "Mirror",
     "NotFound",
     "Note",
     "NotesClient",
