@@ -11,8 +11,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 	@$(MAKE) --no-print-directory hooks
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# The client (client/, its own package: httpx only) is installed beside the service: its tests,
+# the README's example and `make lint` import it.
+$(STAMP): pyproject.toml client/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,speed]'
+	$(BIN)/pip install --quiet -e ./client
 	touch $(STAMP)
 
 install: $(STAMP) hooks  ## the venv with the test extras, and the repository's git hooks
@@ -26,7 +29,7 @@ run: $(STAMP)  ## migrate the SQLite database in instance/ and serve on http://1
 	$(BIN)/notes-service db upgrade
 	$(BIN)/notes-service serve
 
-test: $(STAMP)  ## the whole suite on SQLite (PostgreSQL/Redis tests skip when those are absent)
+test: $(STAMP)  ## the whole suite on SQLite, client/tests too (PostgreSQL/Redis tests skip when absent)
 	$(BIN)/python -m pytest -q
 
 test-postgres: $(STAMP)  ## the whole suite again on PostgreSQL + Redis (must be running)
@@ -40,10 +43,11 @@ bench: | $(BIN)/python  ## the benchmark against its baselines (~9 min; BENCH_AR
 		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: $(STAMP)  ## ruff (lint + format) over the code, mypy --strict over the package
-	$(BIN)/ruff check notes_service tests bench .githooks/commit-msg
-	$(BIN)/ruff format --check notes_service tests bench .githooks/commit-msg
+lint: $(STAMP)  ## ruff (lint + format) over the code, mypy --strict over both packages
+	$(BIN)/ruff check notes_service tests bench client .githooks/commit-msg
+	$(BIN)/ruff format --check notes_service tests bench client .githooks/commit-msg
 	$(BIN)/mypy
+	$(BIN)/mypy --strict client/notes_client
 
 clean:
 	rm -rf $(VENV) .pytest_cache
