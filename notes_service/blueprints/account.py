@@ -105,7 +105,7 @@ async def login() -> Any:
 
 async def _start_pending(store: Store, verified: Verified, *, remember: bool, next_url: str | None) -> bool:
     """Record the correct password and name it in this browser's cookie: no session yet.
-    False when the password changed since it was checked."""
+    False when the password, the account's security or two-factor state changed since it was checked."""
     lifetime = timedelta(seconds=current_app.config["NOTES"].two_factor_pending_seconds)
     async with store.write():
         if not await users.still_current(store, verified):
@@ -116,6 +116,7 @@ async def _start_pending(store: Store, verified: Verified, *, remember: bool, ne
             store,
             user_id=verified.user_id,
             password_hash=verified.current_hash,
+            security_stamp=verified.security_stamp,
             remember=remember,
             next_url=next_url if is_safe_next(next_url) and len(next_url) <= MAX_NEXT_LENGTH else None,
             lifetime=lifetime,
@@ -158,16 +159,23 @@ async def login_2fa() -> Any:
 async def _finish(store: Store, pending: two_factor.Pending, code: str) -> bool:
     """In one transaction: check the code (using it up) and sign in, or count a wrong code."""
     async with store.write():
-        row = await store.row(users.CREDENTIALS_BY_ID, id=pending.user_id)
-        # A password changed or an account deactivated since the password step voids the sign-in.
-        if row is None or not row.is_active or digest(row.password_hash) != pending.password_digest:
+        row = await store.row(users.CREDENTIALS_FOR_UPDATE, id=pending.user_id)
+        # A password changed, 2FA turned off or the account (de)activated since the password step
+        # (any change of its security stamp) voids the sign-in.
+        if (
+            row is None
+            or digest(row.password_hash) != pending.password_digest
+            or row.security_stamp != pending.security_stamp
+            or not row.is_active
+            or not row.two_factor
+        ):
             await two_factor.end_pending(store, pending_id=pending.id)
             return False
         box = current_box()
         if await two_factor.accept_code(store, box, user_id=pending.user_id, code=code) and (
             await two_factor.end_pending(store, pending_id=pending.id)  # only one request finishes it
         ):
-            verified = Verified(row.id, row.is_active, row.password_hash, two_factor=True)
+            verified = Verified(row.id, row.is_active, row.password_hash, row.security_stamp, two_factor=True)
             return await sign_in(store, verified, remember=pending.remember)
         await two_factor.count_wrong_code(store, pending_id=pending.id)
     return False

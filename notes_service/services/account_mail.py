@@ -107,6 +107,7 @@ async def set_password(
     """Every password change or reset ends here, so nothing the old password opened outlives it."""
     # A change link kept by whoever knew the old password would hand them the account (SPEC §7).
     await users.set_password_hash(store, user_id=user_id, password_hash=password_hash)
+    await users.bump_security_stamp(store, user_id=user_id)  # also what was signed in meanwhile
     await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=keep_auth_session_id)
     await tokens.revoke_all_tokens(store, user_id=user_id)
     await link_tokens.void_links(store, user_id=user_id, purposes=link_tokens.OF_THE_PASSWORD)

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from ..data import Store, UTCDateTime, utcnow
 from ..data.models import PendingSignIn, RecoveryCode, User
+from . import users
 from .security import digest, new_secret
 from .totp import SecretBox, is_totp, matching_step, normalise, user_context
 
@@ -36,17 +37,21 @@ async def recovery_codes_left(store: Store, *, user_id: int) -> int:
 async def turn_on(
     store: Store, box: SecretBox, *, user_id: int, secret: str, step: int, codes: list[str]
 ) -> None:
-    """Store the secret (encrypted) and the step of the code that confirmed it, and new recovery codes."""
+    """Store the secret (encrypted) and the step of the code that confirmed it, and new recovery codes;
+    the security stamp changes (every sign-in of before ends but those the caller re-stamps)."""
     sealed = box.seal(secret, context=user_context(user_id))
     await store.execute(
         update(User).where(User.id == user_id).values(totp_secret=sealed, totp_last_step=step)
     )
+    await users.bump_security_stamp(store, user_id=user_id)
     await replace_recovery_codes(store, user_id=user_id, codes=codes)
 
 
 async def turn_off(store: Store, *, user_id: int) -> None:
-    """Forget the secret, the recovery codes and any sign-in waiting for a code."""
+    """Forget the secret, the recovery codes and any sign-in waiting for a code; the security stamp
+    changes."""
     await store.execute(update(User).where(User.id == user_id).values(totp_secret=None, totp_last_step=None))
+    await users.bump_security_stamp(store, user_id=user_id)
     await store.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     await store.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user_id))
 
@@ -100,6 +105,7 @@ class Pending:
     user_id: int
     email: str
     password_digest: str
+    security_stamp: int
     remember: bool
     next_url: str | None
     expires_at: datetime
@@ -111,6 +117,7 @@ PENDING = (
         PendingSignIn.user_id,
         User.email,
         PendingSignIn.password_digest,
+        PendingSignIn.security_stamp,
         PendingSignIn.remember,
         PendingSignIn.next_url,
         PendingSignIn.expires_at,
@@ -128,17 +135,20 @@ async def start_pending(
     *,
     user_id: int,
     password_hash: str,
+    security_stamp: int,
     remember: bool,
     next_url: str | None,
     lifetime: timedelta,
 ) -> str:
-    """Record a correct password awaiting its code; returns the secret for the browser's cookie."""
+    """Record a correct password awaiting its code, with the security stamp its checks saw; returns
+    the secret for the browser's cookie."""
     secret = new_secret()
     await store.execute(
         insert(PendingSignIn).values(
             id_digest=digest(secret),
             user_id=user_id,
             password_digest=digest(password_hash),
+            security_stamp=security_stamp,
             remember=remember,
             next_url=next_url,
             expires_at=utcnow() + lifetime,

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from notes_service.data import utcnow
 from notes_service.data.models import AuthSession, PendingSignIn, RecoveryCode, User
-from notes_service.services import two_factor
+from notes_service.services import two_factor, users
 from tests.helpers import PASSWORD, bearer, login, post_form
 from tests.two_factor import Clock, code_step, csrf_of, enrol, flashes, password_step
 
@@ -210,6 +210,23 @@ async def test_a_password_change_voids_a_pending_sign_in(app, client, factory, c
         form_page="/settings",
     )
     assert (await code_step(browser, clock.code(enrolled.secret))).status_code == 302
+    assert not await signed_in(browser)
+
+
+async def test_a_deactivation_voids_a_pending_sign_in_even_once_undone(
+    app, client, factory, store, clock
+) -> None:
+    """The pending sign-in carries the security stamp of its password step (SPEC §6)."""
+    await factory.user("alice")
+    await login(client, "alice@example.com")
+    enrolled = await enrol(client, clock)
+    browser = app.test_client()
+    await password_step(browser, "alice@example.com")
+    for active in (False, True):  # notes-service deactivate-user, then reactivate-user
+        async with store.write():
+            await users.set_active(store, email="alice@example.com", active=active)
+    response = await code_step(browser, clock.code(enrolled.secret))
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert not await signed_in(browser)
 
 

@@ -63,7 +63,7 @@ async def issue_token(data: TokenRequest) -> Any:
             event(log, "token_refused", user_id=verified.user_id, reason="otp_required")
             raise HTTPError(401, OTP_REQUIRED)
         async with store.write():
-            # A password change that raced this sign-in since the check wins: no token.
+            # A change of the password, 2FA or the account's state since the check wins: no token.
             if await users.still_current(store, verified) and (
                 not verified.two_factor
                 or await two_factor.accept_code(
@@ -75,6 +75,7 @@ async def issue_token(data: TokenRequest) -> Any:
                     user_id=verified.user_id,
                     name=data.name or DEFAULT_TOKEN_NAME,
                     expires_in_days=data.expires_in_days,
+                    security_stamp=verified.security_stamp,
                 )
     if verified is None or issued is None:
         event(log, "token_refused", client=request.remote_addr)
