@@ -46,6 +46,12 @@ class User(Base):
     # the stamp of its making and works only while it is the user's (SPEC §6): a sign-in made
     # while such a change was in flight is dead at its first use.
     security_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong sign-in codes (TOTP or recovery, at /login/2fa or POST /api/token) since the last right
+    # one, and until when the account takes no code after too many (SPEC §8). Here, not in the
+    # throttle's counters: one count for every worker and host, with or without Redis, and the
+    # owner's mail is queued in the same transaction as the lockout.
+    wrong_codes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    codes_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Note(Base):
