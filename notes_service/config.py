@@ -80,6 +80,10 @@ class Settings:
     housekeeping_seconds: float = 3600.0
     # How long a correct password waits for its second factor at /login/2fa (SPEC §8: 5 minutes).
     two_factor_pending_seconds: int = 300
+    # Wrong codes in a row (TOTP or recovery, /login/2fa and POST /api/token together) after which
+    # an account takes no code for `two_factor_lockout_seconds` (SPEC §8: 5, and 15 minutes).
+    two_factor_max_wrong_codes: int = 5
+    two_factor_lockout_seconds: int = 900
     notes_per_page: int = 20
     # A note in the trash is deleted for good this many days after it went there (serving/housekeeping.py).
     trash_days: int = 30

@@ -50,15 +50,14 @@ def csrf_of(page: str) -> str:
 
 
 async def enrol(client: TestClientProtocol, clock: Clock) -> Enrolled:
-    """Turn two-factor sign-in on with the secret shown on /settings/2fa; the clock moves one step on,
-    so the step used to enrol is in the past."""
+    """Turn two-factor sign-in on with the secret shown on /settings/2fa (and the password); the clock
+    moves one step on, so the step used to enrol is in the past."""
     page = await (await client.get("/settings/2fa")).get_data(as_text=True)
     match = SECRET_ON_PAGE.search(page)
     assert match, "no secret on /settings/2fa"
     secret = match.group(1)
-    response = await client.post(
-        "/settings/2fa", form={"code": clock.code(secret), "csrf_token": csrf_of(page)}
-    )
+    form = {"code": clock.code(secret), "current_password": PASSWORD, "csrf_token": csrf_of(page)}
+    response = await client.post("/settings/2fa", form=form)
     done = await response.get_data(as_text=True)
     assert response.status_code == 200, done
     assert "Two-factor sign-in is on." in done

@@ -27,7 +27,9 @@ async def twenty_note_reader(app):
     async with store.write():
         for i in range(20):
             await notes.create_note(store, author_id=user.id, title=f"Note {i}", content="c" * 100)
-        _, secret = await tokens.issue_token(store, user_id=user.id, name="x", expires_in_days=None)
+        _, secret = await tokens.issue_token(
+            store, user_id=user.id, name="x", expires_in_days=None, security_stamp=None
+        )
     return store, user, secret
 
 

@@ -15,10 +15,10 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..data import Store, current_store
 from ..http.auth import DEACTIVATED, current_user, sign_in, sign_out
-from ..http.current import current_box, current_hasher
+from ..http.current import current_box, current_code_lockout, current_hasher
 from ..http.forms import CodeForm, LoginForm, RegisterForm, form_status, text
 from ..http.logs import event
-from ..http.throttle import limit_signin, throttled
+from ..http.throttle import limit_signin, throttled, too_many
 from ..services import account_mail, two_factor, users
 from ..services.errors import Conflict
 from ..services.security import digest, is_safe_next
@@ -105,7 +105,7 @@ async def login() -> Any:
 
 async def _start_pending(store: Store, verified: Verified, *, remember: bool, next_url: str | None) -> bool:
     """Record the correct password and name it in this browser's cookie: no session yet.
-    False when the password changed since it was checked."""
+    False when the password, the account's security or two-factor state changed since it was checked."""
     lifetime = timedelta(seconds=current_app.config["NOTES"].two_factor_pending_seconds)
     async with store.write():
         if not await users.still_current(store, verified):
@@ -116,6 +116,7 @@ async def _start_pending(store: Store, verified: Verified, *, remember: bool, ne
             store,
             user_id=verified.user_id,
             password_hash=verified.current_hash,
+            security_stamp=verified.security_stamp,
             remember=remember,
             next_url=next_url if is_safe_next(next_url) and len(next_url) <= MAX_NEXT_LENGTH else None,
             lifetime=lifetime,
@@ -140,7 +141,11 @@ async def login_2fa() -> Any:
     form = await CodeForm.from_request()
     if request.method == "POST":
         await limit_signin(pending.email)  # the account's one budget, shared with /login and /api/token
-        if await _finish(store, pending, text(form.code) if form.validate() else ""):
+        checked = await _finish(store, pending, text(form.code) if form.validate() else "")
+        if checked.retry_after is not None:  # too many wrong codes for the account: none is taken now
+            event(log, "throttled", scope="two-factor-codes", user_id=pending.user_id)
+            raise too_many(checked.retry_after)
+        if checked.accepted:
             session.pop(PENDING_KEY, None)
             event(log, "login_ok", user_id=pending.user_id, remember=pending.remember, second_factor="ok")
             await flash(LOGGED_IN, "success")
@@ -155,22 +160,33 @@ async def login_2fa() -> Any:
     return await render_template("auth/login_2fa.html", form=form)
 
 
-async def _finish(store: Store, pending: two_factor.Pending, code: str) -> bool:
-    """In one transaction: check the code (using it up) and sign in, or count a wrong code."""
+async def _finish(store: Store, pending: two_factor.Pending, code: str) -> two_factor.SignInCode:
+    """In one transaction: check the code (using it up) and sign in (accepted), or count a wrong code
+    (for the account and the pending sign-in); nothing while the account takes no code."""
     async with store.write():
-        row = await store.row(users.CREDENTIALS_BY_ID, id=pending.user_id)
-        # A password changed or an account deactivated since the password step voids the sign-in.
-        if row is None or not row.is_active or digest(row.password_hash) != pending.password_digest:
-            await two_factor.end_pending(store, pending_id=pending.id)
-            return False
-        box = current_box()
-        if await two_factor.accept_code(store, box, user_id=pending.user_id, code=code) and (
-            await two_factor.end_pending(store, pending_id=pending.id)  # only one request finishes it
+        row = await store.row(users.CREDENTIALS_FOR_UPDATE, id=pending.user_id)
+        # A password changed, 2FA turned off or the account (de)activated since the password step
+        # (any change of its security stamp) voids the sign-in.
+        if (
+            row is None
+            or digest(row.password_hash) != pending.password_digest
+            or row.security_stamp != pending.security_stamp
+            or not row.is_active
+            or not row.two_factor
         ):
-            verified = Verified(row.id, row.is_active, row.password_hash, two_factor=True)
-            return await sign_in(store, verified, remember=pending.remember)
+            await two_factor.end_pending(store, pending_id=pending.id)
+            return two_factor.SignInCode(False)
+        checked = await two_factor.check_sign_in_code(
+            store, current_box(), user_id=pending.user_id, code=code, lockout=current_code_lockout()
+        )
+        if checked.retry_after is not None:
+            return checked
+        if checked.accepted and await two_factor.end_pending(store, pending_id=pending.id):
+            # (only one request finishes a pending sign-in)
+            verified = Verified(row.id, row.is_active, row.password_hash, row.security_stamp, two_factor=True)
+            return two_factor.SignInCode(await sign_in(store, verified, remember=pending.remember))
         await two_factor.count_wrong_code(store, pending_id=pending.id)
-    return False
+    return two_factor.SignInCode(False)
 
 
 @blueprint.get("/logout")

@@ -198,7 +198,11 @@ async def create_token(user: CurrentUser) -> Any:
     store = current_store()
     async with store.write():
         token, secret = await tokens.issue_token(
-            store, user_id=user.id, name=text(form.name), expires_in_days=form.expires_in_days.data
+            store,
+            user_id=user.id,
+            name=text(form.name),
+            expires_in_days=form.expires_in_days.data,
+            security_stamp=user.security_stamp,  # this session's: none if the session has just ended
         )
     event(log, "token_issued", user_id=user.id, token_id=token.id)
     return await render_settings(user, new_secret=secret)

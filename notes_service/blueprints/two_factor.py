@@ -1,10 +1,11 @@
 """Two-factor sign-in settings (SPEC §8): enrol with a code, turn it off, replace the recovery codes.
 
 The secret offered on the enrolment page waits in Quart's signed session cookie, encrypted and bound
-to the user, until a code made from it arrives: only then is it stored, and two-factor sign-in on.
-Turning it on or off ends every other browser session of the user. Code checks on a signed-in
-account share the per-user budget of current-password checks, so a stolen session cannot guess
-its way to new recovery codes.
+to the user, until a code made from it arrives with the current password: only then is it stored,
+and two-factor sign-in on. Turning it on or off ends every other browser session of the user and
+revokes every API token (a change of the account's security: its stamp changes). Code checks on a
+signed-in account share the per-user budget of current-password checks, so a stolen session cannot
+guess its way to new recovery codes.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from quart import Blueprint, flash, redirect, render_template, session, url_for
 from ..data import current_store
 from ..http.auth import login_required
 from ..http.current import current_box, current_hasher
-from ..http.forms import CodeForm, TwoFactorDisableForm, text
+from ..http.forms import CodeForm, TwoFactorDisableForm, TwoFactorEnableForm, text
 from ..http.logs import event
 from ..http.throttle import limit_password_checks
-from ..services import auth_sessions, totp, two_factor, users
+from ..services import auth_sessions, tokens, totp, two_factor, users
 from ..services.users import CurrentUser
 
 blueprint = Blueprint("two_factor", __name__, url_prefix="/settings/2fa")
@@ -30,6 +31,7 @@ ENROL_KEY = "two_factor_enrol"  # in Quart's session: the offered secret, sealed
 TURNED_ON = "Two-factor sign-in is on."
 TURNED_OFF = "Two-factor sign-in is off."
 INVALID_CODE = "Invalid code."
+INVALID_PASSWORD = "Invalid password."  # turning it on (SPEC §8)
 WRONG_PASSWORD = "Current password is incorrect."
 CODES_REPLACED = "New recovery codes: the old ones no longer work."
 
@@ -44,6 +46,7 @@ async def _render(
     enabled: bool,
     secret: str | None = None,
     code_form: CodeForm | None = None,
+    enable_form: TwoFactorEnableForm | None = None,
     disable_form: TwoFactorDisableForm | None = None,
     recovery_codes: list[str] | None = None,
     status: int = 200,
@@ -57,6 +60,7 @@ async def _render(
         uri=uri,
         qr_svg=None if uri is None else totp.qr_svg(uri),
         code_form=code_form or CodeForm(),
+        enable_form=enable_form or TwoFactorEnableForm(),
         disable_form=disable_form or TwoFactorDisableForm(),
         recovery_codes=recovery_codes,
         codes_left=await two_factor.recovery_codes_left(current_store(), user_id=user.id) if enabled else 0,
@@ -78,24 +82,40 @@ async def settings(user: CurrentUser) -> Any:
 @blueprint.post("")
 @login_required
 async def turn_on(user: CurrentUser) -> Any:
-    """A correct code for the offered secret turns two-factor sign-in on and shows recovery codes once."""
+    """The current password and a correct code for the offered secret turn two-factor sign-in on,
+    end the other sessions, revoke every API token, and show recovery codes once."""
     if user.two_factor:
         return redirect(url_for("two_factor.settings"))
-    form = await CodeForm.from_request()
+    form = await TwoFactorEnableForm.from_request()
     sealed = session.get(ENROL_KEY)
     box = current_box()
     secret = box.open(sealed, context=_enrol_context(user.id)) if isinstance(sealed, str) else None
     if secret is None:  # no enrolment under way in this browser: offer a secret first
         return redirect(url_for("two_factor.settings"))
-    step = totp.matching_step(secret, text(form.code)) if form.validate() else None
-    if step is None:
-        await flash(INVALID_CODE, "danger")
-        return await _render(user, enabled=False, secret=secret, code_form=form)
-    codes = totp.new_recovery_codes()
+    if not form.validate():
+        return await _render(user, enabled=False, secret=secret, enable_form=form, status=422)
     store = current_store()
-    async with store.write():
-        await two_factor.turn_on(store, box, user_id=user.id, secret=secret, step=step, codes=codes)
-        await auth_sessions.end_other_auth_sessions(store, user_id=user.id, keep_id=user.auth_session_id)
+    await limit_password_checks(user.id)
+    verified = await users.check_password(
+        store, current_hasher(), user_id=user.id, password=text(form.current_password)
+    )
+    step = totp.matching_step(secret, text(form.code))
+    problem = INVALID_PASSWORD if verified is None else INVALID_CODE if step is None else ""
+    codes = totp.new_recovery_codes()
+    if verified is not None and step is not None:
+        async with store.write():
+            # The password is still current and 2FA still off (another tab may have turned it on).
+            if not await users.still_current(store, verified):
+                problem = INVALID_PASSWORD
+            else:
+                await two_factor.turn_on(store, box, user_id=user.id, secret=secret, step=step, codes=codes)
+                await auth_sessions.end_other_auth_sessions(
+                    store, user_id=user.id, keep_id=user.auth_session_id
+                )
+                await tokens.revoke_all_tokens(store, user_id=user.id)  # docs/two-factor.md
+    if problem:
+        await flash(problem, "danger")
+        return await _render(user, enabled=False, secret=secret, enable_form=form)
     session.pop(ENROL_KEY, None)
     event(log, "two_factor_on", user_id=user.id)
     await flash(TURNED_ON, "success")
@@ -127,6 +147,7 @@ async def turn_off(user: CurrentUser) -> Any:
                     await auth_sessions.end_other_auth_sessions(
                         store, user_id=user.id, keep_id=user.auth_session_id
                     )
+                    await tokens.revoke_all_tokens(store, user_id=user.id)
     if problem:
         await flash(problem, "danger")
         return await _render(user, enabled=True, disable_form=form)

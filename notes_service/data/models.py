@@ -41,6 +41,17 @@ class User(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Whether the address was ever confirmed (UserOut.email_verified; the time is kept above).
     email_verified: Mapped[bool] = column_property(email_verified_at.is_not(None).label("email_verified"))
+    # One more at every change of the account's security: a password change or reset, two-factor
+    # sign-in on or off, (de)activation. Each auth session, API token and pending sign-in carries
+    # the stamp of its making and works only while it is the user's (SPEC §6): a sign-in made
+    # while such a change was in flight is dead at its first use.
+    security_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong sign-in codes (TOTP or recovery, at /login/2fa or POST /api/token) since the last right
+    # one, and until when the account takes no code after too many (SPEC §8). Here, not in the
+    # throttle's counters: one count for every worker and host, with or without Redis, and the
+    # owner's mail is queued in the same transaction as the lockout.
+    wrong_codes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    codes_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Note(Base):
@@ -85,6 +96,8 @@ class AuthSession(Base):
     user_agent: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The user's `security_stamp` when it was made: another one means it has ended.
+    security_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):
@@ -99,6 +112,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The user's `security_stamp` when it was issued: another one means it is revoked.
+    security_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RecoveryCode(Base):
@@ -124,6 +139,9 @@ class PendingSignIn(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # SHA-256 of the password hash the password matched: a password change in between voids it.
     password_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+    # The user's `security_stamp` at the password step: any change of the account's security
+    # in between (deactivation, say, even if undone) voids it.
+    security_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     remember: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     next_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     # Counted here, not in the cookie: an older copy of the cookie must not reset the count.

@@ -136,16 +136,19 @@ def login_required(view: Callable[Concatenate[CurrentUser, P], Awaitable[R]]) ->
 async def sign_in(store: Store, verified: Verified, *, remember: bool) -> bool:
     """Start a server-side auth session and hand its secret to quart-auth's cookie.
 
-    False, and no session, when the password was changed since it was checked.
+    False, and no session, when anything the decision rested on changed since the password was
+    checked (the password, two-factor sign-in, the active flag: `users.still_current`, in the write
+    block that creates the session). The session carries the security stamp the checks saw.
     """
     async with store.write():
-        if not await users.still_current(store, verified):
+        if not verified.is_active or not await users.still_current(store, verified):
             return False
         secret = await auth_sessions.start_auth_session(
             store,
             user_id=verified.user_id,
             remember=remember,
             user_agent=request.headers.get("User-Agent", ""),
+            security_stamp=verified.security_stamp,
         )
     login_user(AuthUser(secret), remember=remember)
     renew_csrf_secret()  # a form token taken before signing in is no good after

@@ -152,6 +152,12 @@ class CodeForm(CSRFForm):
     )
 
 
+class TwoFactorEnableForm(CodeForm):
+    """The code for the secret offered, and the password: a session alone cannot turn it on."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
 class TwoFactorDisableForm(CodeForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
 

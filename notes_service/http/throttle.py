@@ -226,12 +226,18 @@ def _account_key(account: str) -> str:
     return f"{SIGNIN}:account:{account.strip().lower()[:254]}"
 
 
+def too_many(seconds: int) -> HTTPError:
+    """The 429 of SPEC §4: wait `seconds` (also in `Retry-After`)."""
+    seconds = max(int(seconds), 1)
+    return HTTPError(429, TOO_MANY.format(seconds=seconds), headers={"Retry-After": str(seconds)})
+
+
 async def _spend(key: str, scope: str, limit: RateLimit) -> None:
     counter: Counter = current_app.extensions["throttle"]
     seconds = await counter.hit(key, limit)
     if seconds is not None:
         event(log, "throttled", scope=scope, client=request.remote_addr)
-        raise HTTPError(429, TOO_MANY.format(seconds=seconds), headers={"Retry-After": str(seconds)})
+        raise too_many(seconds)
 
 
 async def _submitted(field: str) -> str | None:

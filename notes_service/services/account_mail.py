@@ -19,6 +19,7 @@ RESET_SUBJECT = "Reset your password"
 CONFIRM_SUBJECT = "Confirm your email address"
 PASSWORD_CHANGED_SUBJECT = "Your password was changed"
 EMAIL_CHANGED_SUBJECT = "Your email address was changed"
+SIGN_IN_ATTEMPTS_SUBJECT = "Someone is trying to sign in to your account"
 RESET_PATH = "/password/reset"
 VERIFY_PATH = "/email/verify"
 
@@ -48,6 +49,16 @@ The password of your notes-service account was just changed.
 
 If it was you, there is nothing to do. If it was not, reset your password at once with
 "Forgot your password?" on the sign-in page, and check your account's settings.
+"""
+
+
+SIGN_IN_ATTEMPTS_BODY = """\
+Someone signed in to your notes-service account with the right password, then gave {count} wrong
+two-factor codes in a row. For the next {minutes} minutes the account takes no code, so nobody can
+finish signing in (your sessions that are signed in already go on as before).
+
+If it was not you, someone knows your password: change it now in the account's settings, or with
+"Forgot your password?" on the sign-in page.
 """
 
 
@@ -107,6 +118,7 @@ async def set_password(
     """Every password change or reset ends here, so nothing the old password opened outlives it."""
     # A change link kept by whoever knew the old password would hand them the account (SPEC §7).
     await users.set_password_hash(store, user_id=user_id, password_hash=password_hash)
+    await users.bump_security_stamp(store, user_id=user_id)  # also what was signed in meanwhile
     await auth_sessions.end_other_auth_sessions(store, user_id=user_id, keep_id=keep_auth_session_id)
     await tokens.revoke_all_tokens(store, user_id=user_id)
     await link_tokens.void_links(store, user_id=user_id, purposes=link_tokens.OF_THE_PASSWORD)
@@ -117,6 +129,17 @@ async def notify_password_changed(store: Store, *, user_id: int, email: str) -> 
     """Queue "Your password was changed" to the account's address."""
     await outbox.queue_message(
         store, user_id=user_id, recipient=email, subject=PASSWORD_CHANGED_SUBJECT, body=PASSWORD_CHANGED_BODY
+    )
+
+
+async def notify_sign_in_attempts(
+    store: Store, *, user_id: int, email: str, wrong_codes: int, lockout_minutes: int
+) -> None:
+    """Queue "Someone is trying to sign in to your account": the account was just locked out of
+    sign-in codes (once per lockout: the caller queues it in the transaction that locks)."""
+    body = SIGN_IN_ATTEMPTS_BODY.format(count=wrong_codes, minutes=lockout_minutes)
+    await outbox.queue_message(
+        store, user_id=user_id, recipient=email, subject=SIGN_IN_ATTEMPTS_SUBJECT, body=body
     )
 
 

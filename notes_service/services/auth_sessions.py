@@ -1,4 +1,9 @@
-"""Auth sessions (browser sign-ins): the server-side half of a sign-in, so any can end at once."""
+"""Auth sessions (browser sign-ins): the server-side half of a sign-in, so any can end at once.
+
+Each carries the user's security stamp of when it began; a change of the account's security bumps
+the stamp, and a session with another stamp is found by no query here: it has ended, even one
+created while that change was in flight.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +52,8 @@ class Lifetime:
         }
 
 
+# The session was made under the user's current security stamp (a join with `users`).
+STAMPED = AuthSession.security_stamp == User.security_stamp
 # The SQL twin of `Lifetime.expired`: which rows are still live.
 LIVE = or_(
     and_(
@@ -85,6 +92,7 @@ class SignedIn(NamedTuple):
     remember: bool
     started_at: datetime
     last_seen_at: datetime
+    security_stamp: int
 
 
 SIGNED_IN = Read(
@@ -101,16 +109,18 @@ SIGNED_IN = Read(
             AuthSession.remember,
             AuthSession.created_at.label("started_at"),
             AuthSession.last_seen_at,
+            AuthSession.security_stamp,
         )
         .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id_digest == bindparam("digest"))
+        .where(AuthSession.id_digest == bindparam("digest"), STAMPED)
     ),
     SignedIn,
 )
 
 
 async def find_auth_session(store: Store, *, secret: str, lifetime: Lifetime) -> FoundAuthSession | None:
-    """The live auth session with this secret and its user, in one indexed query."""
+    """The live auth session with this secret and its user, in one indexed query (none when the
+    account's security changed since it began)."""
     row = await store.row(SIGNED_IN, digest=digest(secret))
     now = utcnow()
     if row is None or lifetime.expired(
@@ -125,18 +135,26 @@ async def find_auth_session(store: Store, *, secret: str, lifetime: Lifetime) ->
         row.email_verified,
         row.two_factor,
         auth_session_id=row.auth_session_id,
+        security_stamp=row.security_stamp,
     )
     return FoundAuthSession(
         user, row.auth_session_id, row.is_active, stale=now - row.last_seen_at >= TOUCH_INTERVAL
     )
 
 
-async def start_auth_session(store: Store, *, user_id: int, remember: bool, user_agent: str) -> str:
-    """Record a new sign-in and return its secret (for the cookie; only its digest is stored)."""
+async def start_auth_session(
+    store: Store, *, user_id: int, remember: bool, user_agent: str, security_stamp: int
+) -> str:
+    """Record a new sign-in under the security stamp its checks saw, and return its secret (for the
+    cookie; only its digest is stored)."""
     secret = new_secret()
     await store.execute(
         insert(AuthSession).values(
-            id_digest=digest(secret), user_id=user_id, remember=remember, user_agent=user_agent[:255]
+            id_digest=digest(secret),
+            user_id=user_id,
+            remember=remember,
+            user_agent=user_agent[:255],
+            security_stamp=security_stamp,
         )
     )
     return secret
@@ -167,7 +185,8 @@ AUTH_SESSIONS = Read(
         AuthSession.created_at,
         AuthSession.last_seen_at,
     )
-    .where(AuthSession.user_id == bindparam("user_id"), LIVE)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.user_id == bindparam("user_id"), LIVE, STAMPED)
     .order_by(AuthSession.last_seen_at.desc()),
     AuthSessionRow,
 )
@@ -183,14 +202,29 @@ async def end_auth_session(store: Store, *, auth_session_id: int) -> None:
 
 
 async def end_other_auth_sessions(store: Store, *, user_id: int, keep_id: int | None) -> int:
-    """End every auth session of the user except `keep_id`; returns how many ended."""
+    """End every auth session of the user except `keep_id`, which takes the user's security stamp
+    as it is now (the session that changed the account's security stays signed in); returns how
+    many ended."""
     statement = delete(AuthSession).where(AuthSession.user_id == user_id)
     if keep_id is not None:
         statement = statement.where(AuthSession.id != keep_id)
+        user_stamp = select(User.security_stamp).where(User.id == user_id).scalar_subquery()
+        await store.execute(
+            update(AuthSession)
+            .where(AuthSession.id == keep_id, AuthSession.user_id == user_id)
+            .values(security_stamp=user_stamp)
+        )
     return (await store.execute(statement)).rowcount
+
+
+# Made under a stamp that is no longer its user's (a correlated subquery: no join in a DELETE).
+RESTAMPED = AuthSession.security_stamp != (
+    select(User.security_stamp).where(User.id == AuthSession.user_id).scalar_subquery()
+)
 
 
 async def delete_expired_auth_sessions(store: Store, *, lifetime: Lifetime) -> int:
     """Delete every auth session that has ended (no cookie can use them); returns how many."""
     bounds = lifetime.live_since(utcnow())
-    return (await store.execute(delete(AuthSession).where(not_(LIVE)), **bounds)).rowcount
+    ended = or_(not_(LIVE), RESTAMPED)
+    return (await store.execute(delete(AuthSession).where(ended), **bounds)).rowcount

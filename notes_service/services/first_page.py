@@ -67,12 +67,13 @@ TOKEN_USER_FIRST_PAGE = BatchedRead(
                 User.two_factor,
                 ApiToken.id.label("token_id"),
                 ApiToken.last_used_at,
+                ApiToken.security_stamp,
             )
             .select_from(_ASKED)
             .join(ApiToken, ApiToken.token_digest == _ASKED.c.digest)
             .join(User, ApiToken.user_id == User.id)
             .outerjoin(_FIRST_PAGE, true())  # a user without notes is still one row
-            .where(User.is_active.is_(True), tokens.unexpired(_ASKED.c.now))
+            .where(User.is_active.is_(True), tokens.unexpired(_ASKED.c.now), tokens.STAMPED)
             .order_by(  # n first: the calls come in that order, so each call's page is sorted alone
                 _ASKED.c.n,
                 _FIRST_PAGE.c.is_pinned.desc(),
@@ -104,6 +105,7 @@ async def find_token_with_first_page(store: Store, *, secret: str, limit: int) -
         email_verified=row.email_verified,
         two_factor=row.two_factor,
         token_id=row.token_id,
+        security_stamp=row.security_stamp,
         first_page=rows if row.id is not None else [],  # no note: one row, its note's fields null
         page_limit=limit,
     )

@@ -59,6 +59,7 @@ class TokenPageRow(NamedTuple):
     two_factor: bool
     token_id: int
     last_used_at: datetime | None
+    security_stamp: int
 
 
 class TrashedNoteRow(NamedTuple):

@@ -1,4 +1,9 @@
-"""API tokens: random secrets of which only a SHA-256 digest is stored, many per user."""
+"""API tokens: random secrets of which only a SHA-256 digest is stored, many per user.
+
+Each carries the user's security stamp of when it was issued; a change of the account's security
+bumps the stamp, and a token with another one is revoked, even one issued while that change was in
+flight.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from ..data import Read, Store, UTCDateTime, generic_plan, utcnow
 from ..data.models import ApiToken, User
@@ -27,6 +33,8 @@ def unexpired(now: ColumnElement[datetime]) -> ColumnElement[bool]:
 
 
 UNEXPIRED = unexpired(bindparam("now", type_=UTCDateTime))
+# Issued under the user's current security stamp (a join with `users`).
+STAMPED = ApiToken.security_stamp == User.security_stamp
 
 
 @dataclass(frozen=True)
@@ -38,16 +46,27 @@ class FoundToken:
 
 
 async def issue_token(
-    store: Store, *, user_id: int, name: str, expires_in_days: int | None
+    store: Store, *, user_id: int, name: str, expires_in_days: int | None, security_stamp: int | None
 ) -> tuple[TokenRow, str]:
-    """Create a token; returns its row and its secret, shown once, never stored."""
+    """Create a token under the security stamp its checks saw (None: the user's stamp now); returns
+    its row and its secret, shown once, never stored."""
     secret = new_secret(TOKEN_PREFIX)
     now = utcnow()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
+    stamp: int | ScalarSelect[int] = (
+        security_stamp
+        if security_stamp is not None
+        else select(User.security_stamp).where(User.id == user_id).scalar_subquery()
+    )
     result = await store.execute(
         insert(ApiToken)
         .values(
-            user_id=user_id, name=name, token_digest=digest(secret), created_at=now, expires_at=expires_at
+            user_id=user_id,
+            name=name,
+            token_digest=digest(secret),
+            created_at=now,
+            expires_at=expires_at,
+            security_stamp=stamp,
         )
         .returning(*TOKEN_COLUMNS)
     )
@@ -65,6 +84,7 @@ class TokenUser(NamedTuple):
     two_factor: bool
     token_id: int
     last_used_at: datetime | None
+    security_stamp: int
 
 
 TOKEN_USER = Read(
@@ -78,12 +98,14 @@ TOKEN_USER = Read(
             User.two_factor,
             ApiToken.id.label("token_id"),
             ApiToken.last_used_at,
+            ApiToken.security_stamp,
         )
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
             ApiToken.token_digest == bindparam("digest"),
             User.is_active.is_(True),
             UNEXPIRED,
+            STAMPED,
         )
     ),
     TokenUser,
@@ -91,7 +113,8 @@ TOKEN_USER = Read(
 
 
 async def find_token(store: Store, *, secret: str) -> FoundToken | None:
-    """The active user's unexpired token with this secret, in one indexed query."""
+    """The active user's unexpired token with this secret, in one indexed query (none when the
+    account's security changed since it was issued)."""
     now = utcnow()
     row = await store.row(TOKEN_USER, digest=digest(secret), now=now)
     if row is None:
@@ -104,6 +127,7 @@ async def find_token(store: Store, *, secret: str) -> FoundToken | None:
         row.email_verified,
         row.two_factor,
         token_id=row.token_id,
+        security_stamp=row.security_stamp,
     )
     return found_token(user, last_used_at=row.last_used_at, now=now)
 
@@ -120,7 +144,8 @@ async def touch_token(store: Store, *, token_id: int) -> None:
 
 USER_TOKENS = Read(
     select(*TOKEN_COLUMNS)
-    .where(ApiToken.user_id == bindparam("user_id"), UNEXPIRED)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.user_id == bindparam("user_id"), UNEXPIRED, STAMPED)
     .order_by(ApiToken.id.desc()),
     TokenRow,
 )
@@ -142,6 +167,14 @@ async def revoke_all_tokens(store: Store, *, user_id: int) -> None:
     await store.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
 
 
+# Issued under a stamp that is no longer its user's (a correlated subquery: no join in a DELETE).
+RESTAMPED = ApiToken.security_stamp != (
+    select(User.security_stamp).where(User.id == ApiToken.user_id).scalar_subquery()
+)
+
+
 async def delete_expired_tokens(store: Store) -> int:
-    """Delete every token past its expiry (none can authenticate); returns how many."""
-    return (await store.execute(delete(ApiToken).where(~UNEXPIRED), now=utcnow())).rowcount
+    """Delete every token past its expiry or revoked by its stamp (none can authenticate); returns
+    how many."""
+    ended = or_(~UNEXPIRED, RESTAMPED)
+    return (await store.execute(delete(ApiToken).where(ended), now=utcnow())).rowcount

@@ -1,19 +1,27 @@
-"""Two-factor sign-in: turning it on and off, checking a code once, recovery codes, pending sign-ins.
+"""Two-factor sign-in: turning it on and off, checking a code once, recovery codes, pending sign-ins,
+and the account's lockout after too many wrong sign-in codes.
 
 Every function that changes something runs inside the caller's write block. A code is accepted by a
 conditional UPDATE (a TOTP step later than the last one used) or DELETE (an unused recovery code),
 so two requests racing with the same code cannot both succeed, on SQLite or PostgreSQL.
+
+Sign-in codes (`check_sign_in_code`: `/login/2fa` and `POST /api/token`) are also counted per
+account, in the user's row: every worker and host shares the count, Redis or not, and the owner's
+mail is queued in the very transaction that starts a lockout, so it goes once per lockout.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
-from ..data import Store, UTCDateTime, utcnow
+from ..data import Read, Store, UTCDateTime, utcnow
 from ..data.models import PendingSignIn, RecoveryCode, User
+from . import account_mail, users
 from .security import digest, new_secret
 from .totp import SecretBox, is_totp, matching_step, normalise, user_context
 
@@ -36,17 +44,21 @@ async def recovery_codes_left(store: Store, *, user_id: int) -> int:
 async def turn_on(
     store: Store, box: SecretBox, *, user_id: int, secret: str, step: int, codes: list[str]
 ) -> None:
-    """Store the secret (encrypted) and the step of the code that confirmed it, and new recovery codes."""
+    """Store the secret (encrypted) and the step of the code that confirmed it, and new recovery codes;
+    the security stamp changes (every sign-in of before ends but those the caller re-stamps)."""
     sealed = box.seal(secret, context=user_context(user_id))
     await store.execute(
         update(User).where(User.id == user_id).values(totp_secret=sealed, totp_last_step=step)
     )
+    await users.bump_security_stamp(store, user_id=user_id)
     await replace_recovery_codes(store, user_id=user_id, codes=codes)
 
 
 async def turn_off(store: Store, *, user_id: int) -> None:
-    """Forget the secret, the recovery codes and any sign-in waiting for a code."""
+    """Forget the secret, the recovery codes and any sign-in waiting for a code; the security stamp
+    changes."""
     await store.execute(update(User).where(User.id == user_id).values(totp_secret=None, totp_last_step=None))
+    await users.bump_security_stamp(store, user_id=user_id)
     await store.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     await store.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user_id))
 
@@ -93,6 +105,71 @@ async def accept_code(store: Store, box: SecretBox, *, user_id: int, code: str) 
 
 
 @dataclass(frozen=True)
+class CodeLockout:
+    """After `wrong_codes` wrong sign-in codes in a row an account takes none for `lasts` (SPEC §8)."""
+
+    wrong_codes: int
+    lasts: timedelta
+
+
+@dataclass(frozen=True)
+class SignInCode:
+    """What became of a sign-in's code: accepted (and used up), or not; `retry_after` when the account
+    takes no code at the moment (it was not even looked at), in seconds."""
+
+    accepted: bool
+    retry_after: int | None = None
+
+
+class CodeCount(NamedTuple):
+    email: str
+    wrong_codes: int
+    codes_locked_until: datetime | None
+
+
+CODE_COUNT = Read(
+    select(User.email, User.wrong_codes, User.codes_locked_until)
+    .where(User.id == bindparam("id"))
+    .with_for_update(),
+    CodeCount,
+)
+
+
+async def check_sign_in_code(
+    store: Store, box: SecretBox, *, user_id: int, code: str, lockout: CodeLockout
+) -> SignInCode:
+    """Inside a write block: `accept_code` for a sign-in, counted per account whichever route the code
+    came by. While the account is locked out no code is checked; the `lockout.wrong_codes`th wrong
+    code in a row locks it for `lockout.lasts` and queues one mail to the owner; a right code starts
+    the count again. The user's row is locked first (PostgreSQL; SQLite writers are serial), so
+    wrong codes sent at once are counted one by one and only one of them starts the lockout."""
+    now = utcnow()
+    count = await store.row(CODE_COUNT, id=user_id)
+    if count is None:
+        return SignInCode(False)
+    if count.codes_locked_until is not None and count.codes_locked_until > now:
+        return SignInCode(False, retry_after=math.ceil((count.codes_locked_until - now).total_seconds()))
+    account = update(User).where(User.id == user_id)
+    if await accept_code(store, box, user_id=user_id, code=code):
+        if count.wrong_codes:
+            await store.execute(account.values(wrong_codes=0))
+        return SignInCode(True)
+    wrong = count.wrong_codes + 1
+    if wrong < lockout.wrong_codes:
+        await store.execute(account.values(wrong_codes=wrong))
+        return SignInCode(False)
+    await store.execute(account.values(wrong_codes=0, codes_locked_until=now + lockout.lasts))
+    await account_mail.notify_sign_in_attempts(
+        store,
+        user_id=user_id,
+        email=count.email,
+        wrong_codes=wrong,
+        lockout_minutes=math.ceil(lockout.lasts.total_seconds() / 60),
+    )
+    return SignInCode(False)
+
+
+@dataclass(frozen=True)
 class Pending:
     """A live pending sign-in and what finishing it needs."""
 
@@ -100,6 +177,7 @@ class Pending:
     user_id: int
     email: str
     password_digest: str
+    security_stamp: int
     remember: bool
     next_url: str | None
     expires_at: datetime
@@ -111,6 +189,7 @@ PENDING = (
         PendingSignIn.user_id,
         User.email,
         PendingSignIn.password_digest,
+        PendingSignIn.security_stamp,
         PendingSignIn.remember,
         PendingSignIn.next_url,
         PendingSignIn.expires_at,
@@ -128,17 +207,20 @@ async def start_pending(
     *,
     user_id: int,
     password_hash: str,
+    security_stamp: int,
     remember: bool,
     next_url: str | None,
     lifetime: timedelta,
 ) -> str:
-    """Record a correct password awaiting its code; returns the secret for the browser's cookie."""
+    """Record a correct password awaiting its code, with the security stamp its checks saw; returns
+    the secret for the browser's cookie."""
     secret = new_secret()
     await store.execute(
         insert(PendingSignIn).values(
             id_digest=digest(secret),
             user_id=user_id,
             password_digest=digest(password_hash),
+            security_stamp=security_stamp,
             remember=remember,
             next_url=next_url,
             expires_at=utcnow() + lifetime,

@@ -36,6 +36,8 @@ class CurrentUser:
     two_factor: bool
     auth_session_id: int | None = None
     token_id: int | None = None
+    # The security stamp the auth session or token carries (the user's when it was looked up).
+    security_stamp: int | None = None
 
     @classmethod
     def of(cls, row: UserRow) -> CurrentUser:
@@ -52,11 +54,14 @@ class CurrentUser:
 
 @dataclass(frozen=True)
 class Verified:
-    """A password that matched: which user, and the hash it matched (to check it is still current)."""
+    """A password that matched: which user, and what the decision it leads to rests on: the hash it
+    matched, the account's security stamp, its active flag and two-factor state as read with the
+    hash (`still_current` checks them again where the decision is written)."""
 
     user_id: int
     is_active: bool
     password_hash: str
+    security_stamp: int
     upgraded_hash: str | None = None  # the same password at today's bcrypt cost, when that changed
     two_factor: bool = False  # the sign-in also needs a one-time code (SPEC §8)
 
@@ -71,6 +76,7 @@ class Credentials(NamedTuple):
     is_active: bool
     password_hash: str
     two_factor: bool
+    security_stamp: int
 
 
 class Taken(NamedTuple):
@@ -82,6 +88,10 @@ USER = Read(select(*columns(UserRow, User)).where(User.id == bindparam("id")), U
 CREDENTIALS = columns(Credentials, User)
 CREDENTIALS_BY_EMAIL = Read(select(*CREDENTIALS).where(User.email == bindparam("email")), Credentials)
 CREDENTIALS_BY_ID = Read(select(*CREDENTIALS).where(User.id == bindparam("id")), Credentials)
+# The same, locking the user's row until the write block ends (PostgreSQL; SQLite writers are serial).
+CREDENTIALS_FOR_UPDATE = Read(
+    select(*CREDENTIALS).where(User.id == bindparam("id")).with_for_update(), Credentials
+)
 EMAIL_OWNER = select(User.id).where(User.email == bindparam("email"))
 CONFLICTS = Read(
     select(User.username_key, User.email).where(
@@ -117,12 +127,14 @@ async def create_user(store: Store, *, username: str, email: str, password_hash:
     )
     try:
         async with store.savepoint():
-            user_id = (await store.execute(new_user.returning(User.id))).scalar_one()
+            created = (await store.execute(new_user.returning(User.id, User.security_stamp))).one()
     except IntegrityError as error:  # PostgreSQL: somebody took it between our check and our insert
         raise Conflict(
             await find_conflicts(store, username=username, email=email) or {"username": USERNAME_TAKEN}
         ) from error
-    return Verified(user_id=user_id, is_active=True, password_hash=password_hash)
+    return Verified(
+        user_id=created.id, is_active=True, password_hash=password_hash, security_stamp=created.security_stamp
+    )
 
 
 async def get_user(store: Store, *, user_id: int) -> CurrentUser | None:
@@ -150,17 +162,28 @@ async def check_password(
     ok, upgraded_hash = await hasher.verify(password, row.password_hash if row else None)
     if not ok or row is None:
         return None
-    return Verified(row.id, row.is_active, row.password_hash, upgraded_hash, two_factor=row.two_factor)
+    return Verified(
+        row.id,
+        row.is_active,
+        row.password_hash,
+        row.security_stamp,
+        upgraded_hash,
+        two_factor=row.two_factor,
+    )
 
 
 async def still_current(store: Store, verified: Verified) -> bool:
-    """Inside a write block: the checked password is still the user's, so a sign-in that raced a
-    password change creates nothing. Locks the user's row until commit (PostgreSQL; SQLite writers
-    are serial) and stores an upgraded hash."""
-    current = await store.scalar(
-        select(User.password_hash).where(User.id == bindparam("id")).with_for_update(), id=verified.user_id
-    )
-    if current != verified.password_hash:
+    """Inside a write block: nothing the decision rests on has changed since the password was
+    checked: the hash, the security stamp, the active flag, whether two-factor sign-in is on. So a
+    sign-in that raced a password change, 2FA enrolment or deactivation creates nothing. Locks the
+    user's row until commit (PostgreSQL; SQLite writers are serial) and stores an upgraded hash."""
+    row = await store.row(CREDENTIALS_FOR_UPDATE, id=verified.user_id)
+    if row is None or (row.password_hash, row.security_stamp, row.is_active, row.two_factor) != (
+        verified.password_hash,
+        verified.security_stamp,
+        verified.is_active,
+        verified.two_factor,
+    ):
         return False
     if verified.upgraded_hash is not None:
         await set_password_hash(store, user_id=verified.user_id, password_hash=verified.upgraded_hash)
@@ -172,6 +195,12 @@ async def set_password_hash(store: Store, *, user_id: int, password_hash: str) -
     await store.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
 
 
+async def bump_security_stamp(store: Store, *, user_id: int) -> None:
+    """A change of the account's security: every auth session, token and pending sign-in made
+    before it (or while it was in flight) stops working, but for any the caller re-stamps."""
+    await store.execute(update(User).where(User.id == user_id).values(security_stamp=User.security_stamp + 1))
+
+
 async def delete_user(store: Store, *, user_id: int) -> bool:
     """Delete the account; its notes, auth sessions, tokens, links and unsent messages go with it
     (ON DELETE CASCADE on every table that names a user). False when there was no such account."""
@@ -180,9 +209,12 @@ async def delete_user(store: Store, *, user_id: int) -> bool:
 
 
 async def set_active(store: Store, *, email: str, active: bool) -> int | None:
-    """(De)activate an account; its sessions and tokens stop working at the next request.
-    Returns the user's id, or None when no account has this email."""
+    """(De)activate an account; its sessions and tokens stop working at the next request (the
+    security stamp changes either way). Returns the user's id, or None when no account has this email."""
     result = await store.execute(
-        update(User).where(User.email == email.strip().lower()).values(is_active=active).returning(User.id)
+        update(User)
+        .where(User.email == email.strip().lower())
+        .values(is_active=active, security_stamp=User.security_stamp + 1)
+        .returning(User.id)
     )
     return result.scalar_one_or_none()

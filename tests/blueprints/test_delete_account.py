@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from notes_service.data.models import User
+from notes_service.data.models import ApiToken, AuthSession, User
 from notes_service.data.types import Base
 from notes_service.services import totp, two_factor
 from tests.helpers import PASSWORD, api_token, bearer, login, post_form
@@ -31,6 +31,10 @@ async def rows_of(store, user_id: int) -> dict[str, int]:
     return counts
 
 
+def stamp_of(user_id: int):  # type: ignore[no-untyped-def]
+    return select(User.security_stamp).where(User.id == user_id).scalar_subquery()
+
+
 async def a_full_account(app, store, factory, name: str):
     """A user with notes, a browser session, an API token, link tokens, queued mail and two-factor rows."""
     user = await factory.user(name)
@@ -47,10 +51,16 @@ async def a_full_account(app, store, factory, name: str):
         box = totp.SecretBox("any key at all, long enough for the test")
         codes = totp.new_recovery_codes()
         await two_factor.turn_on(store, box, user_id=user.id, secret=totp.new_secret(), step=1, codes=codes)
+        # Turning it on ends the sign-ins of before (their stamp); this account keeps them, as the
+        # browser that enrolled would keep its own.
+        for signed_in in (AuthSession, ApiToken):
+            restamp = update(signed_in).where(signed_in.user_id == user.id)
+            await store.execute(restamp.values(security_stamp=stamp_of(user.id)))
         await two_factor.start_pending(
             store,
             user_id=user.id,
             password_hash="h",
+            security_stamp=1,
             remember=False,
             next_url=None,
             lifetime=timedelta(minutes=5),

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from notes_service.data import utcnow
-from notes_service.data.models import AuthSession, PendingSignIn, RecoveryCode, User
-from notes_service.services import two_factor
-from tests.helpers import PASSWORD, bearer, login, post_form
-from tests.two_factor import Clock, code_step, csrf_of, enrol, flashes, password_step
+from notes_service.data.models import ApiToken, AuthSession, PendingSignIn, RecoveryCode, User
+from notes_service.services import two_factor, users
+from tests.helpers import PASSWORD, api_token, bearer, login, post_form
+from tests.two_factor import SECRET_ON_PAGE, Clock, code_step, csrf_of, enrol, flashes, password_step
 
 
 @pytest.fixture
@@ -47,10 +48,64 @@ async def test_wrong_code_turns_nothing_on(client, factory, store, clock) -> Non
     await factory.user("alice")
     await login(client, "alice@example.com")
     page = await (await client.get("/settings/2fa")).get_data(as_text=True)
-    response = await client.post("/settings/2fa", form={"code": "000000", "csrf_token": csrf_of(page)})
+    form = {"code": "000000", "current_password": PASSWORD, "csrf_token": csrf_of(page)}
+    response = await client.post("/settings/2fa", form=form)
     body = await response.get_data(as_text=True)
     assert "Invalid code." in body and "flash-danger" in body
     assert await store.scalar(select(User.totp_secret)) is None
+
+
+async def test_enrolment_needs_the_current_password(app, client, factory, store, clock) -> None:
+    """SPEC §8: a stolen session alone cannot turn it on (and so end the owner's other sessions and
+    lock them out past a reset)."""
+    await factory.user("alice")
+    owner = app.test_client()
+    await login(owner, "alice@example.com")
+    await login(client, "alice@example.com")  # the thief's copy of a session
+    page = await (await client.get("/settings/2fa")).get_data(as_text=True)
+    secret = SECRET_ON_PAGE.search(page).group(1)  # type: ignore[union-attr]
+    right_code = {"code": clock.code(secret), "csrf_token": csrf_of(page)}
+    response = await client.post("/settings/2fa", form={**right_code, "current_password": "a guess, wrong"})
+    body = html.unescape(await response.get_data(as_text=True))
+    assert response.status_code == 200 and "Invalid password." in body and "flash-danger" in body
+    assert secret in body and 'name="current_password"' in body  # the same enrolment, offered again
+    assert await store.scalar(select(User.totp_secret)) is None
+    assert await store.scalar(select(User.security_stamp)) == 0
+    assert await signed_in(owner)
+    missing = await client.post("/settings/2fa", form=right_code)
+    assert missing.status_code == 422 and await store.scalar(select(User.totp_secret)) is None
+    response = await client.post("/settings/2fa", form={**right_code, "current_password": PASSWORD})
+    assert "Two-factor sign-in is on." in await response.get_data(as_text=True)
+    assert not await signed_in(owner)
+
+
+async def test_enrolment_form_asks_for_the_password(client, factory) -> None:
+    await factory.user("alice")
+    await login(client, "alice@example.com")
+    page = await (await client.get("/settings/2fa")).get_data(as_text=True)
+    enrol_form = page.split('id="enrol"')[1].split("</form>")[0]
+    assert 'name="current_password"' in enrol_form and 'type="password"' in enrol_form
+    assert 'name="code"' in enrol_form
+
+
+async def test_turning_it_on_or_off_revokes_every_api_token(app, client, factory, store, clock) -> None:
+    """The choice SPEC §8 leaves open (docs/two-factor.md): tokens issued before enrolment were
+    issued to whoever had the password alone, so they end with the other sessions."""
+    await factory.user("alice")
+    before = await api_token(app.test_client(), "alice@example.com")
+    await login(client, "alice@example.com")
+    enrolled = await enrol(client, clock)
+    assert (await client.get("/api/me", headers=bearer(before))).status_code == 401
+    assert await store.scalar(select(func.count(ApiToken.id))) == 0  # and gone from the list
+    credentials = {"email": "alice@example.com", "password": PASSWORD, "otp": clock.code(enrolled.secret)}
+    after = (await (await client.post("/api/token", json=credentials)).get_json())["token"]
+    assert (await client.get("/api/me", headers=bearer(after))).status_code == 200
+    clock.step()
+    data = {"current_password": PASSWORD, "code": clock.code(enrolled.secret)}
+    response = await post_form(client, "/settings/2fa/disable", data, form_page="/settings/2fa")
+    assert response.status_code == 302
+    assert (await client.get("/api/me", headers=bearer(after))).status_code == 401
+    assert await signed_in(client)  # the browser that turned it off stays signed in
 
 
 async def test_enrolling_ends_other_sessions_and_shows_the_status(client, app, factory, store, clock) -> None:
@@ -210,6 +265,23 @@ async def test_a_password_change_voids_a_pending_sign_in(app, client, factory, c
         form_page="/settings",
     )
     assert (await code_step(browser, clock.code(enrolled.secret))).status_code == 302
+    assert not await signed_in(browser)
+
+
+async def test_a_deactivation_voids_a_pending_sign_in_even_once_undone(
+    app, client, factory, store, clock
+) -> None:
+    """The pending sign-in carries the security stamp of its password step (SPEC §6)."""
+    await factory.user("alice")
+    await login(client, "alice@example.com")
+    enrolled = await enrol(client, clock)
+    browser = app.test_client()
+    await password_step(browser, "alice@example.com")
+    for active in (False, True):  # notes-service deactivate-user, then reactivate-user
+        async with store.write():
+            await users.set_active(store, email="alice@example.com", active=active)
+    response = await code_step(browser, clock.code(enrolled.secret))
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert not await signed_in(browser)
 
 

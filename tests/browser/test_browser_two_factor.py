@@ -47,7 +47,8 @@ def test_enrol_sign_in_with_a_code_and_turn_off(browser: Any, server: str, sync_
         secret = page.locator("#totp-secret").inner_text().strip()
         expect(page.locator("#totp-uri")).to_contain_text(f"secret={secret}")
         app = pyotp.TOTP(secret)  # the authenticator app
-        page.fill("input[name=code]", app.now())
+        page.fill("#enrol input[name=code]", app.now())
+        page.fill("#enrol input[name=current_password]", PASSWORD)
         page.click("#enrol button[type=submit]")
         flash(page, expect, "success", "Two-factor sign-in is on.")
         codes = page.locator("#recovery-codes li code").all_inner_texts()

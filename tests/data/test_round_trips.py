@@ -120,7 +120,7 @@ async def test_first_pages_asked_for_together_are_one_statement_and_each_caller_
             for number in range(count):
                 await notes.create_note(store, author_id=user.id, title=f"{name} {number}", content="c")
             token, secrets[name] = await tokens.issue_token(
-                store, user_id=user.id, name="t", expires_in_days=1
+                store, user_id=user.id, name="t", expires_in_days=1, security_stamp=None
             )
             if name == "dan":  # deactivated
                 await store.execute(update(User).where(User.id == user.id).values(is_active=False))
@@ -151,7 +151,9 @@ async def test_a_first_page_read_in_a_write_block_sees_the_blocks_own_writes(fac
     # (`sent` only skips this on SQLite: the statement is PostgreSQL's.)
     user = await factory.user()
     async with store.write():
-        _, secret = await tokens.issue_token(store, user_id=user.id, name="t", expires_in_days=None)
+        _, secret = await tokens.issue_token(
+            store, user_id=user.id, name="t", expires_in_days=None, security_stamp=None
+        )
         await notes.create_note(store, author_id=user.id, title="not committed yet", content="c")
         found = await first_page.find_token_with_first_page(store, secret=secret, limit=21)
         assert found is not None and page_titles(found) == ["not committed yet"]

@@ -20,7 +20,7 @@ from tests.helpers import api_token, bearer
 async def test_a_write_block_commits_or_rolls_back_whole(factory, store) -> None:
     user = await factory.user()
     async with store.write():
-        await tokens.issue_token(store, user_id=user.id, name="t", expires_in_days=None)
+        await tokens.issue_token(store, user_id=user.id, name="t", expires_in_days=None, security_stamp=None)
     with pytest.raises(ZeroDivisionError):
         async with store.write():
             await users.set_password_hash(store, user_id=user.id, password_hash="changed")

@@ -8,7 +8,7 @@ from typing import Any
 from quart import Blueprint, current_app, request
 
 from ...data import current_store
-from ...http.current import current_box, current_hasher
+from ...http.current import current_box, current_code_lockout, current_hasher
 from ...http.errors import BEARER_CHALLENGE, HTTPError
 from ...http.export import export_response
 from ...http.logs import event
@@ -23,7 +23,7 @@ from ...http.schemas import (
     UserOut,
 )
 from ...http.shapes import TOKEN, USER
-from ...http.throttle import limit_password_checks
+from ...http.throttle import limit_password_checks, too_many
 from ...services import account_mail, tokens, two_factor, users
 from ...services.errors import Conflict
 from ...services.users import CurrentUser
@@ -52,30 +52,41 @@ async def issue_token(data: TokenRequest) -> Any:
     """Exchange an email and password for a new bearer token (other tokens stay valid).
 
     An account with two-factor sign-in also needs `otp`: a code of its authenticator app (each time
-    step is accepted once) or an unused recovery code (used up).
+    step is accepted once) or an unused recovery code (used up). After 5 wrong codes in a row (here
+    and at /login/2fa together) the account takes no code for 15 minutes: 429.
     """
     store = current_store()
     hasher = current_hasher()
     verified = await users.check_password(store, hasher, email=data.email, password=data.password)
     issued = None
+    checked = two_factor.SignInCode(accepted=True)
     if verified is not None and verified.is_active:
         if verified.two_factor and data.otp is None:
             event(log, "token_refused", user_id=verified.user_id, reason="otp_required")
             raise HTTPError(401, OTP_REQUIRED)
         async with store.write():
-            # A password change that raced this sign-in since the check wins: no token.
-            if await users.still_current(store, verified) and (
-                not verified.two_factor
-                or await two_factor.accept_code(
-                    store, current_box(), user_id=verified.user_id, code=data.otp or ""
+            # A change of the password, 2FA or the account's state since the check wins: no token.
+            if not await users.still_current(store, verified):
+                checked = two_factor.SignInCode(accepted=False)
+            elif verified.two_factor:  # counted per account with /login/2fa's codes (SPEC §8)
+                checked = await two_factor.check_sign_in_code(
+                    store,
+                    current_box(),
+                    user_id=verified.user_id,
+                    code=data.otp or "",
+                    lockout=current_code_lockout(),
                 )
-            ):
+            if checked.accepted:
                 issued = await tokens.issue_token(
                     store,
                     user_id=verified.user_id,
                     name=data.name or DEFAULT_TOKEN_NAME,
                     expires_in_days=data.expires_in_days,
+                    security_stamp=verified.security_stamp,
                 )
+    if verified is not None and checked.retry_after is not None:  # too many wrong codes: none taken now
+        event(log, "throttled", scope="two-factor-codes", user_id=verified.user_id)
+        raise too_many(checked.retry_after)
     if verified is None or issued is None:
         event(log, "token_refused", client=request.remote_addr)
         raise HTTPError(401, INVALID_CREDENTIALS)
