@@ -87,6 +87,7 @@ class Store:
         self.database = database
         self._block: contextlib.AsyncExitStack | None = None  # the open write block
         self._writing: AsyncConnection | None = None  # its transaction, once begun
+        self._changed: set[int] = set()  # authors whose notes the open write block changed
 
     @overload
     async def rows(self, statement: Read[Row], /, **params: Any) -> list[Row]: ...
@@ -146,6 +147,17 @@ class Store:
                 yield
             finally:
                 self._block = self._writing = None
+                changed, self._changed = self._changed, set()
+        # Committed (an error skips this): `changed` names the authors whose feed moved on; the
+        # stream (live/) publishes them here.
+        del changed
+
+    def changed(self, author_id: int) -> None:
+        """Note that this write block changes the author's notes (services/changes.py `next_seq`):
+        once it commits, the author's readers are told to look (live/)."""
+        if self._block is None:
+            raise RuntimeError(NOT_IN_WRITE_BLOCK)
+        self._changed.add(author_id)
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
