@@ -180,6 +180,7 @@ async def list_auth_sessions(store: Store, *, user_id: int, lifetime: Lifetime) 
 
 async def end_auth_session(store: Store, *, auth_session_id: int) -> None:
     await store.execute(delete(AuthSession).where(AuthSession.id == auth_session_id))
+    store.revoked()  # its open streams end (live/)
 
 
 async def end_other_auth_sessions(store: Store, *, user_id: int, keep_id: int | None) -> int:
@@ -187,6 +188,7 @@ async def end_other_auth_sessions(store: Store, *, user_id: int, keep_id: int | 
     statement = delete(AuthSession).where(AuthSession.user_id == user_id)
     if keep_id is not None:
         statement = statement.where(AuthSession.id != keep_id)
+    store.revoked()
     return (await store.execute(statement)).rowcount
 
 

@@ -136,10 +136,12 @@ async def revoke_token(store: Store, *, user_id: int, token_id: int) -> None:
     result = await store.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
     if not result.rowcount:
         raise Missing(token_id)
+    store.revoked()  # its open streams end (live/)
 
 
 async def revoke_all_tokens(store: Store, *, user_id: int) -> None:
     await store.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    store.revoked()
 
 
 async def delete_expired_tokens(store: Store) -> int:
