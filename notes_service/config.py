@@ -83,6 +83,9 @@ class Settings:
     notes_per_page: int = 20
     # A note in the trash is deleted for good this many days after it went there (serving/housekeeping.py).
     trash_days: int = 30
+    # A deletion marker stays in the change feed this many days (SPEC §10); a cursor from before a
+    # purged one is told to sync from the start (services/changes.py).
+    tombstone_days: int = 90
     # Mail (mail/sender.py): SMTP, or .eml files in `outbox_dir` when `smtp_url` is unset.
     smtp_url: str | None = None
     mail_from: str = DEFAULT_MAIL_FROM
@@ -120,6 +123,7 @@ ENVIRONMENT = {
     "trusted_proxy_hops": "NOTES_TRUSTED_PROXY_HOPS",
     "remember_days": "NOTES_REMEMBER_DAYS",
     "trash_days": "NOTES_TRASH_DAYS",
+    "tombstone_days": "NOTES_TOMBSTONE_DAYS",
     "housekeeping_seconds": "NOTES_HOUSEKEEPING_SECONDS",
     "smtp_url": "NOTES_SMTP_URL",
     "mail_from": "NOTES_MAIL_FROM",
@@ -174,6 +178,8 @@ def check(settings: Settings) -> None:
         raise ConfigError("NOTES_TRUSTED_PROXY_HOPS must be >= 0 and NOTES_REMEMBER_DAYS >= 1")
     if settings.trash_days < 1:
         raise ConfigError("NOTES_TRASH_DAYS must be >= 1")
+    if settings.tombstone_days < 1:
+        raise ConfigError("NOTES_TOMBSTONE_DAYS must be >= 1")
     if settings.housekeeping_seconds <= 0:
         raise ConfigError("NOTES_HOUSEKEEPING_SECONDS must be positive")
     check_mail(settings)
@@ -217,7 +223,7 @@ def _coerce(name: str, value: Any) -> Any:
         return value
     if name == "auth_rate_limit":
         return RateLimit.parse(value)
-    if name in {"bcrypt_rounds", "trusted_proxy_hops", "remember_days", "trash_days"}:
+    if name in {"bcrypt_rounds", "trusted_proxy_hops", "remember_days", "trash_days", "tombstone_days"}:
         try:
             return int(value)
         except ValueError as error:
