@@ -13,6 +13,7 @@ a cut stream's connection closes the graceful way. tests/live/test_serve.py hold
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from hypercorn.typing import ASGIFramework
@@ -31,8 +32,28 @@ class Abortable:
         if scope["type"] == "http" and scope["path"] in STREAM_PATHS:
             transport = transport_of(send)
             if transport is not None:
-                scope = {**scope, TRANSPORT: transport}
+                scope = {**scope, TRANSPORT: Held(transport)}
         await self.app(scope, receive, send)
+
+
+class Held:
+    """The transport, as a scope value that copies of the scope share: hypercorn's ProxyFix
+    middleware deep-copies the scope, and a transport cannot be copied."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def __copy__(self) -> Held:
+        return self
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> Held:
+        return self
+
+
+def held_transport(scope: Mapping[str, Any]) -> Transport | None:
+    """The transport `Abortable` put in this scope, if any."""
+    held = scope.get(TRANSPORT)
+    return held.transport if isinstance(held, Held) else None
 
 
 def transport_of(send: Any) -> Transport | None:
