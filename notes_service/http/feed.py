@@ -20,7 +20,7 @@ from quart import current_app
 
 from ..data import Store
 from ..services import changes
-from ..services.changes import ChangesPage, Since
+from ..services.changes import ChangesPage, Counters, Since
 from ..services.errors import CursorExpired
 from ..services.rows import ChangedNoteRow, DeletedNoteRow
 from .errors import HTTPError
@@ -69,10 +69,14 @@ def _invalid() -> HTTPError:
     return HTTPError(400, INVALID_CURSOR, details={"since": INVALID_CURSOR})
 
 
-async def read_page(store: Store, *, user_id: int, since: Since | None, limit: int) -> ChangesPage:
+async def read_page(
+    store: Store, *, user_id: int, since: Since | None, limit: int, counters: Counters | None = None
+) -> ChangesPage:
     """`changes.read_changes`, with an expired cursor as the 410 that says to sync from the start."""
     try:
-        return await changes.read_changes(store, author_id=user_id, after=since, limit=limit)
+        return await changes.read_changes(
+            store, author_id=user_id, after=since, limit=limit, counters=counters
+        )
     except CursorExpired as error:
         raise HTTPError(410, CURSOR_EXPIRED) from error
 

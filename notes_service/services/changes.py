@@ -68,6 +68,20 @@ class ChangesPage(NamedTuple):
         return self.next.seq
 
 
+class Counters(NamedTuple):
+    """A user's feed counters: the last number taken, and the highest of a purged marker."""
+
+    change_seq: int
+    purged_seq: int
+
+
+def check_place(after: Since, counters: Counters) -> None:
+    """`CursorExpired` when a marker the reader has not seen was purged, or `after` is past the
+    author's count (only after the database was restored from a backup)."""
+    if after.seq > counters.change_seq or counters.purged_seq > max(after.seq, after.markers_after):
+        raise CursorExpired(after.seq)
+
+
 class _Change(NamedTuple):
     """A row of `CHANGES`: the user's counters, then a change (all null when there is none)."""
 
@@ -124,10 +138,17 @@ CHANGES = Read(
 assert fields_of(_Change)[2:11] == fields_of(ChangedNoteRow)
 
 
-async def read_changes(store: Store, *, author_id: int, after: Since | None, limit: int) -> ChangesPage:
+async def read_changes(
+    store: Store, *, author_id: int, after: Since | None, limit: int, counters: Counters | None = None
+) -> ChangesPage:
     """Up to `limit` changes of the author's notes after `after`, oldest first; None: every note
-    the author has (trashed ones too) and no marker, a full sync. `CursorExpired` when a marker the
-    reader has not seen was purged, or `after` is past the author's count (a restored database)."""
+    the author has (trashed ones too) and no marker, a full sync. `CursorExpired` as `check_place`.
+    `counters`, the author's as just read (with the token: changes_poll.py): when they say that
+    nothing is new, nothing more is read."""
+    if after is not None and counters is not None:
+        check_place(after, counters)
+        if after.seq == counters.change_seq:
+            return ChangesPage([], Since(after.seq), False)
     since = after or Since(-1, NO_MARKERS)
     rows = await store.rows(
         CHANGES,
@@ -139,10 +160,8 @@ async def read_changes(store: Store, *, author_id: int, after: Since | None, lim
     if not rows:  # the account is gone
         return ChangesPage([], after or Since(0), False)
     head = rows[0]
-    if after is not None and (
-        after.seq > head.user_seq or head.purged_seq > max(after.seq, after.markers_after)
-    ):
-        raise CursorExpired(after.seq)
+    if after is not None:
+        check_place(after, Counters(head.user_seq, head.purged_seq))
     found = [row for row in rows if row.change_seq is not None]
     page = found[:limit]
     changes: list[ChangedNoteRow | DeletedNoteRow] = [

@@ -219,3 +219,27 @@ async def test_the_feed_needs_a_token(client) -> None:
     response = await client.get("/api/changes")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_poll_with_nothing_new_reads_only_the_token(client, alice, monkeypatch) -> None:
+    """The token check reads the user's counters (services/changes_poll.py): when they equal the
+    cursor's place the feed itself is not read; otherwise it is, and nothing is skipped."""
+    from notes_service.data import Store
+    from notes_service.services import changes
+
+    reads: list[object] = []
+    rows = Store.rows
+
+    async def counted(self, statement, /, **params):  # type: ignore[no-untyped-def]
+        if statement is changes.CHANGES:
+            reads.append(statement)
+        return await rows(self, statement, **params)
+
+    monkeypatch.setattr(Store, "rows", counted)
+    cursor = (await feed(client, alice))["cursor"]
+    assert len(reads) == 1  # a full sync reads
+    assert await feed(client, alice, cursor) == {"changes": [], "cursor": cursor, "more": False}
+    assert len(reads) == 1  # nothing new: the counters said so
+    note = await create(client, alice)
+    assert summary(await feed(client, alice, cursor)) == [("note", note["id"], 1)]
+    assert len(reads) == 2
