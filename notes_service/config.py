@@ -87,6 +87,9 @@ class Settings:
     notes_per_page: int = 20
     # A note in the trash is deleted for good this many days after it went there (serving/housekeeping.py).
     trash_days: int = 30
+    # A deletion marker stays in the change feed this many days (SPEC §10); a cursor from before a
+    # purged one is told to sync from the start (services/changes.py).
+    tombstone_days: int = 90
     # Mail (mail/sender.py): SMTP, or .eml files in `outbox_dir` when `smtp_url` is unset.
     smtp_url: str | None = None
     mail_from: str = DEFAULT_MAIL_FROM
@@ -101,6 +104,15 @@ class Settings:
     # A claimed message is left to others this long: longer than one delivery may take.
     mail_lease_seconds: float = 300.0
     smtp_timeout_seconds: float = 60.0
+    # The live stream (SPEC §10, live/): a comment line this often on every open stream, and at most
+    # this many open streams per user (all workers and hosts) and per worker process.
+    events_heartbeat_seconds: float = 15.0
+    events_per_user: int = 20
+    events_per_worker: int = 10_000
+    # How often a worker looks for other processes' changes when no notification tells it (SQLite
+    # on one host, or while Redis or LISTEN is down), and re-checks its streams' sign-ins.
+    events_poll_seconds: float = 0.25
+    events_check_seconds: float = 1.0
 
     @property
     def is_production(self) -> bool:
@@ -124,12 +136,18 @@ ENVIRONMENT = {
     "trusted_proxy_hops": "NOTES_TRUSTED_PROXY_HOPS",
     "remember_days": "NOTES_REMEMBER_DAYS",
     "trash_days": "NOTES_TRASH_DAYS",
+    "tombstone_days": "NOTES_TOMBSTONE_DAYS",
     "housekeeping_seconds": "NOTES_HOUSEKEEPING_SECONDS",
     "smtp_url": "NOTES_SMTP_URL",
     "mail_from": "NOTES_MAIL_FROM",
     "outbox_dir": "NOTES_OUTBOX_DIR",
     "mail_poll_seconds": "NOTES_MAIL_POLL_SECONDS",
     "mail_retry_seconds": "NOTES_MAIL_RETRY_SECONDS",
+    "events_heartbeat_seconds": "NOTES_EVENTS_HEARTBEAT_SECONDS",
+    "events_per_user": "NOTES_EVENTS_PER_USER",
+    "events_per_worker": "NOTES_EVENTS_PER_WORKER",
+    "events_poll_seconds": "NOTES_EVENTS_POLL_SECONDS",
+    "events_check_seconds": "NOTES_EVENTS_CHECK_SECONDS",
 }
 
 
@@ -178,9 +196,24 @@ def check(settings: Settings) -> None:
         raise ConfigError("NOTES_TRUSTED_PROXY_HOPS must be >= 0 and NOTES_REMEMBER_DAYS >= 1")
     if settings.trash_days < 1:
         raise ConfigError("NOTES_TRASH_DAYS must be >= 1")
+    if settings.tombstone_days < 1:
+        raise ConfigError("NOTES_TOMBSTONE_DAYS must be >= 1")
     if settings.housekeeping_seconds <= 0:
         raise ConfigError("NOTES_HOUSEKEEPING_SECONDS must be positive")
     check_mail(settings)
+    check_events(settings)
+
+
+def check_events(settings: Settings) -> None:
+    """Refuse live-stream limits below one and timers that are not positive."""
+    if settings.events_per_user < 1 or settings.events_per_worker < 1:
+        raise ConfigError("NOTES_EVENTS_PER_USER and NOTES_EVENTS_PER_WORKER must be >= 1")
+    timers = (settings.events_heartbeat_seconds, settings.events_poll_seconds, settings.events_check_seconds)
+    if min(timers) <= 0:
+        raise ConfigError(
+            "NOTES_EVENTS_HEARTBEAT_SECONDS, NOTES_EVENTS_POLL_SECONDS and NOTES_EVENTS_CHECK_SECONDS "
+            "must be positive"
+        )
 
 
 def check_mail(settings: Settings) -> None:
@@ -215,18 +248,23 @@ def instance_secret_key(directory: Path = INSTANCE_DIR) -> str:
     return key
 
 
+EVENT_COUNTS = ("events_per_user", "events_per_worker")
+EVENT_TIMERS = ("events_heartbeat_seconds", "events_poll_seconds", "events_check_seconds")
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Turn an environment string into the field's type."""
     if not isinstance(value, str):
         return value
     if name == "auth_rate_limit":
         return RateLimit.parse(value)
-    if name in {"bcrypt_rounds", "trusted_proxy_hops", "remember_days", "trash_days"}:
+    whole_numbers = {"bcrypt_rounds", "trusted_proxy_hops", "remember_days", "trash_days", "tombstone_days"}
+    if name in whole_numbers | set(EVENT_COUNTS):
         try:
             return int(value)
         except ValueError as error:
             raise ConfigError(f"{ENVIRONMENT[name]} must be a whole number, not {value!r}") from error
-    if name in {"mail_poll_seconds", "mail_retry_seconds", "housekeeping_seconds"}:
+    if name in {"mail_poll_seconds", "mail_retry_seconds", "housekeeping_seconds", *EVENT_TIMERS}:
         try:
             return float(value)
         except ValueError as error:

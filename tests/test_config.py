@@ -125,3 +125,16 @@ def test_housekeeping_interval_must_be_a_positive_number(monkeypatch, value) -> 
     monkeypatch.setenv("NOTES_HOUSEKEEPING_SECONDS", value)
     with pytest.raises(ConfigError, match="NOTES_HOUSEKEEPING_SECONDS"):
         load_settings()
+
+
+def test_deletion_markers_are_kept_90_days_unless_told(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ENVIRONMENT.values():
+        monkeypatch.delenv(name, raising=False)
+    assert load_settings().tombstone_days == 90
+    monkeypatch.setenv("NOTES_TOMBSTONE_DAYS", "7")
+    assert load_settings().tombstone_days == 7
+    for bad in ("0", "ninety"):
+        monkeypatch.setenv("NOTES_TOMBSTONE_DAYS", bad)
+        with pytest.raises(ConfigError, match="NOTES_TOMBSTONE_DAYS"):
+            load_settings()

@@ -121,3 +121,47 @@ def test_upgrade_keeps_every_row_and_no_id_is_given_twice(database_url: str) -> 
         assert [row[0] for row in db.execute("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'seal'")] == [
             3
         ]
+
+
+async def _run(url: str, statements: list[str]) -> list[tuple[object, ...]]:
+    """Run statements in one transaction; the rows of the last one."""
+    from sqlalchemy import text
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                result = await connection.execute(text(statement))
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def test_upgrade_numbers_each_users_notes_for_the_change_feed(database_url: str) -> None:
+    """SPEC §10: notes written before the feed get their author's numbers 1..n in the order they
+    were last written, and each author's count starts at its n."""
+    config = alembic_config(database_url)
+    config.attributes["configure_logger"] = False
+    command.downgrade(config, "a9d4c3e1f5b2")
+    users = (
+        "INSERT INTO users (id, username, username_key, email, password_hash, is_active, created_at) "
+        "VALUES ({0}, 'u{0}', 'u{0}', 'u{0}@example.com', 'x', true, '2026-01-01')"
+    )
+    note = (
+        "INSERT INTO notes (id, author_id, title, content, is_pinned, created_at, updated_at, version) "
+        "VALUES ({}, {}, 't', 'c', false, '2026-01-01', '{}', 1)"
+    )
+    rows = [(1, 1, "2026-03-01"), (2, 1, "2026-02-01"), (3, 2, "2026-01-05"), (4, 1, "2026-02-01")]
+    asyncio.run(
+        _run(
+            database_url,
+            [users.format(1), users.format(2), users.format(3)] + [note.format(*r) for r in rows],
+        )
+    )
+    command.upgrade(config, "head")
+    numbered = asyncio.run(_run(database_url, ["SELECT id, change_seq FROM notes ORDER BY id"]))
+    assert numbered == [(1, 3), (2, 1), (3, 1), (4, 2)]  # by (updated_at, id) within each author
+    counts = asyncio.run(
+        _run(database_url, ["SELECT id, change_seq, tombstones_purged_seq FROM users ORDER BY id"])
+    )
+    assert counts == [(1, 3, 0), (2, 1, 0), (3, 0, 0)]

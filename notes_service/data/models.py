@@ -1,5 +1,5 @@
-"""Tables: users, their notes, browser sessions, API tokens, second factors, emailed links and the
-mail outbox.
+"""Tables: users, their notes (and the markers of notes deleted for good), browser sessions, API
+tokens, second factors, emailed links, the mail outbox and the answers kept for Idempotency-Keys.
 
 Only declarations live here: columns, indexes and constraints. Queries are in `services/`, password
 logic in `services/security.py`. Session ids, token secrets and recovery codes are never stored, only their
@@ -11,7 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from .types import SQLITE_IDS, Base, UTCDateTime, utcnow
@@ -52,6 +64,11 @@ class User(Base):
     # owner's mail is queued in the same transaction as the lockout.
     wrong_codes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     codes_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The change feed (SPEC §10, services/changes.py): the number of this user's latest change to a
+    # note, taken (+1) in the write block of each change; and the highest number of a deletion
+    # marker purged since, below which a cursor can no longer be followed.
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    tombstones_purged_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Note(Base):
@@ -73,8 +90,12 @@ class Note(Base):
     # (`render.RENDERER`); a copy that is missing or from another renderer is not used.
     content_html: Mapped[str | None] = mapped_column(Text, nullable=True)
     html_renderer: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The author's `change_seq` at this note's latest change: the note's place in the change feed.
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
+        # The change feed: this author's notes changed after a number, in the order they changed.
+        Index("ix_notes_author_change", "author_id", "change_seq"),
         # Serves "this author's notes, pinned first, newest first" and its keyset pages.
         Index("ix_notes_author_order", "author_id", "is_pinned", "created_at", "id"),
         # The trash page (newest deletion first) and the purge of old trash.
@@ -82,6 +103,42 @@ class Note(Base):
         Index("ix_notes_deleted_at", "deleted_at"),
         SQLITE_IDS,
     )
+
+
+class NoteTombstone(Base):
+    """A note deleted for good, kept as a marker in its author's change feed until it is
+    NOTES_TOMBSTONE_DAYS old. Keyed by the note's id: a note is deleted for good once, and its id
+    is never given again (SPEC §1)."""
+
+    __tablename__ = "note_tombstones"
+
+    note_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_note_tombstones_author_change", "author_id", "change_seq"),
+        Index("ix_note_tombstones_deleted_at", "deleted_at"),  # housekeeping's purge of old markers
+    )
+
+
+class IdempotencyKey(Base):
+    """The first answer to a `POST /api/notes` sent with an `Idempotency-Key`, kept 24 hours so that
+    a retry gets it again instead of making a second note."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # SHA-256 of the request it answered: the same key with another request is refused, not replayed.
+    request_digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
 
 
 class AuthSession(Base):

@@ -107,6 +107,15 @@ class Reads:
             raw_rows = await pool.fetch(compiled.sql, arguments, generic=generic)
         return compiled.rows(raw_rows)
 
+    def data_version(self) -> int | None:
+        """SQLite's `PRAGMA data_version` on the read connection: it changes whenever another
+        connection (another worker, a command, this worker's writes) has committed since the last
+        call; a library call, no I/O when nothing changed. None on PostgreSQL."""
+        if self.sqlite is None:
+            return None
+        version: int = self.sqlite.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
     async def batched_rows(self, read: BatchedRead[Row], params: dict[str, Any]) -> list[Row]:
         """One call's rows of a `BatchedRead` (PostgreSQL), in one statement with the calls made
         beside it (batches.py)."""

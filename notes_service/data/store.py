@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any, TypeVar, TypeVarTuple, overload
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy import false, literal, select, union_all
 from sqlalchemy.engine import CursorResult
@@ -35,13 +35,24 @@ from sqlalchemy.sql import Executable, Select
 from .batches import BatchedRead
 from .dberrors import missing_schema
 from .engine import BEGIN_IMMEDIATE, create_engine
+from .listen import listening_connection
 from .reads import Reads
 from .rowtypes import Read, Row
 from .types import Base
 
+if TYPE_CHECKING:
+    import asyncpg
+
 Columns = TypeVarTuple("Columns")
 Choice = TypeVar("Choice")
 NOT_IN_WRITE_BLOCK = "writes go inside `async with store.write():`, opened by the route"
+
+
+class Publisher(Protocol):
+    """Who hears of committed write blocks: the worker's live streams (live/)."""
+
+    def publish(self, user_ids: frozenset[int], *, revoked: bool) -> None:
+        """These users' notes changed; `revoked`: sign-ins may have ended. Must not block."""
 
 
 class Database:
@@ -54,6 +65,7 @@ class Database:
         # One writer per worker at a time on SQLite: writers then queue here in order instead of
         # polling SQLite's busy handler, whose back-off gave a long latency tail under load.
         self.write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self.publisher: Publisher | None = None  # set while the worker serves live streams
 
     @classmethod
     async def open(cls, url: str) -> Database:
@@ -62,6 +74,11 @@ class Database:
 
     def store(self) -> Store:
         return Store(self)
+
+    async def listen(self, channel: str, deliver: Callable[[str], None]) -> asyncpg.Connection:
+        """PostgreSQL: a connection of its own that hands each notification on `channel` to
+        `deliver` (listen.py); the caller closes it."""
+        return await listening_connection(self.engine, channel, deliver)
 
     async def ready(self) -> str | None:
         """None when the database answers and holds every table, else why not."""
@@ -87,6 +104,8 @@ class Store:
         self.database = database
         self._block: contextlib.AsyncExitStack | None = None  # the open write block
         self._writing: AsyncConnection | None = None  # its transaction, once begun
+        self._changed: set[int] = set()  # authors whose notes the open write block changed
+        self._revoked = False  # whether it ends sign-ins (`revoked`)
 
     @overload
     async def rows(self, statement: Read[Row], /, **params: Any) -> list[Row]: ...
@@ -146,6 +165,26 @@ class Store:
                 yield
             finally:
                 self._block = self._writing = None
+                changed, self._changed = self._changed, set()
+                revoked, self._revoked = self._revoked, False
+        # Committed (an error skips this): `changed` names the authors whose feed moved on; the
+        # stream (live/) publishes them here, once per block, without waiting for anything.
+        if (changed or revoked) and (publisher := self.database.publisher) is not None:
+            publisher.publish(frozenset(changed), revoked=revoked)
+
+    def changed(self, author_id: int) -> None:
+        """Note that this write block changes the author's notes (services/changes.py `next_seq`):
+        once it commits, the author's readers are told to look (live/)."""
+        if self._block is None:
+            raise RuntimeError(NOT_IN_WRITE_BLOCK)
+        self._changed.add(author_id)
+
+    def revoked(self) -> None:
+        """Note that this write block ends sign-ins (a token or auth session deleted, an account
+        deactivated or deleted): once it commits, live streams check theirs at once (live/)."""
+        if self._block is None:
+            raise RuntimeError(NOT_IN_WRITE_BLOCK)
+        self._revoked = True
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

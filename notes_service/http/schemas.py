@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -237,7 +237,8 @@ class TrashedNoteOut(NoteOut):
 
 
 class ExportedNoteOut(NoteOut):
-    """A note in the export: `deleted_at` is set for a note in the trash, null for the others."""
+    """A note in the export and in the change feed: `deleted_at` is set for a note in the trash,
+    null for the others."""
 
     deleted_at: datetime | None
 
@@ -262,6 +263,18 @@ class ConditionalWrite(BaseModel):
         None,
         description="Change only if the note is still at this ETag (or `*`); otherwise 412 "
         "`Precondition failed` and nothing changes. Without it the change applies as it is.",
+    )
+
+
+class IdempotentCreate(BaseModel):
+    """Request headers of a new note."""
+
+    idempotency_key: str | None = Field(
+        None,
+        description="Any 1 to 200 visible ASCII characters, new for each note (a UUID, say): a retry "
+        "with the same key within 24 hours gets the first answer again (with `Idempotent-Replayed: "
+        "true`) and makes no second note. The same key with another body is a 422.",
+        json_schema_extra={"minLength": 1, "maxLength": 200, "pattern": r"^[\x21-\x7e]+$"},
     )
 
 
@@ -314,6 +327,45 @@ class TrashQuery(BaseModel):
 
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Cursor | None = None
+
+
+FeedCursor = Annotated[
+    str,
+    Field(
+        description="Opaque: the `cursor` of the previous answer (or an event's `id`). One this server "
+        "did not sign, or another user's, is a 400 `Invalid cursor`; one from before a deletion "
+        "marker that has since been purged is a 410: sync from the start (without `since`).",
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_\-]+$", "maxLength": 128},
+    ),
+]
+
+
+class ChangesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: FeedCursor | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+
+
+class NoteChanged(BaseModel):
+    """A note that was written, trashed or restored, in its latest state."""
+
+    note: ExportedNoteOut
+
+
+class NoteDeleted(BaseModel):
+    """A note deleted for good (purged, trash emptied, or the automatic purge)."""
+
+    id: int
+    deleted: Literal[True]
+
+
+class ChangesOut(BaseModel):
+    """GET /api/changes: changes oldest first, each note once; go on from `cursor`."""
+
+    changes: list[NoteChanged | NoteDeleted]
+    cursor: str = Field(description="Where to go on from: `since` of the next request.")
+    more: bool = Field(description="Whether more changes follow right away (ask again with `cursor`).")
 
 
 class Error(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from ..services.rows import (
+    ChangedNoteRow,
     ExportedNoteRow,
     NoteRow,
     SearchHit,
@@ -47,7 +48,9 @@ class Shape(Generic[Row]):
 
 NOTE: Shape[NoteRow | SearchHit | TokenPageRow] = Shape(NoteOut, NoteRow, SearchHit, TokenPageRow)
 TRASHED_NOTE: Shape[TrashedNoteRow] = Shape(TrashedNoteOut, TrashedNoteRow)
-EXPORTED_NOTE: Shape[ExportedNoteRow] = Shape(ExportedNoteOut, ExportedNoteRow)
+EXPORTED_NOTE: Shape[ExportedNoteRow | ChangedNoteRow] = Shape(
+    ExportedNoteOut, ExportedNoteRow, ChangedNoteRow
+)
 USER: Shape[UserRow] = Shape(UserOut, UserRow)
 TOKEN: Shape[TokenRow] = Shape(TokenInfo, TokenRow)
 SHAPES: tuple[Shape[Any], ...] = (NOTE, TRASHED_NOTE, EXPORTED_NOTE, USER, TOKEN)

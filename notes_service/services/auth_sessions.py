@@ -199,6 +199,7 @@ async def list_auth_sessions(store: Store, *, user_id: int, lifetime: Lifetime) 
 
 async def end_auth_session(store: Store, *, auth_session_id: int) -> None:
     await store.execute(delete(AuthSession).where(AuthSession.id == auth_session_id))
+    store.revoked()  # its open streams end (live/)
 
 
 async def end_other_auth_sessions(store: Store, *, user_id: int, keep_id: int | None) -> int:
@@ -214,6 +215,7 @@ async def end_other_auth_sessions(store: Store, *, user_id: int, keep_id: int | 
             .where(AuthSession.id == keep_id, AuthSession.user_id == user_id)
             .values(security_stamp=user_stamp)
         )
+    store.revoked()
     return (await store.execute(statement)).rowcount
 
 

@@ -25,3 +25,7 @@ class Stale(Exception):
     def __init__(self, current_version: int) -> None:
         super().__init__(current_version)
         self.current_version = current_version
+
+
+class CursorExpired(Exception):
+    """A feed reader's place is gone: a deletion marker it has not seen was purged (a 410)."""

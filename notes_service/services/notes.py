@@ -3,6 +3,8 @@
 Every change adds 1 to `version`. A writer that says which version it saw (`expected`) changes the
 note only if it is still that version, in the UPDATE's own WHERE clause, so of two concurrent writers
 that saw the same version exactly one wins and the other gets `Stale` — on SQLite and PostgreSQL alike.
+Every change also takes the author's next change number first (`changes.next_seq`: the feed's order,
+and on PostgreSQL the author's row lock, taken before the note's).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..data import Read, Store, UTCDateTime, generic_plan, utcnow
 from ..data.models import Note
 from ..data.rowtypes import columns
 from ..render.markdown import RENDERER, stored_html
+from .changes import next_seq
 from .errors import Missing, NotOwner, Stale
 from .rows import ExportedNoteRow, NotePageRow, NoteRow, TokenPageRow
 
@@ -190,6 +193,7 @@ INSERT_NOTE = (
         created_at=bindparam("now", type_=UTCDateTime),
         updated_at=bindparam("now", type_=UTCDateTime),
         version=1,
+        change_seq=bindparam("change_seq"),
     )
     .returning(*NOTE_COLUMNS)
 )
@@ -199,9 +203,11 @@ async def create_note(
     store: Store, *, author_id: int, title: str, content: str, is_pinned: bool = False
 ) -> NoteRow:
     """A new note of the author's (version 1), with its HTML; returns its row."""
+    change_seq = await next_seq(store, author_id=author_id)
     now = utcnow()  # one instant for both, so an unedited note shows no "edited" time
     result = await store.execute(
         INSERT_NOTE,
+        change_seq=change_seq,
         author_id=author_id,
         title=title,
         content=content,
@@ -242,10 +248,11 @@ async def update_note(
     """Change some fields of the author's note (new content: new HTML too), if it is still at one of
     the `expected` versions (Missing/NotOwner as `get_note`, Stale when it has moved on); returns its row."""
     html = stored_html(changes["content"]) if "content" in changes else {}
+    change_seq = await next_seq(store, author_id=author_id)
     result = await store.execute(
         update(Note)
         .where(Note.id == note_id, Note.author_id == author_id, LIVE, matches(expected))
-        .values(**changes, **html, updated_at=utcnow(), version=Note.version + 1)
+        .values(**changes, **html, updated_at=utcnow(), version=Note.version + 1, change_seq=change_seq)
         .returning(*NOTE_COLUMNS)
     )
     note = result.one_or_none()
@@ -258,10 +265,13 @@ async def trash_note(
     store: Store, *, note_id: int, author_id: int, expected: Collection[int] | None = None
 ) -> None:
     """Move the author's note to the trash (Missing/NotOwner/Stale as `update_note`)."""
+    change_seq = await next_seq(store, author_id=author_id)
     result = await store.execute(
         update(Note)
         .where(Note.id == note_id, Note.author_id == author_id, LIVE, matches(expected))
-        .values(deleted_at=utcnow(), version=Note.version + 1, updated_at=Note.updated_at)
+        .values(
+            deleted_at=utcnow(), version=Note.version + 1, updated_at=Note.updated_at, change_seq=change_seq
+        )
         .returning(Note.id)
     )
     if result.one_or_none() is None:
@@ -296,7 +306,8 @@ async def notes_with_stale_html(store: Store, *, after: int, limit: int) -> list
 
 async def refresh_html(store: Store, note: StaleHtml) -> bool:
     """Store the HTML of a `notes_with_stale_html` row, unless the note changed since it was read
-    (its writer stored new HTML then). The version and the edited time stay: no one edited it."""
+    (its writer stored new HTML then). The version, the edited time and the place in the change
+    feed stay: no one edited it, and a reader has nothing new to see."""
     result = await store.execute(
         update(Note)
         .where(Note.id == note.id, Note.version == note.version)

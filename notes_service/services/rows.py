@@ -124,3 +124,24 @@ class TokenRow(NamedTuple):
     created_at: datetime
     last_used_at: datetime | None
     expires_at: datetime | None
+
+
+class ChangedNoteRow(NamedTuple):
+    """A note in the change feed (`ChangedNoteOut`), in the trash or not, and its place there."""
+
+    id: int
+    title: str
+    content: str
+    is_pinned: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    deleted_at: datetime | None
+    change_seq: int
+
+
+class DeletedNoteRow(NamedTuple):
+    """A note deleted for good, as the change feed's marker tells it, and its place there."""
+
+    id: int
+    change_seq: int

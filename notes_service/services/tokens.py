@@ -161,10 +161,12 @@ async def revoke_token(store: Store, *, user_id: int, token_id: int) -> None:
     result = await store.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
     if not result.rowcount:
         raise Missing(token_id)
+    store.revoked()  # its open streams end (live/)
 
 
 async def revoke_all_tokens(store: Store, *, user_id: int) -> None:
     await store.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    store.revoked()
 
 
 # Issued under a stamp that is no longer its user's (a correlated subquery: no join in a DELETE).

@@ -205,6 +205,7 @@ async def delete_user(store: Store, *, user_id: int) -> bool:
     """Delete the account; its notes, auth sessions, tokens, links and unsent messages go with it
     (ON DELETE CASCADE on every table that names a user). False when there was no such account."""
     result = await store.execute(delete(User).where(User.id == user_id))
+    store.revoked()  # its open streams end (live/)
     return bool(result.rowcount)
 
 
@@ -217,4 +218,6 @@ async def set_active(store: Store, *, email: str, active: bool) -> int | None:
         .values(is_active=active, security_stamp=User.security_stamp + 1)
         .returning(User.id)
     )
+    if not active:
+        store.revoked()  # its open streams end (live/)
     return result.scalar_one_or_none()

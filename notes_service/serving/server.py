@@ -61,6 +61,7 @@ from hypercorn.utils import load_application
 from ..config import DEFAULT_DATABASE_URL
 from ..data.dberrors import describe_any, one_line
 from ..http.logs import configure_logging
+from . import worker as this_worker
 from .listeners import close_all, worker_sockets
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository, where hypercorn.toml is
@@ -156,6 +157,7 @@ def _worker(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    this_worker.started(slot)
     sockets = slots[slot]
     close_all([other for other in slots if other is not sockets])
     ready = False
@@ -206,11 +208,13 @@ async def _stopped(shutdown_fd: int, report_ready: Callable[[], None]) -> None:
 
     hypercorn closes idle keep-alive connections the moment it stops, losing any request a client had
     just written to one. Serving on for a moment first means that every request sent before the
-    SIGTERM is read and answered; only requests sent later can meet a closing connection.
+    SIGTERM is read and answered; only requests sent later can meet a closing connection. Requests
+    that would never finish (event streams) are told to end before that moment (`this_worker.stop`).
     """
     report_ready()
     while not select.select([shutdown_fd], [], [], 0)[0]:  # noqa: ASYNC110 - a plain pipe, polled
         await asyncio.sleep(0.1)
+    this_worker.stop()  # open event streams end now, not at the end of the drain (serving/worker.py)
     await asyncio.sleep(LINGER_SECONDS)
 
 

@@ -36,15 +36,20 @@ def stamp_of(user_id: int):  # type: ignore[no-untyped-def]
 
 
 async def a_full_account(app, store, factory, name: str):
-    """A user with notes, a browser session, an API token, link tokens, queued mail and two-factor rows."""
+    """A user with notes, a browser session, an API token, link tokens, queued mail, two-factor rows,
+    a kept Idempotency-Key answer and a deletion marker in the change feed."""
     user = await factory.user(name)
     client = app.test_client()
     await login(client, user.email)
     token = await api_token(app.test_client(), user.email)
-    for number in range(3):
-        await app.test_client().post(
-            "/api/notes", json={"title": f"n{number}", "content": "c"}, headers=bearer(token)
+    for number in range(4):  # the first kept for its Idempotency-Key, the last deleted for good
+        keyed = {"Idempotency-Key": f"key-{number}"} if number == 0 else {}
+        response = await app.test_client().post(
+            "/api/notes", json={"title": f"n{number}", "content": "c"}, headers=bearer(token) | keyed
         )
+    note_path = f"/api/notes/{(await response.get_json())['id']}"
+    await app.test_client().delete(note_path, headers=bearer(token))
+    await app.test_client().delete(note_path.replace("/notes/", "/trash/"), headers=bearer(token))
     await post_form(client, "/settings/email/verify", {}, form_page="/settings")
     await app.test_client().post("/api/password/forgot", json={"email": user.email})
     async with store.write():  # recovery codes and a sign-in half done (two-factor, SPEC §8)

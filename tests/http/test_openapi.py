@@ -43,6 +43,7 @@ non-UTF-8 bodies); each is fixed and has a targeted test here.
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ SPEC_OPERATIONS = {
     "/api/password/reset": {"post"},
     "/api/email/verify": {"post"},
     "/api/export": {"get"},
+    "/api/changes": {"get"},  # SPEC §10
 }
 ALL_OPERATIONS = sorted(
     (method.upper(), path) for path, methods in SPEC_OPERATIONS.items() for method in methods
@@ -135,6 +137,7 @@ SUCCESS = {
     ("POST", "/api/email/verify"): ("204", None, set()),
     ("DELETE", "/api/me"): ("204", None, set()),
     ("GET", "/api/export"): ("200", "object", {"user", "notes"}),
+    ("GET", "/api/changes"): ("200", "object", {"changes", "cursor", "more"}),
 }
 # The error statuses SPEC §3 names per operation; 401 is added for every authenticated one.
 ERRORS = {
@@ -154,6 +157,7 @@ ERRORS = {
     ("POST", "/api/password/reset"): {"400", "422"},
     ("POST", "/api/email/verify"): {"400", "422"},
     ("DELETE", "/api/me"): {"400", "422"},
+    ("GET", "/api/changes"): {"400", "410", "422"},
 }
 
 # --- the document -----------------------------------------------------------------------------
@@ -327,6 +331,10 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-name": "GET /api/trash",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
             },
+            {
+                "include-name": "GET /api/changes",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
+            },
             # An address of `format: email` that email-validator refuses (say, at a .test domain):
             # the field's description says so; JSON Schema has no way to.
             {
@@ -469,6 +477,7 @@ def explicit_cases(operation: Any, data: FuzzData) -> list[schemathesis.Case]:
             for note_id in (data.others_trashed, own, data.own_trashed)
         ],
         ("GET", "/api/trash"): [{"query": {"limit": 1}}, {"query": {"cursor": "forged"}}],
+        ("GET", "/api/changes"): [{"query": {"limit": 1}}, {"query": {"since": "forged"}}, {}],
         ("DELETE", "/api/tokens/{token_id}"): [
             {"path_parameters": {"token_id": data.owner_token_id}},
             {"path_parameters": {"token_id": data.spare_token_id}},
@@ -490,6 +499,14 @@ def explicit_cases(operation: Any, data: FuzzData) -> list[schemathesis.Case]:
     }
     key = (operation.method.upper(), operation.path)
     return [operation.Case(**fields) for fields in by_operation.get(key, [{}])]
+
+
+def fresh_idempotency_key(case: schemathesis.Case) -> None:
+    """A valid generated `Idempotency-Key` made unique: generated keys repeat ("0"), and the same
+    key with another body is rightly a 422 (SPEC §10); an invalid one stays, for the 400."""
+    for name, value in (case.headers or {}).items():
+        if name.lower() == "idempotency-key" and re.fullmatch(r"[\x21-\x7e]{1,200}", str(value)):
+            case.headers[name] = uuid.uuid4().hex
 
 
 @pytest.mark.parametrize(("method", "path"), ALL_OPERATIONS)
@@ -534,6 +551,7 @@ def test_schemathesis_conformance(fuzz_target: FuzzTarget, method: str, path: st
             return data.owner
 
         def check(case: schemathesis.Case, auth: str) -> None:
+            fresh_idempotency_key(case)
             headers = headers_for(case, auth)
             response = case.call(headers=headers)
             fuzz_target.statuses[response.status_code] += 1

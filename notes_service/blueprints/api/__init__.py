@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from quart import Quart
 
-from . import accounts, notes, recovery, trash
+from . import accounts, changes, notes, recovery, trash
 
 
 def init_app(app: Quart) -> None:
     app.register_blueprint(accounts.blueprint)
     app.register_blueprint(notes.blueprint)
     app.register_blueprint(trash.blueprint)
+    app.register_blueprint(changes.blueprint)
     app.register_blueprint(recovery.blueprint)

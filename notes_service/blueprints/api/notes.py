@@ -14,10 +14,12 @@ from quart import Blueprint, Response, jsonify, request
 from ...data import Store, current_store
 from ...http.auth import find_token
 from ...http.etags import etag, if_match_versions, not_modified
+from ...http.idempotency import idempotency_key, replay, request_digest
 from ...http.links import external_url
 from ...http.schemas import (
     ConditionalRead,
     ConditionalWrite,
+    IdempotentCreate,
     NoContent,
     NoteCreate,
     NoteHeaders,
@@ -27,7 +29,7 @@ from ...http.schemas import (
     NotesQuery,
 )
 from ...http.shapes import NOTE
-from ...services import first_page, notes, search, tokens
+from ...services import first_page, idempotency, notes, search, tokens
 from ...services.notes import Position
 from ...services.rows import NoteRow, SearchHit, TokenPageRow
 from ...services.search import SearchPosition
@@ -111,15 +113,30 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
     blueprint.post(""),
     tag="notes",
     body=NoteCreate,
+    headers=IdempotentCreate,
     responses=[(NoteOut, 201, NoteHeaders)],
     errors=(400, 401, 413, 422),
 )
 async def create_note(user: CurrentUser, data: NoteCreate) -> Any:
-    """Write a new note; `Location` names it."""
+    """Write a new note; `Location` names it. With an `Idempotency-Key`, a retry within 24 hours
+    gets the first answer again and makes nothing."""
+    key = idempotency_key()
     store = current_store()
     async with store.write():
+        if key is not None:  # first, so that a concurrent retry waits for this answer
+            digest = request_digest(data)
+            kept = await idempotency.claim_key(store, user_id=user.id, key=key, request_digest=digest)
+            if kept is not None:
+                return replay(kept, digest)
         note = await notes.create_note(store, author_id=user.id, **data.model_dump())
-    return note_response(note, 201, Location=external_url(".get_note", note_id=note.id))
+        response = note_response(note, 201, Location=external_url(".get_note", note_id=note.id))
+        if key is not None:
+            body = await response.get_data(as_text=True)
+            location = response.headers["Location"]
+            await idempotency.keep_answer(
+                store, user_id=user.id, key=key, status=201, body=body, location=location
+            )
+    return response
 
 
 @api_route(
