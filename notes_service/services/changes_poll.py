@@ -36,6 +36,7 @@ class _TokenUserCounters(NamedTuple):
     two_factor: bool
     token_id: int
     last_used_at: datetime | None
+    security_stamp: int
     change_seq: int
     purged_seq: int
 
@@ -56,7 +57,12 @@ async def find_token_with_counters(store: Store, *, secret: str) -> tokens.Found
     row = await store.row(TOKEN_USER_COUNTERS, digest=digest(secret), now=now)
     if row is None:
         return None
-    user = WithCounters(*row[:6], token_id=row.token_id, counters=Counters(row.change_seq, row.purged_seq))
+    user = WithCounters(
+        *row[:6],
+        token_id=row.token_id,
+        security_stamp=row.security_stamp,
+        counters=Counters(row.change_seq, row.purged_seq),
+    )
     return tokens.found_token(user, last_used_at=row.last_used_at, now=now)
 
 
