@@ -13,10 +13,11 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart_schema import QuartSchema
 
-from . import data, render
-from .blueprints import account, api, main, notes, recovery, settings, trash, two_factor
+from . import data, live, render
+from .blueprints import account, api, events, main, notes, recovery, settings, trash, two_factor
 from .config import load_settings
 from .http import auth, docs, errors, throttle, web
+from .http.connections import Abortable
 from .http.logs import AccessLog
 from .http.schemas import APIOnlyProvider
 from .http.serializers import JSONProvider
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     data.init_app(app)
     housekeeping.init_app(app)
     sender.init_app(app)
+    live.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)  # before web: error pages for refused forms still know who is signed in
     web.init_app(app)
@@ -67,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         trash.blueprint,
         settings.blueprint,
         two_factor.blueprint,
+        events.blueprint,
     ):
         app.register_blueprint(blueprint)
     api.init_app(app)
@@ -79,4 +82,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
             app.asgi_app, mode="legacy", trusted_hops=notes_config.trusted_proxy_hops
         )
+    # Outermost: the event streams get their connection, to drop it when a client stops reading.
+    app.asgi_app = Abortable(app.asgi_app)  # type: ignore[method-assign]
     return app

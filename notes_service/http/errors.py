@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..rules import REQUIRED
 from ..services.errors import Missing, NotOwner, Stale
-from .paths import is_api_path
+from .paths import answers_json, is_api_path
 
 log = logging.getLogger("notes_service")
 
@@ -59,8 +59,9 @@ class HTTPError(Exception):
 
 
 async def render_error(error: HTTPError) -> tuple[Any, int, dict[str, str]]:
-    """JSON `{"error", "details"?}` for the API, the error page for people."""
-    if is_api_path(request.path):
+    """JSON `{"error", "details"?}` for the API (and the browser's JSON routes), the error page
+    for people."""
+    if answers_json(request.path):
         body: dict[str, Any] = {"error": error.message}
         if error.details:
             body["details"] = error.details

@@ -13,7 +13,8 @@ import base64
 import binascii
 import hashlib
 import hmac
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from typing import Any
 
 from quart import current_app
@@ -39,15 +40,28 @@ def _key(secret_key: str) -> bytes:
     return hashlib.sha256(_SALT + secret_key.encode()).digest()
 
 
-def _tag(payload: bytes) -> bytes:
-    return hmac.digest(_key(current_app.config["NOTES"].secret_key), payload, "sha256")[:_TAG]
+def _app_key() -> bytes:
+    return _key(current_app.config["NOTES"].secret_key)
+
+
+def _tag(payload: bytes, key: bytes) -> bytes:
+    return hmac.digest(key, payload, "sha256")[:_TAG]
+
+
+def _encode(key: bytes, user_id: int, since: Since) -> str:
+    place = since if since.markers_after > since.seq else since[:1]
+    payload = ".".join(str(number) for number in (user_id, *place)).encode()
+    return base64.urlsafe_b64encode(payload + _tag(payload, key)).rstrip(b"=").decode()
 
 
 def encode_cursor(user_id: int, since: Since) -> str:
     """The user's place in their feed as an opaque, signed cursor."""
-    place = since if since.markers_after > since.seq else since[:1]
-    payload = ".".join(str(number) for number in (user_id, *place)).encode()
-    return base64.urlsafe_b64encode(payload + _tag(payload)).rstrip(b"=").decode()
+    return _encode(_app_key(), user_id, since)
+
+
+def cursor_writer(user_id: int) -> Callable[[Since], str]:
+    """`encode_cursor` for this user, usable outside the request (a stream's body runs after it)."""
+    return partial(_encode, _app_key(), user_id)
 
 
 def decode_cursor(user_id: int, cursor: str) -> Since:
@@ -57,7 +71,7 @@ def decode_cursor(user_id: int, cursor: str) -> Since:
     except (ValueError, binascii.Error) as error:  # not base64url (a non-ASCII character is a ValueError)
         raise _invalid() from error
     payload, tag = raw[:-_TAG], raw[-_TAG:]
-    if len(cursor) > CURSOR_MAX or not payload or not hmac.compare_digest(tag, _tag(payload)):
+    if len(cursor) > CURSOR_MAX or not payload or not hmac.compare_digest(tag, _tag(payload, _app_key())):
         raise _invalid()
     owner, *place = (int(number) for number in payload.split(b"."))  # ours: well-formed
     if owner != user_id:

@@ -377,8 +377,20 @@ class NoContent:
     """A 204 response: no body (`document_response(NoContent, 204)`)."""
 
 
+class EventStream:
+    """A live stream's 200: Server-Sent Events, not JSON (`document_response(EventStream, 200)`)."""
+
+
+EVENT_STREAM_RESPONSE = {
+    "description": "Server-Sent Events: `id:` a feed cursor, `event: note` with the note as `data:`, or "
+    '`event: deleted` with `{"id"}`; a comment line every heartbeat; `retry:` when the server restarts.',
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
+
+
 class APIOnlyProvider(OpenAPIProvider):
-    """The OpenAPI document describes the JSON API only, not the HTML pages; 204s have no body."""
+    """The OpenAPI document describes the JSON API only, not the HTML pages; 204s have no body,
+    event streams are `text/event-stream`."""
 
     def generate_rules(self) -> Iterable[Rule]:
         return (rule for rule in super().generate_rules() if is_api_path(rule.rule))
@@ -395,6 +407,8 @@ class APIOnlyProvider(OpenAPIProvider):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         if model is NoContent:
             return {"description": "No content"}, {}
+        if model is EventStream:
+            return EVENT_STREAM_RESPONSE, {}
         response, components = super().build_response_object(model, headers_model)
         if "headers" in response.get("content", {}):  # quart-schema puts them among the media types
             response["headers"] = response["content"].pop("headers")

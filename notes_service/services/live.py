@@ -20,6 +20,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from ..data import Read, Store, utcnow
 from ..data.models import ApiToken, AuthSession, User
 from .auth_sessions import LIVE, Lifetime
+from .auth_sessions import STAMPED as SESSION_STAMPED
+from .tokens import STAMPED as TOKEN_STAMPED
 from .tokens import UNEXPIRED
 
 
@@ -52,7 +54,7 @@ def _tokens(sqlite: bool) -> Read[SignInId]:
     return Read(
         select(ApiToken.id)
         .join(User, User.id == ApiToken.user_id)
-        .where(_ids_in(ApiToken.id, sqlite=sqlite), User.is_active.is_(True), UNEXPIRED),
+        .where(_ids_in(ApiToken.id, sqlite=sqlite), User.is_active.is_(True), UNEXPIRED, TOKEN_STAMPED),
         SignInId,
     )
 
@@ -61,7 +63,7 @@ def _auth_sessions(sqlite: bool) -> Read[SignInId]:
     return Read(
         select(AuthSession.id)
         .join(User, User.id == AuthSession.user_id)
-        .where(_ids_in(AuthSession.id, sqlite=sqlite), User.is_active.is_(True), LIVE),
+        .where(_ids_in(AuthSession.id, sqlite=sqlite), User.is_active.is_(True), LIVE, SESSION_STAMPED),
         SignInId,
     )
 
@@ -97,8 +99,8 @@ async def live_sign_ins(
     store: Store, *, token_ids: Collection[int], auth_session_ids: Collection[int], lifetime: Lifetime
 ) -> tuple[set[int], set[int]]:
     """Of these tokens and auth sessions, those that still sign an active user in: (token ids, auth
-    session ids). Revoked, expired and ended ones, and any of a deactivated or deleted account,
-    are missing."""
+    session ids). Revoked, expired and ended ones, those made under an older security stamp (2FA
+    turned on or off, a password reset), and any of a deactivated or deleted account, are missing."""
     tokens: set[int] = set()
     sessions: set[int] = set()
     if token_ids:

@@ -199,6 +199,7 @@ async def bump_security_stamp(store: Store, *, user_id: int) -> None:
     """A change of the account's security: every auth session, token and pending sign-in made
     before it (or while it was in flight) stops working, but for any the caller re-stamps."""
     await store.execute(update(User).where(User.id == user_id).values(security_stamp=User.security_stamp + 1))
+    store.revoked()  # their open streams end (live/)
 
 
 async def delete_user(store: Store, *, user_id: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart
 
-from . import accounts, changes, notes, recovery, trash
+from . import accounts, changes, events, notes, recovery, trash
 
 
 def init_app(app: Quart) -> None:
@@ -12,4 +12,5 @@ def init_app(app: Quart) -> None:
     app.register_blueprint(notes.blueprint)
     app.register_blueprint(trash.blueprint)
     app.register_blueprint(changes.blueprint)
+    app.register_blueprint(events.blueprint)
     app.register_blueprint(recovery.blueprint)
