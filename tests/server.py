@@ -75,6 +75,10 @@ class Server:
         upgrade = self.cli("db", "upgrade")
         assert upgrade.returncode == 0, upgrade.stderr
         self._serve(*serve_args)
+        return self.wait_ready()
+
+    def wait_ready(self) -> Server:
+        """Wait until the process started answers /healthz (fail the test if it dies first)."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while status_of(f"{self.url}/healthz") != 200:
             assert self.process is not None

@@ -114,15 +114,19 @@ class Hub:
         for stream in self:
             self.end(stream, why)
 
-    def finish(self, stream: Stream) -> None:
+    def finish(self, stream: Stream) -> bool:
         """A stream that is still open, or whose connection still holds what it sent, has a client
-        that takes nothing: drop the connection (and what it buffers) and end the request."""
+        that takes nothing: drop the connection (and what it buffers) and end the request. Whether
+        the connection was dropped (without its transport, it closes the graceful way)."""
+        dropped = False
         if stream.connection is not None and (
             self._holds(stream) or stream.connection.get_write_buffer_size()
         ):
             stream.connection.abort()
+            dropped = True
         if stream.task is not None and not stream.task.done():
             stream.task.cancel()
+        return dropped
 
     def _holds(self, stream: Stream) -> bool:
         return stream in self.by_user.get(stream.user_id, ())
@@ -132,7 +136,9 @@ class Hub:
         before = time.monotonic() - patience
         stuck = [stream for stream in self if stream.ending is None and stream.stuck_since(before)]
         for stream in stuck:
-            event(log, "live_stream_cut", user_id=stream.user_id, reason="client_not_reading")
             stream.ending = Ending.STUCK
-            self.finish(stream)
+            dropped = self.finish(stream)
+            event(
+                log, "live_stream_cut", user_id=stream.user_id, reason="client_not_reading", dropped=dropped
+            )
         return len(stuck)

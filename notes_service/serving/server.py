@@ -62,6 +62,7 @@ from ..config import DEFAULT_DATABASE_URL
 from ..data.dberrors import describe_any, one_line
 from ..http.logs import configure_logging
 from . import worker as this_worker
+from .limits import raise_open_files_limit
 from .listeners import close_all, worker_sockets
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository, where hypercorn.toml is
@@ -115,6 +116,7 @@ def run(
     workers in quick succession and must not wait the production delays out.
     """
     configure_logging()
+    raise_open_files_limit()  # before the workers fork: they inherit it
     config = load_config(bind, workers, drain_seconds, application)
     try:
         app = load_application(config.application_path, config.wsgi_max_body_size)

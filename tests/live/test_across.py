@@ -10,6 +10,7 @@ terminated) the streams go on from the poll, and it says so once in the log.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -221,3 +222,38 @@ def test_sigterm_ends_streams_at_once_with_a_retry_hint(tmp_path: Path, database
                 assert len(hint) == 1 and 1000 <= int(hint[0].fields["retry"]) <= 5000, stream.events
         # The drain waits for requests in flight up to graceful_timeout (30 s): never for a stream.
         assert stopped < 10, f"serve took {stopped:.1f} s to stop with streams open"
+
+
+# --- a client that does not read ---------------------------------------------------------------
+
+
+def test_a_client_that_never_reads_is_cut_off(tmp_path: Path, database_url: str) -> None:
+    """Its socket buffers fill, the stream's send waits, and after two heartbeats the worker drops
+    the connection: it buffers nothing more for it meanwhile (one page of changes at most)."""
+    with Server(tmp_path, database_url, **SETTINGS) as host:
+        host.start("--workers", "1")
+        headers = signed_up(host)
+        stuck = socket.create_connection(("127.0.0.1", host.port))
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        request = f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers_text(headers)}\r\n"
+        stuck.sendall(request.encode())
+        big = "x" * 60_000  # each event is one note: 60 KB
+        with httpx.Client(base_url=host.url, timeout=10) as http:
+            for number in range(100):  # 6 MB of events, far more than the socket buffers hold
+                response = http.post(
+                    "/api/notes", json={"title": f"n{number}", "content": big}, headers=headers
+                )
+                assert response.status_code == 201
+        wait_for_log(host, "event=live_stream_cut", within=15)
+        assert "reason=client_not_reading dropped=True" in host.log()
+        # Dropped, not closed the graceful way: what the kernel still holds drains to the client at
+        # its own pace (slowly, with this receive buffer), and the worker holds nothing of it.
+        stuck.close()
+        # The worker still serves, streams included.
+        with Listener(host.url, headers=headers) as stream:
+            write(host, headers, "after")
+            stream.wait_for("after", DELIVERY_SECONDS)
+
+
+def headers_text(headers: dict[str, str]) -> str:
+    return "".join(f"{name}: {value}\r\n" for name, value in headers.items())
