@@ -70,7 +70,9 @@ async def render_error(error: HTTPError) -> tuple[Any, int, dict[str, str]]:
         if error.details:
             body["details"] = error.details
         return jsonify(body), error.status, error.headers
-    shown = {"words": page_words(error.status, error.message, _GENERIC), **error.page}
+    # An error's own reason (a CSRF failure, a throttle's wait) is set apart as an alert.
+    reason = error.message not in _GENERIC
+    shown = {"words": page_words(error.status, error.message, _GENERIC), "reason": reason, **error.page}
     words = shown["words"]
     try:
         page = await render_template("errors/error.html", status=error.status, **shown)
