@@ -141,3 +141,13 @@ async def test_someone_elses_trashed_note_is_a_plain_404_and_the_api_is_unchange
     theirs = await note_of(store, bob.id, "live")
     api = await client.get(f"/api/notes/{theirs.id}", headers=headers)
     assert (api.status_code, await api.get_json()) == (403, {"error": "Forbidden"})
+
+
+async def test_an_invalid_link_page_is_plain_too(client) -> None:
+    response = await client.get("/password/reset?token=nope")
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert heading(page) == "This link cannot be used"
+    text = assert_plain(page, 400)
+    assert "This password reset link is invalid or has expired." in text and "Ask for a new link" in text
+    assert not text.startswith("400")
