@@ -23,6 +23,7 @@ from ..services import account_mail, two_factor, users
 from ..services.errors import Conflict
 from ..services.security import digest, is_safe_next
 from ..services.users import Verified
+from .settings import CONFIRMATION_SENT
 
 blueprint = Blueprint("account", __name__)
 log = logging.getLogger("notes_service.http.auth")
@@ -65,6 +66,8 @@ async def register() -> Any:
         else:
             event(log, "registered", user_id=verified.user_id)
             await flash(ACCOUNT_CREATED, "success")
+            # Say where the confirmation mail went (issue 23 item 9), in §7's words for a resent link.
+            await flash(CONFIRMATION_SENT.format(email=text(form.email).lower()), "info")
             return redirect(url_for("main.index"))
     return await render_template("auth/register.html", form=form), form_status(form)
 

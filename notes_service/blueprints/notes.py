@@ -6,9 +6,10 @@ from typing import Any
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from ..data import current_store
+from ..data import Store, current_store
 from ..http.auth import login_required
-from ..http.forms import NoteForm, form_status
+from ..http.forms import NoteForm, form_status, text
+from ..render.diffs import diff_pieces
 from ..render.excerpts import excerpt
 from ..render.markdown import plain_text, shown_html
 from ..rules import SEARCH_MAX
@@ -94,13 +95,28 @@ async def edit(user: CurrentUser, note_id: int) -> Any:
                     store, note_id=note.id, author_id=user.id, expected=form.opened_at(), **form.values()
                 )
         except Stale:
-            # Nothing was written; the person's text goes back to them with the version they had.
-            page = await render_template("notes/form.html", form=form, note=note, conflict=CHANGED_ELSEWHERE)
-            return page, 409
+            return await _conflict(store, user, form, note.id), 409
         await flash("Note saved.", "success")
         return redirect(url_for("notes.show", note_id=note.id))
     page = await render_template("notes/form.html", form=form, note=note)
     return page, form_status(form)
+
+
+async def _conflict(store: Store, user: CurrentUser, form: NoteForm, note_id: int) -> str:
+    """Nothing was written: the person's text goes back to them beside the current version and what
+    theirs would change in it; the form now carries the current version, so saving it again keeps
+    their text on purpose (SPEC §11)."""
+    current = await notes.get_note(store, note_id=note_id, author_id=user.id)
+    form.version.data = str(current.version)
+    title, content = text(form.title), text(form.content)
+    return await render_template(
+        "notes/form.html",
+        form=form,
+        note=current,
+        conflict=CHANGED_ELSEWHERE,
+        title_changes=diff_pieces(current.title, title) if title != current.title else None,
+        changes=diff_pieces(current.content, content),
+    )
 
 
 @blueprint.post("/<id:note_id>/delete")

@@ -14,7 +14,8 @@ from quart import Quart, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..rules import REQUIRED
-from ..services.errors import Missing, NotOwner, Stale
+from ..services.errors import InTrash, Missing, NotOwner, Stale
+from .error_pages import IN_TRASH, page_words
 from .paths import answers_json, is_api_path
 
 log = logging.getLogger("notes_service")
@@ -37,6 +38,8 @@ TITLES = {
     503: "Service unavailable",
 }
 _HTTP_MESSAGES = {413: "Request body too large"}
+# The status names programs get: a page explains these in its own words instead (error_pages.py).
+_GENERIC = {*TITLES.values(), *_HTTP_MESSAGES.values(), "Error"}
 
 
 class HTTPError(Exception):
@@ -50,12 +53,14 @@ class HTTPError(Exception):
         *,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        page: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message or TITLES.get(status, "Error")
         self.details = details
         self.headers = headers or {}
+        self.page = page or {}  # what the page shows besides its words (the API never sees it)
 
 
 async def render_error(error: HTTPError) -> tuple[Any, int, dict[str, str]]:
@@ -66,16 +71,18 @@ async def render_error(error: HTTPError) -> tuple[Any, int, dict[str, str]]:
         if error.details:
             body["details"] = error.details
         return jsonify(body), error.status, error.headers
-    title = TITLES.get(error.status, "Error")
+    # An error's own reason (a CSRF failure, a throttle's wait) is set apart as an alert.
+    reason = error.message not in _GENERIC
+    shown = {"words": page_words(error.status, error.message, _GENERIC), "reason": reason, **error.page}
+    words = shown["words"]
     try:
-        page = await render_template(
-            "errors/error.html", status=error.status, title=title, message=error.message
-        )
+        page = await render_template("errors/error.html", status=error.status, **shown)
     except Exception:  # the page itself failed (the database is down, say)
         log.exception("error page failed")
-        page = f"<!doctype html><title>{title}</title><h1>{error.status} {title}</h1>"
-        if error.message != title:  # say it once
-            page += f"<p>{escape(error.message)}</p>"
+        page = (
+            f"<!doctype html><title>{escape(words.title)}</title><h1>{escape(words.heading)}</h1>"
+            f'<p>{escape(words.detail)}</p><p><a href="/">Back to the home page</a></p>'
+        )
     return page, error.status, error.headers
 
 
@@ -89,6 +96,13 @@ def init_app(app: Quart) -> None:
     @app.errorhandler(Missing)
     async def handle_missing(_error: Missing) -> Any:
         return await render_error(HTTPError(404, "Not found"))
+
+    @app.errorhandler(InTrash)
+    async def handle_in_trash(error: InTrash) -> Any:
+        # The API's answer is the plain 404 above; a person is offered the way out of the trash.
+        return await render_error(
+            HTTPError(404, "Not found", page={"words": IN_TRASH, "restore": error.args[0]})
+        )
 
     @app.errorhandler(NotOwner)
     async def handle_not_owner(_error: NotOwner) -> Any:

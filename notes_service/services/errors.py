@@ -7,6 +7,10 @@ class Missing(LookupError):
     """There is no such row (a 404)."""
 
 
+class InTrash(Missing):
+    """The author's own note is in the trash: still a 404 (SPEC §9), but a page can offer to restore it."""
+
+
 class NotOwner(PermissionError):
     """The row exists but belongs to someone else (a 403)."""
 

@@ -33,7 +33,7 @@ from ..data.models import Note
 from ..data.rowtypes import columns
 from ..render.markdown import RENDERER, stored_html
 from .changes import next_seq
-from .errors import Missing, NotOwner, Stale
+from .errors import InTrash, Missing, NotOwner, Stale
 from .rows import ExportedNoteRow, NotePageRow, NoteRow, TokenPageRow
 
 # Pinned first, then newest first; id breaks ties so every note has one place in the order.
@@ -156,7 +156,10 @@ async def list_notes_after(
 
 
 def _owned(note: _OwnedNote | NotePageRow | None, *, note_id: int, author_id: int) -> None:
-    """Missing when there is no such note (or it is in the trash), NotOwner when it is someone else's."""
+    """Missing when there is no such note (InTrash when it is the author's, in the trash; another
+    user's trashed note is plainly Missing), NotOwner when it is someone else's."""
+    if note is not None and note.deleted_at is not None and note.author_id == author_id:
+        raise InTrash(note_id)
     if note is None or note.deleted_at is not None:
         raise Missing(note_id)
     if note.author_id != author_id:

@@ -36,6 +36,12 @@ async def test_register_creates_account_logs_in_and_flashes(store, client) -> No
     assert response.status_code == 302 and response.headers["Location"] == "/"
     page = await (await client.get("/")).get_data(as_text=True)
     assert "Account created successfully." in page and "flash-success" in page
+    # ... and where the confirmation mail went (issue 23 item 9), as the address is kept.
+    assert re.search(
+        r'<li class="flash flash-info" role="status">'
+        r"We have sent a confirmation link to alice@example\.com\.</li>",
+        page,
+    ), page
     assert "Welcome, alice" in page and "Logout" in page
     user = await store.row(select(User))
     assert user.email == "alice@example.com"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 
 import pytest
 from sqlalchemy import select
@@ -121,3 +123,55 @@ async def test_edit_form_over_a_newer_version_is_409_and_keeps_the_text(client, 
     assert CHANGED_ELSEWHERE in page and "my unsaved words" in page
     row = await store.row(select(Note).where(Note.id == note_id, Note.author_id == user.id))
     assert (row.content, row.version) == ("theirs", 2)
+
+
+def form_of(page: str) -> dict[str, str]:
+    """The fields the edit form on `page` would send, as a browser fills them."""
+    form = page.split('<form method="post" action="/notes/', 1)[1].split("</form>", 1)[0]
+    found = re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form)
+    fields = {name: html.unescape(value) for name, value in found}
+    textarea = re.search(r"<textarea[^>]*name=\"content\"[^>]*>\r?\n?(.*?)</textarea>", form, re.S)
+    assert textarea, form
+    fields["content"] = html.unescape(textarea.group(1))
+    fields.pop("is_pinned", None)  # an unticked box sends nothing
+    return fields
+
+
+async def test_the_409_page_shows_both_texts_and_the_diff_and_saving_it_keeps_mine(
+    client, factory, store
+) -> None:
+    user = await factory.user("alice")
+    await login(client, "alice@example.com")
+    first = "Buy eggs and bread\nCall <Bob> & Ann\n"
+    response = await post_form(client, "/notes/new", {"title": "plan", "content": first})
+    note_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    # Two edits from version 1: another device's, then this tab's.
+    theirs = "Buy eggs and butter\nCall <Bob> & Ann\n"
+    mine = "Buy eggs and bread\nCall <Bob> & Ann\nWater the plants\n"
+    saved = await post_form(
+        client, f"/notes/{note_id}/edit", {"title": "plan", "content": theirs, "version": "1"}
+    )
+    assert saved.status_code == 302
+    stale = await post_form(
+        client, f"/notes/{note_id}/edit", {"title": "plan!", "content": mine, "version": "1"}
+    )
+    page = await stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    conflict = page.split('<div class="conflict">', 1)[1].split("<form", 1)[0]
+    # The current version, escaped, with a link to the note.
+    assert "Buy eggs and butter\nCall &lt;Bob&gt; &amp; Ann" in conflict
+    assert f'<a href="/notes/{note_id}">Open the current note</a>' in conflict
+    # The differences, word by word within a line and whole lines, escaped.
+    assert (
+        "Buy eggs and <del>butter</del><ins>bread</ins>\n"
+        "Call &lt;Bob&gt; &amp; Ann\n<ins>Water the plants\n</ins>" in conflict
+    )
+    assert "Title: plan<ins>!</ins>" in conflict
+    # My text is in the form, which now carries the current version.
+    fields = form_of(page)
+    assert (fields["content"], fields["title"], fields["version"]) == (mine, "plan!", "2")
+    # Saving that form keeps my text on purpose: version 2 + 1.
+    again = await client.post(f"/notes/{note_id}/edit", form=fields)
+    assert again.status_code == 302, await again.get_data(as_text=True)
+    row = await store.row(select(Note).where(Note.id == note_id, Note.author_id == user.id))
+    assert (row.title, row.content.replace("\r\n", "\n"), row.version) == ("plan!", mine, 3)

@@ -67,4 +67,5 @@ async def test_error_page_falls_back_to_plain_html(client, monkeypatch) -> None:
     monkeypatch.setattr("notes_service.http.errors.render_template", broken)
     response = await client.get("/no-such-page?<b>")
     page = await response.get_data(as_text=True)
-    assert response.status_code == 404 and "<h1>404 Not found</h1>" in page
+    assert response.status_code == 404 and "<h1>There is nothing at this address</h1>" in page
+    assert '<a href="/">Back to the home page</a>' in page

@@ -122,7 +122,7 @@ async def test_another_users_note_is_forbidden_and_a_missing_one_not_found(
     for path in (f"/notes/{note.id}", f"/notes/{note.id}/edit"):
         response = await client.get(path)
         assert response.status_code == 403
-        assert "Forbidden" in await response.get_data(as_text=True)
+        assert "This note belongs to another account" in await response.get_data(as_text=True)
     response = await post_form(
         client, f"/notes/{note.id}/edit", {"title": "pwned", "content": "x"}, form_page="/notes/new"
     )

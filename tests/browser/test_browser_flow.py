@@ -222,7 +222,7 @@ def test_full_browser_flow(new_page: Any, server: str, sync_api: Any) -> None:
     # A may not read it: 403 page, and nothing of the note shown.
     response = page.goto(secret)
     assert response is not None and response.status == 403
-    expect(page.locator("main h1")).to_have_text("Forbidden")
+    expect(page.locator("main h1")).to_have_text("This note belongs to another account")
     expect(page.locator("main")).not_to_contain_text("for bob only")
     assert page.goto(f"{secret}/edit").status == 403
     # ... and B's list does not show A's notes.

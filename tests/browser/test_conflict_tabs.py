@@ -55,9 +55,16 @@ def test_second_tab_saving_an_old_version_gets_409_with_its_text(
     with second.expect_response(lambda response: response.request.method == "POST") as answer:
         second.click("main form button[type=submit]:has-text('Save')")
     assert answer.value.status == 409
-    expect(second.locator("main .conflict")).to_have_text(CHANGED_ELSEWHERE)
+    expect(second.locator("main .conflict [role=alert]")).to_have_text(CHANGED_ELSEWHERE)
     expect(second.locator("textarea[name=content]")).to_have_value("my words from the second tab")
+    # The current version and what the second tab's text changes in it, as a person sees them.
+    expect(second.locator("main .current-version")).to_contain_text("saved in the first tab")
+    expect(second.locator("main .diff del")).to_have_text(["saved in the first tab"])
+    expect(second.locator("main .diff ins")).to_have_text(["my words from the second tab"])
 
     first.reload()
     expect(first.locator("main .content")).to_have_text("saved in the first tab")
+    # Saving the 409 page again keeps the second tab's text on purpose.
+    second.click("main form button[type=submit]:has-text('Save')")
+    expect(second.locator("main .content")).to_have_text("my words from the second tab")
     context.close()
