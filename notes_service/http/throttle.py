@@ -2,9 +2,14 @@
 
 Fixed windows of `NOTES_AUTH_RATE_LIMIT` (COUNT/SECONDS) per route and client address. Sign-in routes
 also count per account, in one budget they all share (`SIGNIN`): an account locked on `/login` is
-locked on `/api/token` too. The client address is `request.remote_addr` *after* the proxy fix, never
-the left-most X-Forwarded-For value, which any client can write. Counters live in process memory, or
-in Redis (`NOTES_REDIS_URL`) so every worker and host shares one budget.
+locked on `/api/token` too. Past that budget two kinds of sign-in still pass, so that knowing an
+address is not enough to keep its owner out: one from a browser whose device cookie names the account
+(it spends that device's own budget instead, see `devices.py`), and one that carries a two-factor
+code, which the route then lets through only when the code is valid (`over_signin_budget`). The
+per-address budget applies to every request all the same. The client address is
+`request.remote_addr` *after* the proxy fix, never the left-most X-Forwarded-For value, which any
+client can write. Counters live in process memory, or in Redis (`NOTES_REDIS_URL`) so every
+worker and host shares one budget.
 
 quart-rate-limiter was measured and not used: its Redis store reads then writes (racy across workers),
 its keys never expire, and its default key is the spoofable `access_route[0]`.
@@ -18,11 +23,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import ParamSpec, Protocol, TypeVar
+from typing import NoReturn, ParamSpec, Protocol, TypeVar
 
-from quart import Quart, current_app, request
+from quart import Quart, current_app, g, request
 
 from ..config import DEFAULT_REDIS_PREFIX, RateLimit
+from . import devices
 from .errors import HTTPError
 from .logs import event
 
@@ -36,6 +42,8 @@ SIGNIN = "signin"
 PASSWORD_CHECK = "password-check"
 # The per-address budget of every route that sends mail to an address a request names.
 MAIL = "mail"
+# In `g`: seconds to wait, when a sign-in went past its account's spent budget on a code yet to be checked.
+OVER_BUDGET = "signin_over_budget"
 # About 270 bytes a key (600 with a 254-character email): at most ~12 MB of counters a worker,
 # however many emails are sent, and far more keys than honest sign-ins make in one window.
 MAX_KEYS = 20_000
@@ -174,10 +182,11 @@ def init_app(app: Quart) -> None:
 
 
 def throttled(
-    scope: str, *, account_field: str | None = None
+    scope: str, *, account_field: str | None = None, code_field: str | None = None
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Limit POSTs to a route per client address, and per account when `account_field` names the
-    submitted email (that count is the shared `SIGNIN` budget, whichever route spends it)."""
+    submitted email (that count is the shared `SIGNIN` budget, whichever route spends it). A request
+    with a `code_field` (a two-factor code) may go past the account's budget: see `limit_signin`."""
 
     def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)
@@ -187,7 +196,8 @@ def throttled(
                 await _spend(f"{scope}:ip:{request.remote_addr}", scope, limit)
                 # Only a request the address may make counts against the account (and makes a key).
                 if account_field and (account := await _submitted(account_field)):
-                    await limit_signin(account)
+                    code = code_field is not None and await _submitted(code_field) is not None
+                    await limit_signin(account, with_code=code)
             return await view(*args, **kwargs)
 
         return wrapper
@@ -195,10 +205,32 @@ def throttled(
     return decorator
 
 
-async def limit_signin(account: str) -> None:
-    """Count one sign-in attempt against the account's `SIGNIN` budget (429 when it is spent)."""
-    if (limit := _limit()) is not None:
-        await _spend(_account_key(account), SIGNIN, limit)
+async def limit_signin(account: str, *, with_code: bool = False) -> None:
+    """Count one sign-in attempt against the account's `SIGNIN` budget (429 when it is spent), or,
+    from a browser whose device cookie names the account, against that device's budget instead.
+
+    `with_code`: the attempt carries a two-factor code. Past the account's budget it goes on, and
+    the route must refuse it with `too_many(over_signin_budget())` unless the password and the code
+    are both right, whatever else was wrong: so the answer tells nothing more than a 429 would.
+    """
+    if (limit := _limit()) is None:
+        return
+    if (device := devices.device_for(account)) is not None:
+        await _spend(f"{SIGNIN}:device:{device}", SIGNIN, limit)
+        return
+    counter: Counter = current_app.extensions["throttle"]
+    seconds = await counter.hit(_account_key(account), limit)
+    if seconds is not None and with_code:
+        g.setdefault(OVER_BUDGET, seconds)
+    elif seconds is not None:
+        _refuse(SIGNIN, seconds)
+
+
+def over_signin_budget() -> int | None:
+    """Seconds to wait, when this sign-in went past its account's spent budget on a code not yet
+    checked (`limit_signin(..., with_code=True)`); None when it was within the budget."""
+    seconds: int | None = g.get(OVER_BUDGET)
+    return seconds
 
 
 async def limit_password_checks(user_id: int) -> None:
@@ -236,8 +268,12 @@ async def _spend(key: str, scope: str, limit: RateLimit) -> None:
     counter: Counter = current_app.extensions["throttle"]
     seconds = await counter.hit(key, limit)
     if seconds is not None:
-        event(log, "throttled", scope=scope, client=request.remote_addr)
-        raise too_many(seconds)
+        _refuse(scope, seconds)
+
+
+def _refuse(scope: str, seconds: int) -> NoReturn:
+    event(log, "throttled", scope=scope, client=request.remote_addr)
+    raise too_many(seconds)
 
 
 async def _submitted(field: str) -> str | None:
