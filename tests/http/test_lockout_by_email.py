@@ -15,7 +15,7 @@ from quart.wrappers import Response
 
 from notes_service import create_app
 from notes_service.http import devices
-from notes_service.http.throttle import RedisCounter
+from notes_service.http.counters import RedisCounter
 from tests.helpers import PASSWORD, app_settings, csrf_token, redis_prefix_of_test
 from tests.two_factor import Clock, enrol
 
