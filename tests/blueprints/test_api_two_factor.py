@@ -100,6 +100,9 @@ async def enrol_with_budget(client, clock: Clock):  # type: ignore[no-untyped-de
 
 
 async def test_the_same_code_sent_twice_at_once_works_once(app, client, factory, clock) -> None:
+    """The whole route: it locks the user's row before the code is looked at, so this holds even
+    with `accept_code`'s guard rewritten as read-then-write; the guard's own race test is
+    tests/services/test_two_factor_races.py (PostgreSQL: SQLite write blocks cannot race)."""
     await factory.user("alice")
     await login(client, "alice@example.com")
     enrolled = await enrol(client, clock)
