@@ -143,6 +143,9 @@ async def test_a_forged_device_cookie_does_not_help(app: Quart, forgery: str) ->
     forger.set_cookie("localhost", devices.DEVICE_COOKIE, value)
     assert (await sign_in(forger, email, PASSWORD, 60)).status_code == 429
     assert not await signed_in(forger)
+    control = app.test_client()  # the real cookie, planted the same way, does get in
+    control.set_cookie("localhost", devices.DEVICE_COOKIE, real)
+    assert (await sign_in(control, email, PASSWORD, 61)).status_code == 302
 
 
 def device_cookie(browser: Client) -> str:
