@@ -16,9 +16,10 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from ..data import Store, current_store
 from ..http.auth import DEACTIVATED, current_user, sign_in, sign_out
 from ..http.current import current_box, current_code_lockout, current_hasher
+from ..http.devices import remember_device
 from ..http.forms import CodeForm, LoginForm, RegisterForm, form_status, text
 from ..http.logs import event
-from ..http.throttle import limit_signin, throttled, too_many
+from ..http.throttle import limit_signin, over_signin_budget, throttled, too_many
 from ..services import account_mail, two_factor, users
 from ..services.errors import Conflict
 from ..services.security import digest, is_safe_next
@@ -64,6 +65,7 @@ async def register() -> Any:
             for field, message in conflict.fields.items():
                 form[field].errors = [message]
         else:
+            remember_device(text(form.email))
             event(log, "registered", user_id=verified.user_id)
             await flash(ACCOUNT_CREATED, "success")
             # Say where the confirmation mail went (issue 23 item 9), in §7's words for a resent link.
@@ -96,6 +98,7 @@ async def login() -> Any:
                 return redirect(url_for("account.login_2fa"))
             await flash(INVALID_LOGIN, "danger")
         elif verified is not None and await sign_in(store, verified, remember=remember):
+            remember_device(text(form.email))
             event(log, "login_ok", user_id=verified.user_id, remember=remember)
             await flash(LOGGED_IN, "success")
             return redirect(_safe_next(next_url))
@@ -143,12 +146,16 @@ async def login_2fa() -> Any:
         return redirect(url_for("account.login"))
     form = await CodeForm.from_request()
     if request.method == "POST":
-        await limit_signin(pending.email)  # the account's one budget, shared with /login and /api/token
+        # The account's one budget, shared with /login and /api/token; past it only a valid code.
+        await limit_signin(pending.email, with_code=True)
         checked = await _finish(store, pending, text(form.code) if form.validate() else "")
         if checked.retry_after is not None:  # too many wrong codes for the account: none is taken now
             event(log, "throttled", scope="two-factor-codes", user_id=pending.user_id)
             raise too_many(checked.retry_after)
+        if not checked.accepted and (over_budget := over_signin_budget()) is not None:
+            raise too_many(over_budget)
         if checked.accepted:
+            remember_device(pending.email)
             session.pop(PENDING_KEY, None)
             event(log, "login_ok", user_id=pending.user_id, remember=pending.remember, second_factor="ok")
             await flash(LOGGED_IN, "success")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..data import current_store
 from ..http.current import current_hasher
@@ -38,9 +38,7 @@ async def forgot_password() -> Any:
         await limit_mail(text(form.email))
         store = current_store()
         async with store.write():
-            await account_mail.request_password_reset(
-                store, email=text(form.email), base_url=current_app.config["NOTES"].link_base_url
-            )
+            await account_mail.request_password_reset(store, email=text(form.email))
         event(log, "password_reset_requested", client=request.remote_addr)
         await flash(RESET_LINK_SENT, "info")
         return redirect(url_for("account.login"))

@@ -239,7 +239,10 @@ class OutboxMessage(Base):
 
     The sender claims a due row by moving `next_attempt_at` a lease ahead (so a worker that dies
     mid-send leaves it to be retried), deletes it once delivered or given up, and otherwise moves
-    `next_attempt_at` to the next retry.
+    `next_attempt_at` to the next retry. A row with `pending_link` is a request whose link (and so
+    its body) the sender makes when it sends it, for the active account that has `recipient` as its
+    address and still the `security_stamp` it had when asked, if any (a reset request: the same
+    row whether or not the address has an account, so the request's timing tells nothing).
     """
 
     __tablename__ = "mail_outbox"
@@ -255,3 +258,5 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    pending_link: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    security_stamp: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -2,9 +2,14 @@
 
 Fixed windows of `NOTES_AUTH_RATE_LIMIT` (COUNT/SECONDS) per route and client address. Sign-in routes
 also count per account, in one budget they all share (`SIGNIN`): an account locked on `/login` is
-locked on `/api/token` too. The client address is `request.remote_addr` *after* the proxy fix, never
-the left-most X-Forwarded-For value, which any client can write. Counters live in process memory, or
-in Redis (`NOTES_REDIS_URL`) so every worker and host shares one budget.
+locked on `/api/token` too. Past that budget two kinds of sign-in still pass, so that knowing an
+address is not enough to keep its owner out: one from a browser whose device cookie names the account
+(it spends that device's own budget instead, see `devices.py`), and one that carries a two-factor
+code, which the route then lets through only when the code is valid (`over_signin_budget`). The
+per-address budget applies to every request all the same. The client address is
+`request.remote_addr` *after* the proxy fix, never the left-most X-Forwarded-For value, which any
+client can write. Counters live in process memory, or in Redis (`NOTES_REDIS_URL`) so every
+worker and host shares one budget.
 
 quart-rate-limiter was measured and not used: its Redis store reads then writes (racy across workers),
 its keys never expire, and its default key is the spoofable `access_route[0]`.
@@ -13,16 +18,15 @@ its keys never expire, and its default key is the spoofable `access_route[0]`.
 from __future__ import annotations
 
 import logging
-import math
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import ParamSpec, Protocol, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
-from quart import Quart, current_app, request
+from quart import Quart, current_app, g, request
 
-from ..config import DEFAULT_REDIS_PREFIX, RateLimit
+from ..config import RateLimit
+from . import devices
+from .counters import Counter, MemoryCounter, RedisCounter
 from .errors import HTTPError
 from .logs import event
 
@@ -36,123 +40,8 @@ SIGNIN = "signin"
 PASSWORD_CHECK = "password-check"
 # The per-address budget of every route that sends mail to an address a request names.
 MAIL = "mail"
-# About 270 bytes a key (600 with a 254-character email): at most ~12 MB of counters a worker,
-# however many emails are sent, and far more keys than honest sign-ins make in one window.
-MAX_KEYS = 20_000
-EVICTED_SLOTS = 1 << 16
-REDIS_RETRY_SECONDS = 5.0
-# One atomic step, with commands Redis 2.6 already had (EXPIRE ... NX needs Redis 7): count, give a
-# new window its expiry, and repair a key left without one, so no key can live (and lock) forever.
-HIT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('TTL', KEYS[1])
-if count == 1 or ttl < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-"""
-
-
-class Counter(Protocol):
-    async def hit(self, key: str, limit: RateLimit) -> int | None:
-        """Count one attempt; return seconds to wait when over the limit, else None."""
-
-    async def close(self) -> None: ...
-
-
-class MemoryCounter:
-    """Per-process fixed windows, at most `max_keys` of them, oldest first.
-
-    Every submitted email makes a key, so the table is bounded. When it is full, the oldest window
-    goes: an ended one if there is one (they sit at the front), else the oldest live one. A live
-    window is not forgotten, though: its count is folded into a fixed table of `slots` entries by
-    the key's hash (keeping the larger count and the later end), and a key not in the table starts
-    from its slot. So flooding the table with new keys can push a throttled account out but never
-    resets its count; the price, only while a flood overfills the table, is that a key sharing a slot
-    with a throttled one is throttled with it until that window ends. We chose a spurious 429 during
-    an attack over extra password guesses. (`hash` is keyed per process: slots cannot be aimed at.)
-    """
-
-    def __init__(self, max_keys: int = MAX_KEYS, slots: int = EVICTED_SLOTS) -> None:
-        self.windows: OrderedDict[str, tuple[float, int]] = OrderedDict()
-        self.max_keys = max_keys
-        self.evicted: list[tuple[float, int]] = [(0.0, 0)] * slots
-
-    async def hit(self, key: str, limit: RateLimit) -> int | None:
-        now = time.monotonic()
-        window = self.windows.get(key)
-        if window is None:
-            while len(self.windows) >= self.max_keys:
-                self._evict(now)
-            window = self._slot(key, now)
-        ends, count = window
-        if ends <= now:
-            ends, count = now + limit.seconds, 0
-            self.windows.pop(key, None)  # a new window goes to the back: the table stays oldest first
-        self.windows[key] = (ends, count + 1)
-        return math.ceil(ends - now) if count + 1 > limit.count else None
-
-    def _evict(self, now: float) -> None:
-        key, (ends, count) = self.windows.popitem(last=False)
-        if ends > now:
-            index = hash(key) % len(self.evicted)
-            slot_ends, slot_count = self._slot(key, now)
-            self.evicted[index] = (max(ends, slot_ends), max(count, slot_count))
-
-    def _slot(self, key: str, now: float) -> tuple[float, int]:
-        ends, count = self.evicted[hash(key) % len(self.evicted)]
-        return (ends, count) if ends > now else (0.0, 0)
-
-    async def close(self) -> None:
-        self.windows.clear()
-
-
-class RedisCounter:
-    """Fixed windows shared through Redis, under `prefix` (tests use their own).
-
-    While Redis is unreachable the worker counts in memory instead (failing open would switch the
-    limits off exactly when someone knocked Redis over), says so once per outage, and tries Redis
-    again every `retry_seconds`, so an outage does not add a timeout to every request.
-    """
-
-    def __init__(
-        self, url: str, *, prefix: str = DEFAULT_REDIS_PREFIX, retry_seconds: float = REDIS_RETRY_SECONDS
-    ) -> None:
-        from redis.asyncio import Redis
-
-        # RESP2: redis-py 8 would open every connection with HELLO 3, which Redis 5 does not know.
-        self.redis = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1, protocol=2)
-        self.script = self.redis.register_script(HIT_SCRIPT)
-        self.prefix = prefix
-        self.fallback = MemoryCounter()
-        self.retry_seconds = retry_seconds
-        self.retry_at = 0.0
-        self.unavailable = False
-
-    async def hit(self, key: str, limit: RateLimit) -> int | None:
-        from redis.exceptions import RedisError
-
-        if time.monotonic() >= self.retry_at:
-            try:
-                count, ttl = await self.script(keys=[self.prefix + key], args=[limit.seconds])
-            except RedisError as error:
-                self._down(error)
-            else:
-                if self.unavailable:
-                    self.unavailable = False
-                    event(log, "throttle_restored")
-                return max(int(ttl), 1) if int(count) > limit.count else None
-        return await self.fallback.hit(key, limit)
-
-    def _down(self, error: Exception) -> None:
-        self.retry_at = time.monotonic() + self.retry_seconds
-        if not self.unavailable:
-            self.unavailable = True
-            log.error("event=throttle_unavailable error=%s fallback=memory", type(error).__name__)
-
-    async def close(self) -> None:
-        await self.redis.aclose()
+# In `g`: seconds to wait, when a sign-in went past its account's spent budget on a code yet to be checked.
+OVER_BUDGET = "signin_over_budget"
 
 
 def init_app(app: Quart) -> None:
@@ -174,10 +63,11 @@ def init_app(app: Quart) -> None:
 
 
 def throttled(
-    scope: str, *, account_field: str | None = None
+    scope: str, *, account_field: str | None = None, code_field: str | None = None
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Limit POSTs to a route per client address, and per account when `account_field` names the
-    submitted email (that count is the shared `SIGNIN` budget, whichever route spends it)."""
+    submitted email (that count is the shared `SIGNIN` budget, whichever route spends it). A request
+    with a `code_field` (a two-factor code) may go past the account's budget: see `limit_signin`."""
 
     def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)
@@ -187,7 +77,8 @@ def throttled(
                 await _spend(f"{scope}:ip:{request.remote_addr}", scope, limit)
                 # Only a request the address may make counts against the account (and makes a key).
                 if account_field and (account := await _submitted(account_field)):
-                    await limit_signin(account)
+                    code = code_field is not None and await _submitted(code_field) is not None
+                    await limit_signin(account, with_code=code)
             return await view(*args, **kwargs)
 
         return wrapper
@@ -195,10 +86,32 @@ def throttled(
     return decorator
 
 
-async def limit_signin(account: str) -> None:
-    """Count one sign-in attempt against the account's `SIGNIN` budget (429 when it is spent)."""
-    if (limit := _limit()) is not None:
-        await _spend(_account_key(account), SIGNIN, limit)
+async def limit_signin(account: str, *, with_code: bool = False) -> None:
+    """Count one sign-in attempt against the account's `SIGNIN` budget (429 when it is spent), or,
+    from a browser whose device cookie names the account, against that device's budget instead.
+
+    `with_code`: the attempt carries a two-factor code. Past the account's budget it goes on, and
+    the route must refuse it with `too_many(over_signin_budget())` unless the password and the code
+    are both right, whatever else was wrong: so the answer tells nothing more than a 429 would.
+    """
+    if (limit := _limit()) is None:
+        return
+    if (device := devices.device_for(account)) is not None:
+        await _spend(f"{SIGNIN}:device:{device}", SIGNIN, limit)
+        return
+    counter: Counter = current_app.extensions["throttle"]
+    seconds = await counter.hit(_account_key(account), limit)
+    if seconds is not None and with_code:
+        g.setdefault(OVER_BUDGET, seconds)
+    elif seconds is not None:
+        _refuse(SIGNIN, seconds)
+
+
+def over_signin_budget() -> int | None:
+    """Seconds to wait, when this sign-in went past its account's spent budget on a code not yet
+    checked (`limit_signin(..., with_code=True)`); None when it was within the budget."""
+    seconds: int | None = g.get(OVER_BUDGET)
+    return seconds
 
 
 async def limit_password_checks(user_id: int) -> None:
@@ -236,8 +149,12 @@ async def _spend(key: str, scope: str, limit: RateLimit) -> None:
     counter: Counter = current_app.extensions["throttle"]
     seconds = await counter.hit(key, limit)
     if seconds is not None:
-        event(log, "throttled", scope=scope, client=request.remote_addr)
-        raise too_many(seconds)
+        _refuse(scope, seconds)
+
+
+def _refuse(scope: str, seconds: int) -> NoReturn:
+    event(log, "throttled", scope=scope, client=request.remote_addr)
+    raise too_many(seconds)
 
 
 async def _submitted(field: str) -> str | None:

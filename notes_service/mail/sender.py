@@ -5,7 +5,9 @@ stopped with the worker. Every `mail_poll_seconds` it looks (one indexed read) f
 `mail_outbox`; when there are some it claims a batch in a short write block (`services/outbox.py`
 says why two senders never take the same one), delivers each outside any transaction, then deletes
 it, or schedules a retry with a pause that doubles each time, for `mail_give_up_seconds` (24 hours),
-after which the message is deleted with an `event=mail_failed` line. A message is never logged with
+after which the message is deleted with an `event=mail_failed` line. A reset request (a row with
+`pending_link`) first gets its link and body, in a write block of its own, or is dropped when no
+active account has the address (`account_mail.resolve_request`). A message is never logged with
 its body: the body holds the link.
 """
 
@@ -30,7 +32,7 @@ from quart import Quart
 from ..config import Settings
 from ..data import Database, utcnow
 from ..http.logs import clean, event
-from ..services import outbox
+from ..services import account_mail, outbox
 
 log = logging.getLogger("notes_service.mail.sender")
 BATCH = 20
@@ -138,6 +140,15 @@ class Sender:
 
     async def _send(self, row: Any) -> None:
         store = self.database.store()
+        if row.pending_link is not None:  # a request: its link is made now, or it is dropped
+            async with store.write():
+                resolved = await account_mail.resolve_request(
+                    store, row, base_url=self.settings.link_base_url
+                )
+            if resolved is None:
+                event(log, "mail_request_dropped", message_id=row.id)
+                return
+            row = row._replace(user_id=resolved.user_id, body=resolved.body)
         try:
             message = build_message(row, mail_from=self.settings.mail_from)
             await asyncio.wait_for(

@@ -7,13 +7,14 @@ other. Links are built from `base_url` (NOTES_PUBLIC_URL), never from a request.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, literal, select, update
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..data import Store, UTCDateTime, utcnow
-from ..data.models import LinkToken, OutboxMessage, User
+from ..data import Store, utcnow
+from ..data.models import OutboxMessage, User
 from . import auth_sessions, link_tokens, outbox, tokens, users
-from .security import digest, new_secret
 
 RESET_SUBJECT = "Reset your password"
 CONFIRM_SUBJECT = "Confirm your email address"
@@ -63,43 +64,78 @@ If it was not you, someone knows your password: change it now in the account's s
 
 
 ACCOUNT_EMAIL = select(User.email).where(User.id == bindparam("id"))
+ACCOUNT_FOR_LINK = (
+    select(User.id, User.security_stamp)
+    .where(User.email == bindparam("email"), User.is_active.is_(True))
+    .with_for_update()
+)
 
 
 def link(base_url: str, path: str, secret: str) -> str:
     return f"{base_url}{path}?token={secret}"
 
 
-async def request_password_reset(store: Store, *, email: str, base_url: str) -> None:
-    """Queue a reset link for the active account with this email, if there is one.
+async def request_password_reset(store: Store, *, email: str) -> None:
+    """Queue a reset request for the address: the sender makes the link, for the active account
+    with this address if there is one (`resolve_request`).
 
-    Known and unknown addresses take the very same path, so neither the answer nor its timing
-    tells them apart: the same two INSERT ... SELECT statements run either way, and insert a link
-    and its message only when the SELECT finds the account.
+    Known and unknown addresses do the very same work here, so neither the answer nor its timing
+    tells them apart: one INSERT of one row of the same size, whose `security_stamp` (read by a
+    subquery of the same INSERT) is the account's or NULL. Inserting a link and a message only for a
+    known address made that path 0.4-0.8 ms slower at the median (issue #20, item 9).
     """
-    secret = new_secret()
+    address = email.strip().lower()
+    stamp = (
+        select(User.security_stamp).where(User.email == address, User.is_active.is_(True)).scalar_subquery()
+    )
     now = utcnow()
+    await store.execute(
+        insert(OutboxMessage).values(
+            user_id=None,
+            recipient=address,
+            subject=RESET_SUBJECT,
+            body="",
+            created_at=now,
+            next_attempt_at=now,
+            pending_link=link_tokens.RESET,
+            security_stamp=stamp,
+        )
+    )
+
+
+class Resolved(NamedTuple):
+    """A request made an ordinary message: its account and its body."""
+
+    user_id: int
+    body: str
+
+
+async def resolve_request(store: Store, request: outbox.Message, *, base_url: str) -> Resolved | None:
+    """Inside a write block: make the link of a queued reset request and its message's body (the
+    request becomes an ordinary message), or delete the request and return None.
+
+    Only for the active account that has the address now and the security stamp it had when the
+    reset was asked for (a password change, 2FA change or deactivation since voids the request,
+    as it voids a link made then), and only within a reset link's lifetime of the request. The
+    account's row is locked (PostgreSQL), so no password change slips between check and link.
+    """
+    account = await store.row(ACCOUNT_FOR_LINK, email=request.recipient)
+    live = utcnow() < link_tokens.expiry(link_tokens.RESET, request.created_at)
+    if (
+        request.pending_link != link_tokens.RESET
+        or account is None
+        or request.security_stamp is None
+        or account.security_stamp != request.security_stamp
+        or not live
+    ):
+        await outbox.delete_message(store, message_id=request.id)
+        return None
+    secret = await link_tokens.issue_link(
+        store, user_id=account.id, purpose=link_tokens.RESET, email=request.recipient
+    )
     body = RESET_BODY.format(link=link(base_url, RESET_PATH, secret))
-    account = (User.email == email.strip().lower(), User.is_active.is_(True))
-    link_row = select(
-        User.id,
-        literal(link_tokens.RESET),
-        literal(digest(secret)),
-        User.email,
-        literal(now, UTCDateTime),
-        literal(link_tokens.expiry(link_tokens.RESET, now), UTCDateTime),
-    ).where(*account)
-    link_columns = ["user_id", "purpose", "token_digest", "email", "created_at", "expires_at"]
-    await store.execute(insert(LinkToken).from_select(link_columns, link_row))
-    message_row = select(
-        User.id,
-        User.email,
-        literal(RESET_SUBJECT),
-        literal(body),
-        literal(now, UTCDateTime),
-        literal(now, UTCDateTime),
-    ).where(*account)
-    message_columns = ["user_id", "recipient", "subject", "body", "created_at", "next_attempt_at"]
-    await store.execute(insert(OutboxMessage).from_select(message_columns, message_row))
+    await outbox.fill_in(store, message_id=request.id, user_id=account.id, body=body)
+    return Resolved(account.id, body)
 
 
 async def reset_password(store: Store, *, secret: str, password_hash: str) -> int | None:

@@ -44,6 +44,8 @@ class Message(NamedTuple):
     body: str
     created_at: datetime
     attempts: int
+    pending_link: str | None  # a request whose link the sender makes (account_mail.resolve_request)
+    security_stamp: int | None
 
 
 MESSAGE_COLUMNS = columns(Message, OutboxMessage)
@@ -63,6 +65,16 @@ async def queue_message(
             created_at=now,
             next_attempt_at=now,
         )
+    )
+
+
+async def fill_in(store: Store, *, message_id: int, user_id: int, body: str) -> None:
+    """Make a request an ordinary message: its account and its body, link included, are known now
+    (a retry sends this body again: one link per request)."""
+    await store.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(user_id=user_id, body=body, pending_link=None, security_stamp=None)
     )
 
 

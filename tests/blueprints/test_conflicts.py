@@ -88,6 +88,11 @@ async def test_if_match_on_someone_elses_or_a_missing_note_is_403_or_404(
 
 
 async def test_two_concurrent_writers_with_the_same_if_match_exactly_one_wins(client, alice_headers) -> None:
+    """Races for real on both databases, for what can race there. SQLite write blocks run one at
+    a time, so there only a version read outside the write block can race (seen failing: If-Match
+    checked against `get_note` before `store.write()`). On PostgreSQL a read inside the block
+    before the author's row lock races too (seen failing: `get_note` then an unconditional UPDATE,
+    ahead of `next_seq`); `make test-postgres` runs it there."""
     note, _ = await create(client, alice_headers)
     url = f"/api/notes/{note['id']}"
     for round_ in range(50):

@@ -12,7 +12,7 @@ import pytest
 
 from notes_service import create_app
 from notes_service.config import RateLimit
-from notes_service.http.throttle import MemoryCounter, RedisCounter
+from notes_service.http.counters import MemoryCounter, RedisCounter
 from tests.helpers import REDIS_URL, app_settings, redis_prefix_of_test
 from tests.http.test_throttle import token_request
 from tests.server import free_port
@@ -160,38 +160,101 @@ async def test_redis_down_counts_in_memory_and_says_so_once(caplog: pytest.LogCa
     await counter.close()
 
 
+class RedisProxy:
+    """The test's own way to Redis: a TCP forwarder on a free port, to the real server, that the test
+    opens and closes (closing drops every connection through it), so Redis "goes away" for the
+    counter pointed at it alone. The machine's Redis is never stopped."""
+
+    def __init__(self) -> None:
+        real = urlsplit(REDIS_URL)
+        self.host, self.port = real.hostname or "127.0.0.1", real.port or 6379
+        self.url = f"redis://127.0.0.1:{free_port()}/{real.path.strip('/') or '0'}"
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def open(self) -> None:
+        port = urlsplit(self.url).port
+        self.server = await asyncio.start_server(self._forward, "127.0.0.1", port)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            for writer in self.writers:
+                writer.close()
+            await self.server.wait_closed()
+            self.server, self.writers = None, []
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(self.host, self.port)
+        self.writers += [writer, upstream_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
 async def test_redis_back_is_used_again_and_logged(
     redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Redis behind a port that is closed, then forwarded to the real server: the outage ends."""
     caplog.set_level(logging.INFO, logger="notes_service.http.throttle")
-    real = urlsplit(REDIS_URL)
-    host, port, database = real.hostname or "127.0.0.1", real.port or 6379, real.path.strip("/") or "0"
-    local = free_port()
-    counter = RedisCounter(f"redis://127.0.0.1:{local}/{database}", prefix=redis_prefix, retry_seconds=0)
+    proxy = RedisProxy()
+    counter = RedisCounter(proxy.url, prefix=redis_prefix, retry_seconds=0)
     limit = RateLimit(5, 60)
     assert await counter.hit("k", limit) is None  # down: counted in memory
-
-    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-            sink.close()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
-
-    server = await asyncio.start_server(forward, "127.0.0.1", local)
+    await proxy.open()
     try:
         assert await counter.hit("k", limit) is None
         assert await counter.redis.get(redis_prefix + "k") == b"1"  # counted in Redis again
     finally:
         await counter.close()
-        server.close()
+        await proxy.close()
     lines = [r.getMessage() for r in caplog.records if "event=throttle_" in r.getMessage()]
     assert [line.split()[0] for line in lines] == ["event=throttle_unavailable", "event=throttle_restored"]
+
+
+async def test_an_outage_starts_from_the_counts_redis_last_gave(redis_prefix: str) -> None:
+    """Issue #20, item 12: 3 tries counted in Redis, Redis goes away: 2 more, not 5, are accepted."""
+    proxy = RedisProxy()
+    await proxy.open()
+    counter = RedisCounter(proxy.url, prefix=redis_prefix, retry_seconds=0)
+    other_worker = RedisCounter(REDIS_URL, prefix=redis_prefix)
+    limit = RateLimit(5, 60)
+    try:
+        assert await other_worker.hit("k", limit) is None  # counted in Redis, by another worker
+        assert [await counter.hit("k", limit) for _ in range(2)] == [None, None]
+        await proxy.close()
+        assert [await counter.hit("k", limit) for _ in range(2)] == [None, None]  # in memory: 4, 5
+        assert counter.unavailable
+        wait = await counter.hit("k", limit)
+        assert wait is not None and 55 <= wait <= 60
+    finally:
+        await counter.close()
+        await other_worker.close()
+        await proxy.close()
+
+
+async def test_counts_made_during_an_outage_hold_when_redis_returns_empty(redis_prefix: str) -> None:
+    """A Redis that comes back without the key (restarted, data lost) does not reset the window."""
+    proxy = RedisProxy()
+    counter = RedisCounter(proxy.url, prefix=redis_prefix, retry_seconds=0)
+    limit = RateLimit(3, 60)
+    try:
+        assert [await counter.hit("k", limit) for _ in range(3)] == [None] * 3  # Redis down: in memory
+        await proxy.open()
+        wait = await counter.hit("k", limit)  # Redis says 1; this worker has seen 4
+        assert wait is not None and 55 <= wait <= 60
+        assert await counter.redis.get(redis_prefix + "k") == b"1"  # Redis was asked again
+    finally:
+        await counter.close()
+        await proxy.close()
 
 
 async def test_app_uses_redis_when_configured(database_url, redis_prefix) -> None:

@@ -122,20 +122,41 @@ def test_pauses_double_up_to_the_maximum() -> None:
 
 
 async def test_a_message_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends(
-    mail_settings, mailbox: Mailbox
+    mail_settings, mailbox: Mailbox, monkeypatch
 ) -> None:
+    """Event-driven, not timed: the sender is seen looking (three rounds) while the lease holds,
+    then the lease is made to end (its row's `next_attempt_at` moved to the past)."""
     await queue(mail_settings["database_url"])
     database = await Database.open(mail_settings["database_url"])
     store = database.store()
     async with store.write():  # a worker claims it, then dies before sending
-        (claimed,) = await outbox.claim_due(store, lease=timedelta(seconds=0.5), limit=10)
+        (claimed,) = await outbox.claim_due(store, lease=timedelta(hours=1), limit=10)
     await database.close()
+    looked = asyncio.Event()
+    rounds = 0
+    any_due = outbox.any_due
+
+    async def counted(store: Any) -> bool:
+        nonlocal rounds
+        rounds += 1
+        if rounds >= 3:
+            looked.set()
+        return await any_due(store)
+
+    monkeypatch.setattr(outbox, "any_due", counted)
     app = create_app(mail_settings)
     async with app.test_app():
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(looked.wait(), 10)
         assert mailbox.received() == []  # the lease still holds
+        app_store = app.extensions["database"].store()
+        async with app_store.write():  # the lease ends
+            await app_store.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == claimed.id)
+                .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+            )
         await mailbox.arrive(1)
-        await asyncio.sleep(0.3)
+        assert await outbox_drained(app_store)
     assert len(mailbox.received()) == 1
 
 

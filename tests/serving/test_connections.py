@@ -22,13 +22,28 @@ def exchange(connection: http.client.HTTPConnection, method: str, path: str, bod
     return response.status, response.getheader("Connection")
 
 
+def announce_body(connection: http.client.HTTPConnection, method: str, path: str, length: int):  # type: ignore[no-untyped-def]
+    """Send a request's head announcing a body of `length` bytes, none of them, and read the answer.
+
+    Sending the body too made the test flaky under load (BrokenPipe, or a reset that lost the
+    answer): the service answers and closes while bytes it never read are still arriving, and
+    TCP then resets the connection. With nothing unread, it closes cleanly after its answer."""
+    connection.putrequest(method, path)
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(length))
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    return response.status, response.getheader("Connection")
+
+
 def test_a_response_sent_before_the_body_was_read_closes_the_connection_and_says_so(
     tmp_path, database_url
 ) -> None:
     with Server(tmp_path, database_url).start() as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         for _ in range(3):
-            assert exchange(connection, "POST", "/api/notes", TWO_MIB) == (401, "close")
+            assert announce_body(connection, "POST", "/api/notes", len(TWO_MIB)) == (401, "close")
             # Told to, http.client opens a new connection; untold, it wrote into the closed one.
             assert exchange(connection, "GET", "/healthz") == (200, None)
 

@@ -23,7 +23,7 @@ from ...http.schemas import (
     UserOut,
 )
 from ...http.shapes import TOKEN, USER
-from ...http.throttle import limit_password_checks, too_many
+from ...http.throttle import limit_password_checks, over_signin_budget, too_many
 from ...services import account_mail, tokens, two_factor, users
 from ...services.errors import Conflict
 from ...services.users import CurrentUser
@@ -43,6 +43,7 @@ TOKEN_TYPE = "Bearer"
     token=None,
     throttle="api-token",
     account_field="email",
+    code_field="otp",
     tag="tokens",
     body=TokenRequest,
     responses=[(TokenIssued, 200)],
@@ -54,10 +55,15 @@ async def issue_token(data: TokenRequest) -> Any:
     An account with two-factor sign-in also needs `otp`: a code of its authenticator app (each time
     step is accepted once) or an unused recovery code (used up). After 5 wrong codes in a row (here
     and at /login/2fa together) the account takes no code for 15 minutes: 429.
+    When the account's sign-in budget is spent (someone else may be spending it), only the password
+    with a valid code gets a token; anything else is the 429 of the budget.
     """
     store = current_store()
     hasher = current_hasher()
     verified = await users.check_password(store, hasher, email=data.email, password=data.password)
+    over_budget = over_signin_budget()
+    if over_budget is not None and (verified is None or not verified.is_active or not verified.two_factor):
+        raise too_many(over_budget)  # past the budget, a code is the only way in: no code, no way
     issued = None
     checked = two_factor.SignInCode(accepted=True)
     if verified is not None and verified.is_active:
@@ -89,6 +95,8 @@ async def issue_token(data: TokenRequest) -> Any:
         raise too_many(checked.retry_after)
     if verified is None or issued is None:
         event(log, "token_refused", client=request.remote_addr)
+        if over_budget is not None:
+            raise too_many(over_budget)
         raise HTTPError(401, INVALID_CREDENTIALS)
     token, secret = issued
     event(log, "token_issued", user_id=verified.user_id, token_id=token.id)

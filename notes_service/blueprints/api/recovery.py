@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, current_app, request
+from quart import Blueprint, request
 
 from ...data import current_store
 from ...http.current import current_hasher
@@ -36,9 +36,7 @@ async def forgot_password(data: PasswordForgot) -> Any:
     await limit_mail(data.email)
     store = current_store()
     async with store.write():
-        await account_mail.request_password_reset(
-            store, email=data.email, base_url=current_app.config["NOTES"].link_base_url
-        )
+        await account_mail.request_password_reset(store, email=data.email)
     event(log, "password_reset_requested", client=request.remote_addr)
     return {}, 202
 

@@ -4,7 +4,7 @@ It registers the route and applies, in this order from the outside in (the order
 decorators had, so requests are checked in the same order and the OpenAPI document is the same):
 
     blueprint.<method>(rule)                    the route
-    throttled(throttle, account_field=...)      only with `throttle`
+    throttled(throttle, account_field=..., code_field=...)   only with `throttle`
     token_required_with(token)                  unless `token=None`: 401 before anything else
     tag([tag])
     bearer_required                             unless `token=None`
@@ -49,6 +49,7 @@ class Options(TypedDict, total=False):
     headers: type[BaseModel]  # the request headers it reads
     throttle: str
     account_field: str  # the body field naming the account a sign-in attempt counts against
+    code_field: str  # the body field of a two-factor code, which may pass a spent account budget
 
 
 @overload
@@ -109,7 +110,11 @@ def api_route(
         if token is not None:
             view = token_required_with(token)(view)
         if "throttle" in options:
-            view = throttled(options["throttle"], account_field=options.get("account_field"))(view)
+            view = throttled(
+                options["throttle"],
+                account_field=options.get("account_field"),
+                code_field=options.get("code_field"),
+            )(view)
         return route(view)
 
     return decorator
