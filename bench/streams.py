@@ -209,6 +209,20 @@ class Fleet:
             stream.longest_gap = 0.0
         self.watching = True
 
+    def gaps(self, heartbeat: float, started: float) -> dict[str, Any]:
+        """Each stream's longest silence since `started` (the last call), then start again."""
+        gaps = sorted(stream.longest_gap for stream in self.streams)
+        for stream in self.streams:
+            stream.longest_gap = 0.0
+        return {
+            "seconds": round(time.monotonic() - started, 1),
+            "longest_silence_s": {
+                key: round(value / 1000, 2)
+                for key, value in _percentiles([gap * 1000 for gap in gaps]).items()
+            },
+            "silent_over_1.5x_heartbeat": sum(1 for gap in gaps if gap > 1.5 * heartbeat),
+        }
+
 
 async def open_streams(port: int, tokens: list[str], fleet: Fleet) -> float:
     """Open one stream per token, OPENING_AT_ONCE at a time; the seconds it took."""
@@ -279,7 +293,7 @@ async def write_notes(url: str, tokens: list[str], rate: float, seconds: float) 
 
 def delivery(writes: list[dict[str, Any]], fleet: Fleet) -> dict[str, Any]:
     """Exactly once: each acknowledged note on its author's stream once; nothing else arrived."""
-    latencies, missing, twice = [], 0, 0
+    latencies, from_sent, missing, twice = [], [], 0, 0
     expected = set()
     for write in writes:
         if "id" not in write:
@@ -292,9 +306,14 @@ def delivery(writes: list[dict[str, Any]], fleet: Fleet) -> dict[str, Any]:
             continue
         twice += len(arrived) - 1
         latencies.append((arrived[0] - write["acked"]) * 1000)
+        from_sent.append((arrived[0] - write["sent"]) * 1000)
     unexpected = sum(len(times) for key, times in fleet.arrivals.items() if key not in expected)
     latencies.sort()
+    from_sent.sort()
+    acked = [write for write in writes if "acked" in write]
+    span = max((w["acked"] for w in acked), default=0.0) - min((w["sent"] for w in writes), default=0.0)
     return {
+        "acknowledged_per_second": round(len(acked) / span, 1) if span > 0 else 0.0,
         "writes": len(writes),
         "acknowledged": len(expected),
         "failed_writes": len(writes) - len(expected),
@@ -304,6 +323,7 @@ def delivery(writes: list[dict[str, Any]], fleet: Fleet) -> dict[str, Any]:
         "unexpected_events": unexpected,
         "other_events": fleet.other_events,
         "latency_ms": _percentiles(latencies),
+        "latency_from_send_ms": _percentiles(from_sent),
         "acknowledge_ms": _percentiles(
             sorted((w["acked"] - w["sent"]) * 1000 for w in writes if "acked" in w)
         ),
@@ -481,9 +501,25 @@ async def measure(
     }
     say(f"PSS {json.dumps(outcome['pss'])}")
 
+    # What N idle streams cost in CPU (heartbeats, the per-worker poll and sign-in checks), by the
+    # servers' own CPU time over a quiet spell, `quiet` beside it.
+    idle = {server.name: server_cpu_seconds(server) for server in (held, quiet)}
+    idle_started = time.monotonic()
+    await asyncio.sleep(options.idle_seconds)
+    idle_wall = time.monotonic() - idle_started
+    outcome["idle_cores"] = {
+        server.name: round((server_cpu_seconds(server) - idle[server.name]) / idle_wall, 3)
+        for server in (held, quiet)
+    }
+    say(f"idle CPU over {idle_wall:.0f} s, cores: {outcome['idle_cores']}")
+    outcome["silences"] = {}
+    phase = time.monotonic()
     outcome["get"] = await get_ratio(held, quiet, users.reader, options.rounds, options.seconds)
     outcome["get_ratio_median"] = statistics.median(run["ratio"] for run in outcome["get"])
 
+    outcome["silences"]["idle_and_get"] = fleet.gaps(options.heartbeat, phase)
+    say(f"silences: {outcome['silences']}")
+    phase = time.monotonic()
     say(f"writing {options.rate:g} notes/s for {options.write_seconds:g} s over the streams' users")
     writing_cpu, writing_busy, writing_wall = self_cpu(), machine_busy_seconds(), time.monotonic()
     held_cpu = server_cpu_seconds(held)
@@ -499,12 +535,13 @@ async def measure(
     outcome["writes"] = {
         **delivery(writes, fleet),
         "rate_asked": options.rate,
-        "rate_achieved": round(len(writes) / options.write_seconds, 1),
         "load_generator_cores": round((self_cpu() - writing_cpu) / wall, 3),
         "server_cores": round((server_cpu_seconds(held) - held_cpu) / wall, 3),
         "machine_cores": round((machine_busy_seconds() - writing_busy) / wall, 3),
     }
     say(f"writes: {json.dumps(outcome['writes'])}")
+    outcome["silences"]["writes"] = fleet.gaps(options.heartbeat, phase)
+    phase = time.monotonic()
     outcome["pss_after_writes_mib"] = held.memory()["tree_pss_mib"]
 
     outcome["sync_quiet"] = [await full_sync(quiet.url, users.sync, scratch) for _ in range(3)]
@@ -516,7 +553,7 @@ async def measure(
         say(f"holding the streams {remaining:.0f} s more")
         await asyncio.sleep(remaining)
     held_seconds = time.monotonic() - watch_start
-    gaps = sorted(stream.longest_gap for stream in fleet.streams)
+    outcome["silences"]["sync_and_idle"] = fleet.gaps(options.heartbeat, phase)
     beats = [stream.heartbeats for stream in fleet.streams]
     outcome["hold"] = {
         "seconds": round(held_seconds, 1),
@@ -526,10 +563,7 @@ async def measure(
         "still_open": sum(
             1 for stream in fleet.streams if not stream.transport or not stream.transport.is_closing()
         ),
-        "longest_silence_s": {
-            key: round(value / 1000, 2) for key, value in _percentiles([g * 1000 for g in gaps]).items()
-        },
-        "silences_over_1.5x_heartbeat": sum(1 for gap in gaps if gap > 1.5 * options.heartbeat),
+        "silences": outcome["silences"],
         "heartbeats_per_stream": {"min": min(beats, default=0), "median": statistics.median(beats or [0])},
         "heartbeats_expected_at_least": int(held_seconds / options.heartbeat) - 1,
     }
@@ -558,16 +592,24 @@ def render(outcome: dict[str, Any]) -> str:
         f"(+{pss['growth_mib']}) | growth ≤ {PSS_TARGET_MIB:g} |",
         f"| PSS growth per stream, KiB | {pss['per_stream_kib']} | ≤ {PER_STREAM_TARGET_KIB:g} |",
         f"| streams dropped over {hold['seconds']} s | {hold['dropped']} | 0 |",
-        f"| longest silence per stream (heartbeat {hold['heartbeat_seconds']:g} s), s | "
-        f"{hold['longest_silence_s']} | ≈ heartbeat |",
-        f"| streams silent > 1.5 × heartbeat | {hold['silences_over_1.5x_heartbeat']} | 0 |",
+        *(
+            f"| longest silence per stream, {name} ({phase['seconds']} s; heartbeat "
+            f"{hold['heartbeat_seconds']:g} s), s; streams silent > 1.5 × heartbeat | "
+            f"{phase['longest_silence_s']}; {phase['silent_over_1.5x_heartbeat']} | ≈ heartbeat; 0 |"
+            for name, phase in hold["silences"].items()
+        ),
         f"| writes at {writes['rate_asked']:g}/s: acknowledged / delivered / missing / twice / unexpected | "
         f"{writes['acknowledged']} / {writes['delivered']} / {writes['missing']} / "
         f"{writes['delivered_twice']} / {writes['unexpected_events']} | all once |",
-        f"| write acknowledged → event received, ms | {writes['latency_ms']} | p50 ≤ 20, p99 ≤ 100 |",
+        f"| writes acknowledged a second (asked {writes['rate_asked']:g}) | "
+        f"{writes['acknowledged_per_second']} | {writes['rate_asked']:g} |",
+        f"| write acknowledged → event received, ms ({writes['event_before_ack']} events read before "
+        f"their 201) | {writes['latency_ms']} | p50 ≤ 20, p99 ≤ 100 |",
+        f"| write sent → event received, ms | {writes['latency_from_send_ms']} | |",
         f"| GET /api/notes c=64 with streams / without (median; rounds) | {outcome['get_ratio_median']} "
         f"({', '.join(str(run['ratio']) for run in outcome['get'])}); control before any stream: "
         f"{outcome['control_get'][0]['ratio']} | ≥ 0.85 |",
+        f"| servers' CPU while idle, cores (streams; quiet) | {outcome['idle_cores']} | |",
         f"| full sync of {SYNC_NOTES:,} notes (change_pages of 500 / Mirror.sync), s, median of 3 | "
         f"{quiet_sync} / {quiet_mirror}; with the streams open {outcome['sync_streams_open'][0]} | ≤ 2 |",
         "",
@@ -591,6 +633,7 @@ def main() -> int:
     parser.add_argument("--write-seconds", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=3, help="GET /api/notes rounds with/without streams")
     parser.add_argument("--seconds", type=float, default=3.0, help="each GET wrk run")
+    parser.add_argument("--idle-seconds", type=float, default=10.0, help="servers' idle CPU measured over")
     parser.add_argument("--hold", type=float, default=120.0, help="seconds the streams are watched, at least")
     options = parser.parse_args()
     import uvloop  # the service's own loop (its `speed` extra): 10,000 sockets cost less CPU on it
