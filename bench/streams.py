@@ -385,6 +385,13 @@ async def get_ratio(
         record["ratio"] = round(
             record[streams.name]["requests_per_second"] / record[quiet.name]["requests_per_second"], 3
         )
+        busy, idle = record[streams.name], record[quiet.name]
+        if busy["server_cores"] > 0 and idle["server_cores"] > 0:
+            record["per_cpu_ratio"] = round(
+                (busy["requests_per_second"] / busy["server_cores"])
+                / (idle["requests_per_second"] / idle["server_cores"]),
+                3,
+            )
         runs.append(record)
         say(
             f"GET /api/notes c=64 round {round_number}: {streams.name} "
@@ -516,6 +523,8 @@ async def measure(
     phase = time.monotonic()
     outcome["get"] = await get_ratio(held, quiet, users.reader, options.rounds, options.seconds)
     outcome["get_ratio_median"] = statistics.median(run["ratio"] for run in outcome["get"])
+    per_cpu = [run["per_cpu_ratio"] for run in outcome["get"] if "per_cpu_ratio" in run]
+    outcome["get_per_cpu_ratio_median"] = statistics.median(per_cpu) if per_cpu else None
 
     outcome["silences"]["idle_and_get"] = fleet.gaps(options.heartbeat, phase)
     say(f"silences: {outcome['silences']}")
@@ -609,6 +618,9 @@ def render(outcome: dict[str, Any]) -> str:
         f"| GET /api/notes c=64 with streams / without (median; rounds) | {outcome['get_ratio_median']} "
         f"({', '.join(str(run['ratio']) for run in outcome['get'])}); control before any stream: "
         f"{outcome['control_get'][0]['ratio']} | ≥ 0.85 |",
+        f"| same, per CPU second of each server's own processes (median; rounds) | "
+        f"{outcome['get_per_cpu_ratio_median']} "
+        f"({', '.join(str(run.get('per_cpu_ratio')) for run in outcome['get'])}) | |",
         f"| servers' CPU while idle, cores (streams; quiet) | {outcome['idle_cores']} | |",
         f"| full sync of {SYNC_NOTES:,} notes (change_pages of 500 / Mirror.sync), s, median of 3 | "
         f"{quiet_sync} / {quiet_mirror}; with the streams open {outcome['sync_streams_open'][0]} | ≤ 2 |",
