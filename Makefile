@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres install hooks lint bench clean
+.PHONY: run test test-postgres install hooks lint bench bench-commits bench-streams clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ bench: | $(BIN)/python  ## the benchmark against its baselines (~9 min; BENCH_AR
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+BEFORE ?= 835bda0
+bench-commits: | $(BIN)/python  ## two commits side by side: BEFORE (835bda0) vs this checkout (BENCH_ARGS=--quick)
+	$(BIN)/pip install --quiet -e '.[test,speed,bench]'
+	@# 835bda0 renders Markdown with markdown-it-pyrs, which this checkout no longer depends on.
+	$(BIN)/pip install --quiet 'markdown-it-pyrs>=0.4,<0.5'
+	$(BIN)/python -m bench.commits --before $(BEFORE) $(BENCH_ARGS)
+
+bench-streams: | $(BIN)/python  ## the live stream: 10,000 streams held, PSS, delivery, latency (BENCH_ARGS=--streams 1000)
+	$(BIN)/pip install --quiet -e '.[test,speed,bench]' -e ./client
+	$(BIN)/python -m bench.streams $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff (lint + format) over the code, mypy --strict over both packages
 	$(BIN)/ruff check notes_service tests bench client .githooks/commit-msg

@@ -285,3 +285,49 @@ def fastapi_sqlite(path: Path, dataset: Dataset, password_hash: str) -> None:
 
     create_schema(str(path))
     _sqlite_insert(path, _service_tables(dataset, password_hash, deep=False))
+
+
+# The change feed's migration numbers the notes it finds (1..n per author, in the order they were last
+# written) and sets each user's counter to its n; rows seeded after the migration need the same.
+NUMBER_NOTES = """
+UPDATE notes SET change_seq = numbered.n
+FROM (
+    SELECT id, row_number() OVER (PARTITION BY author_id ORDER BY updated_at, id) AS n FROM notes
+) AS numbered
+WHERE notes.id = numbered.id
+"""
+COUNT_CHANGES = "UPDATE users SET change_seq = (SELECT count(*) FROM notes WHERE notes.author_id = users.id)"
+
+
+def number_changes_sqlite(path: Path) -> bool:
+    """Number the seeded notes as the change feed's migration would; False for a schema without it."""
+    connection = sqlite3.connect(path)
+    try:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(notes)")}
+        if "change_seq" not in columns:
+            return False
+        with connection:
+            connection.execute(NUMBER_NOTES)
+            connection.execute(COUNT_CHANGES)
+        return True
+    finally:
+        connection.close()
+
+
+async def number_changes_postgres(dsn: str) -> bool:
+    """`number_changes_sqlite` on PostgreSQL."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        found = await connection.fetchval(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'notes' AND column_name = 'change_seq'"
+        )
+        if not found:
+            return False
+        async with connection.transaction():
+            await connection.execute(NUMBER_NOTES)
+            await connection.execute(COUNT_CHANGES)
+        await connection.execute("ANALYZE")
+        return True
+    finally:
+        await connection.close()
