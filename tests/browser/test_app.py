@@ -33,14 +33,16 @@ def signed_in(browser: Any, served: Server, request: pytest.FixtureRequest) -> I
     returns (pages, API request context with a token)."""
     contexts: list[Any] = []
     errors: list[str] = []
+    refused: list[list[str]] = []  # per context: what it asked of another host
 
-    def open_as(count: int = 2) -> tuple[list[Any], Any]:
+    def open_as(count: int = 2, server: Server = served) -> tuple[list[Any], Any]:
         name = re.sub(r"\W", "", request.node.name)[-30:]
         user = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
         pages = []
         for _ in range(count):
-            context, elsewhere = offline_context(browser, served.url)
+            context, elsewhere = offline_context(browser, server.url)
             contexts.append(context)
+            refused.append(elsewhere)
             page = context.new_page()
             page.on("console", lambda message: message.type == "error" and errors.append(message.text))
             page.on("pageerror", lambda error: errors.append(str(error)))
@@ -60,6 +62,7 @@ def signed_in(browser: Any, served: Server, request: pytest.FixtureRequest) -> I
     for context in contexts:
         context.close()
     assert not [error for error in errors if "net::ERR" not in error], errors
+    assert [url for each in refused for url in each] == [], "loaded from another host"
 
 
 class Api:
@@ -203,3 +206,39 @@ def test_scripts_fit_the_budget_and_come_from_here(signed_in: Any, sync_api: Any
     total = sum(len(gzip.compress(body)) for body in scripts.values())
     assert total <= SCRIPT_BUDGET, f"{total} bytes gzipped"
     assert page.evaluate("window.cspViolations") == []
+
+
+def test_typing_while_the_server_is_down_is_kept_and_saved_when_it_is_back(
+    signed_in: Any, sync_api: Any, tmp_path: Any
+) -> None:
+    expect = sync_api.expect
+    with Server(tmp_path, NOTES_ENV="development").start() as server:
+        (page,), api = signed_in(1, server)
+        note = api.create("Offline", "before")
+        open_note(page, note["id"])
+        edit(page)
+        server.kill()
+        page.fill(".app-content", "before\ntyped while the server was down")
+        expect(page.locator(".app-status")).to_have_text("Not saved — offline, retrying", timeout=SAVED_MS)
+        page.locator(".app-content").press("End")
+        page.keyboard.type(", and more")
+        server.start()
+        saved_text = "before\ntyped while the server was down, and more"
+        expect(page.locator(".app-status")).to_have_text("Saved", timeout=20_000)
+        assert api.get(note["id"])["content"] == saved_text
+        page.reload()
+        expect(page.locator(".app-content")).to_have_value(saved_text)
+        server.terminate(timeout=10)
+
+
+def test_eight_tabs_of_one_browser_all_see_a_change(signed_in: Any, sync_api: Any) -> None:
+    """One shared stream: past six tabs (the per-host connection limit) each still hears of it."""
+    expect = sync_api.expect
+    (first,), api = signed_in(1)
+    tabs = [first, *(first.context.new_page() for _ in range(7))]
+    for tab in tabs:
+        tab.goto("/notes")
+        tab.wait_for_selector(".app")
+    api.create("Seen by all", "text")
+    for tab in tabs:
+        expect(tab.locator(".app-notes")).to_contain_text("Seen by all", timeout=LIVE_MS)
