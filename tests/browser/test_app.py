@@ -143,12 +143,12 @@ def test_autosave_survives_a_reload(signed_in: Any, sync_api: Any) -> None:
 def test_ticking_a_task_box_saves_it(signed_in: Any, sync_api: Any) -> None:
     expect = sync_api.expect
     (page,), api = signed_in(1)
-    note = api.create("Shopping", "- [ ] milk\n- [ ] eggs\n\n```\n- [ ] code\n```")
+    note = api.create("Shopping", "```\n- [ ] code\n```\n\n- [ ] milk\n- [ ] eggs")
     open_note(page, note["id"])
     page.locator(".app-preview input[type=checkbox]").nth(1).check()
     saved(page, expect)
     after = api.get(note["id"])
-    assert after["content"] == "- [ ] milk\n- [x] eggs\n\n```\n- [ ] code\n```"
+    assert after["content"] == "```\n- [ ] code\n```\n\n- [ ] milk\n- [x] eggs"
     assert after["version"] == note["version"] + 1
 
 
@@ -222,6 +222,7 @@ def test_typing_while_the_server_is_down_is_kept_and_saved_when_it_is_back(
         expect(page.locator(".app-status")).to_have_text("Not saved — offline, retrying", timeout=SAVED_MS)
         page.locator(".app-content").press("End")
         page.keyboard.type(", and more")
+        page.wait_for_timeout(2_500)  # its own save has failed too: only retrying can save it now
         server.start()
         saved_text = "before\ntyped while the server was down, and more"
         expect(page.locator(".app-status")).to_have_text("Saved", timeout=20_000)
