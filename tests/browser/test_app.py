@@ -232,10 +232,14 @@ def test_typing_while_the_server_is_down_is_kept_and_saved_when_it_is_back(
         server.terminate(timeout=10)
 
 
-def test_eight_tabs_of_one_browser_all_see_a_change(signed_in: Any, sync_api: Any) -> None:
-    """One shared stream: past six tabs (the per-host connection limit) each still hears of it."""
+@pytest.mark.parametrize("without", ["", "SharedWorker"])
+def test_eight_tabs_of_one_browser_all_see_a_change(signed_in: Any, sync_api: Any, without: str) -> None:
+    """One shared stream: past six tabs (the per-host connection limit) each still hears of it —
+    through the SharedWorker, or, without one, a leader tab (Web Locks) and a BroadcastChannel."""
     expect = sync_api.expect
     (first,), api = signed_in(1)
+    if without:
+        first.context.add_init_script(f"delete window.{without};")
     tabs = [first, *(first.context.new_page() for _ in range(7))]
     for tab in tabs:
         tab.goto("/notes")

@@ -80,6 +80,7 @@ export class NoteEditor {
   // Show `note` (null: a new one), or this browser's unsaved text of it merged with it.
   load(note, html) {
     clearTimeout(this.timer); clearTimeout(this.retry); this.retry = null;
+    this.opened = (this.opened ?? 0) + 1; // a save still under way for the last note leaves this one be
     this.note = note; this.conflict = null; this.remote = null;
     this.base = note ? { title: note.title, content: note.content } : { title: "", content: "" };
     this.conflictBox.hidden = true;
@@ -146,20 +147,18 @@ export class NoteEditor {
     const sent = this.inputs();
     this.saving = true;
     this.say("Saving…");
+    const opened = this.opened;
     try {
       const fresh = !this.note;
       const note = fresh ? await createNote(sent) : await updateNote(this.note, sent);
       if (fresh) localStorage.removeItem(draftKey(null));
-      this.note = note; this.base = sent; this.delay = 1000; this.retry = null;
-      this.root.dataset.noteId = note.id;
-      this.showTrash();
-      this.keepDraft();
-      this.say(this.dirty() ? "" : "Saved");
-      (fresh ? this.onCreated : this.onSaved)(note);
-      if (this.dirty()) this.schedule(QUIET_MS);
+      // Another note is open now: this one's draft is merged away when it is opened again.
+      if (opened === this.opened) this.saved(note, sent, fresh);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (error.offline) {
+      if (opened !== this.opened) {
+        // another note is open now; this one's text waits in localStorage
+      } else if (error.offline) {
         this.say(OFFLINE);
         this.retry = setTimeout(() => { this.retry = null; this.save(); }, this.delay);
         this.delay = Math.min(this.delay * 2, 30_000);
@@ -177,6 +176,16 @@ export class NoteEditor {
     this.remote = null;
     if (remote) this.changedElsewhere(remote);
     if (this.again) { this.again = false; this.save(); }
+  }
+
+  saved(note, sent, fresh) {
+    this.note = note; this.base = sent; this.delay = 1000; this.retry = null;
+    this.root.dataset.noteId = note.id;
+    this.showTrash();
+    this.keepDraft();
+    this.say(this.dirty() ? "" : "Saved");
+    (fresh ? this.onCreated : this.onSaved)(note);
+    if (this.dirty()) this.schedule(QUIET_MS);
   }
 
   // A change of a note from the stream (or found by a refused save).
@@ -244,7 +253,7 @@ export class NoteEditor {
   }
 
   async choose(choice) {
-    const { mine, theirs } = this.conflict;
+    const { theirs } = this.conflict, mine = this.inputs(); // with what was typed since
     if (choice === "both") {
       try {
         const copy = await createNote({ title: `${mine.title} (my version)`.slice(0, 200), content: mine.content });
