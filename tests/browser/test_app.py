@@ -247,3 +247,34 @@ def test_eight_tabs_of_one_browser_all_see_a_change(signed_in: Any, sync_api: An
     api.create("Seen by all", "text")
     for tab in tabs:
         expect(tab.locator(".app-notes")).to_contain_text("Seen by all", timeout=LIVE_MS)
+
+
+def test_keys_and_one_column_on_a_phone(signed_in: Any, sync_api: Any) -> None:
+    expect = sync_api.expect
+    (page,), api = signed_in(1)
+    page.goto("/notes")
+    page.wait_for_selector(".app")
+    page.keyboard.press("/")
+    expect(page.locator("#app-q")).to_be_focused()
+    page.locator("#app-q").press("Escape")
+    page.locator("body").click(position={"x": 1, "y": 1})
+    page.keyboard.press("n")
+    expect(page.locator(".app-title")).to_be_focused()
+    page.keyboard.type("Keyed")
+    page.locator(".app-content").fill("written with keys")
+    page.keyboard.press("Control+Enter")  # at once, not after the quiet second
+    expect(page.locator(".app-status")).to_have_text("Saved", timeout=800)
+    page.keyboard.press("Escape")
+    expect(page.locator(".app-preview")).to_contain_text("written with keys")
+    expect(page.locator(".app-content")).to_be_hidden()
+    assert api.titles() == ["Keyed"]
+
+    page.set_viewport_size({"width": 390, "height": 800})
+    expect(page.locator(".app-list")).to_be_hidden()  # a note is open: one column, the note
+    page.get_by_role("button", name="← Notes").click()
+    expect(page.locator(".app-list")).to_be_visible()
+    expect(page.locator(".app-note")).to_be_hidden()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.click(".app-item-title:text('Keyed')")
+    for part in (".app-list", ".app-note"):
+        expect(page.locator(part)).to_be_visible()  # side by side
