@@ -145,7 +145,9 @@ def test_ticking_a_task_box_saves_it(signed_in: Any, sync_api: Any) -> None:
     (page,), api = signed_in(1)
     note = api.create("Shopping", "```\n- [ ] code\n```\n\n- [ ] milk\n- [ ] eggs")
     open_note(page, note["id"])
-    page.locator(".app-preview input[type=checkbox]").nth(1).check()
+    with page.expect_response(lambda response: response.request.method == "PATCH") as answer:
+        page.locator(".app-preview input[type=checkbox]").nth(1).check()
+    assert answer.value.status == 200
     saved(page, expect)
     after = api.get(note["id"])
     assert after["content"] == "```\n- [ ] code\n```\n\n- [ ] milk\n- [x] eggs"
