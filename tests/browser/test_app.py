@@ -173,7 +173,8 @@ def test_edits_of_different_paragraphs_are_both_kept(signed_in: Any, sync_api: A
     assert api.get(note["id"])["content"] == both
 
 
-def test_edits_of_one_sentence_ask_and_keep_both(signed_in: Any, sync_api: Any) -> None:
+@pytest.mark.parametrize("choice", ["Keep both as two notes", "Keep mine", "Keep theirs"])
+def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: Any, choice: str) -> None:
     expect = sync_api.expect
     (one, two), api = signed_in(2)
     note = api.create("Clash", "The cat sat on the mat.\nSecond line.")
@@ -184,15 +185,26 @@ def test_edits_of_one_sentence_ask_and_keep_both(signed_in: Any, sync_api: Any) 
     two.fill(".app-content", "The dog sat on the mat.\nSecond line.")
     one.fill(".app-content", "The cat slept on the mat.\nSecond line.")
     one.keyboard.press("Control+Enter")
-    asking = one if one.locator(".app-conflict").is_visible() else two
-    expect(asking.locator(".app-conflict")).to_be_visible(timeout=SAVED_MS)
+    asking = None  # whichever saved second: it is shown both versions
+    for _ in range(SAVED_MS // 100):
+        asking = next((page for page in (one, two) if page.locator(".app-conflict").is_visible()), None)
+        if asking:
+            break
+        one.wait_for_timeout(100)
+    assert asking is not None, "no choice shown"
     expect(asking.locator(".app-conflict mark").first).to_be_visible()
-    asking.get_by_role("button", name="Keep both as two notes").click()
+    mine = asking.locator(".app-content").input_value()
+    asking.get_by_role("button", name=choice).click()
     saved(asking, expect)
-    contents = {
-        api.get(n["id"])["content"] for n in api.request.get("/api/notes", headers=api.headers).json()
-    }
-    assert contents == {"The dog sat on the mat.\nSecond line.", "The cat slept on the mat.\nSecond line."}
+    texts = {"The dog sat on the mat.\nSecond line.", "The cat slept on the mat.\nSecond line."}
+    (theirs,) = texts - {mine}
+    on_server = [note["content"] for note in api.request.get("/api/notes", headers=api.headers).json()]
+    kept = asking.evaluate(f"JSON.parse(localStorage.getItem('notes-app:kept:{note['id']}'))")
+    if choice == "Keep both as two notes":
+        assert set(on_server) == texts
+    else:  # the one chosen is the note; the other stays in this browser
+        chosen, other = (mine, theirs) if choice == "Keep mine" else (theirs, mine)
+        assert on_server == [chosen] and kept["content"] == other
 
 
 def test_scripts_fit_the_budget_and_come_from_here(signed_in: Any, sync_api: Any) -> None:

@@ -260,7 +260,10 @@ export class NoteEditor {
         this.onCreated(copy, false);
       } catch { this.say(OFFLINE); return; } // still in conflict: nothing lost, try again
     }
-    if (choice !== "mine") localStorage.setItem(`notes-app:kept:${this.note.id}`, JSON.stringify(mine));
+    // The version not chosen stays in this browser (nothing typed is lost, whatever is chosen).
+    if (choice !== "both") {
+      localStorage.setItem(`notes-app:kept:${this.note.id}`, JSON.stringify(choice === "mine" ? theirs : mine));
+    }
     this.conflict = null;
     this.conflictBox.hidden = true;
     this.setInputs(choice === "mine" ? mine : theirs);
