@@ -14,7 +14,7 @@ from quart import Quart
 from quart_schema import QuartSchema
 
 from . import data, live, render
-from .blueprints import account, api, events, main, notes, recovery, settings, trash, two_factor
+from .blueprints import account, api, app_json, events, main, notes, recovery, settings, trash, two_factor
 from .config import load_settings
 from .http import auth, docs, errors, throttle, web
 from .http.connections import Abortable
@@ -70,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         settings.blueprint,
         two_factor.blueprint,
         events.blueprint,
+        app_json.blueprint,
     ):
         app.register_blueprint(blueprint)
     api.init_app(app)

@@ -14,14 +14,18 @@ from hypercorn.typing import ASGIFramework
 from quart import Quart, Response, request
 from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
 from quart.wrappers import BaseRequestWebsocket
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from . import cookies
 from .errors import HTTPError
 from .forms import CSRFForm
-from .paths import is_api_path
+from .paths import is_api_path, is_app_path
 
 CSRF_FAILED = "The form expired or was not sent by this site. Go back, reload the page and try again."
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_HEADER_FAILED = "CSRF token missing or invalid: send the page's token in X-CSRF-Token."
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NUL_IN_FORM = "The form contained a NUL character, which no field accepts."
 MAX_ID = 2**31 - 1
 MAX_ID_DIGITS = len(str(MAX_ID))
@@ -75,7 +79,12 @@ def init_app(app: Quart) -> None:
 
     @app.before_request
     async def check_csrf() -> None:
-        """Refuse any browser form POST without a valid `csrf_token`, or with a NUL character (400)."""
+        """Refuse any browser form POST without a valid `csrf_token`, or with a NUL character (400);
+        a write to the browser app's JSON routes without a valid `X-CSRF-Token` header (403)."""
+        if is_app_path(request.path):
+            if request.method in UNSAFE_METHODS and not _header_token_valid():
+                raise HTTPError(403, CSRF_HEADER_FAILED)
+            return
         if request.method != "POST" or is_api_path(request.path):
             return
         form = await CSRFForm.from_request()
@@ -94,13 +103,24 @@ def init_app(app: Quart) -> None:
         return response
 
 
+def _header_token_valid() -> bool:
+    """Whether `X-CSRF-Token` holds a token of this browser's CSRF secret (as a form's field would).
+    Another site's page can send a cookie but cannot read the token, nor set a header without CORS."""
+    token = request.headers.get(CSRF_HEADER, "")
+    return bool(token) and CSRFForm(formdata=MultiDict({"csrf_token": token})).validate()
+
+
 def _private(response: Response) -> bool:
     """Whether this answer may hold something of one person's (so no cache may keep it).
 
     Any page requested with the sign-in cookie counts, valid or not: checking it here would cost a
     lookup, and an expired cookie's page is at worst stored nowhere.
     """
-    if is_api_path(request.path) or f"{request.path.rstrip('/')}/".startswith(PRIVATE_PREFIXES):
+    if (
+        is_api_path(request.path)
+        or is_app_path(request.path)
+        or f"{request.path.rstrip('/')}/".startswith(PRIVATE_PREFIXES)
+    ):
         return True
     signed_in = cookies.cookie_name(cookies.AUTH_COOKIE) in request.cookies
     return signed_in and response.mimetype == "text/html"

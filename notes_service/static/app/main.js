@@ -1,0 +1,134 @@
+// The notes pages as an app (SPEC §11): the list and the open note side by side, notes opened in
+// place (history.pushState: the URL is the note's, Back works), shortcuts, and live changes from
+// the shared `/events` stream. Without JavaScript the server's pages work as they are.
+import { listNotes, getNote } from "./api.js";
+import { NoteEditor } from "./editor.js";
+import { subscribe } from "./live.js";
+
+const main = document.querySelector("main");
+const NOTE_PATH = /^\/notes\/(\d+)\/?$/;
+const app = document.createElement("div");
+app.className = "app";
+app.innerHTML = `
+  <section class="app-list" aria-label="Notes">
+    <div class="app-bar">
+      <label class="visually-hidden" for="app-q">Search notes</label>
+      <input id="app-q" type="search" placeholder="Search notes  ( / )" maxlength="500" autocomplete="off">
+      <button type="button" data-new title="New note (n)">New note</button>
+    </div>
+    <ul class="app-notes"></ul>
+    <button type="button" class="secondary" data-more hidden>More</button>
+  </section>
+  <section class="app-note card" aria-label="Note">
+    <p class="app-empty muted">Pick a note, or press <kbd>n</kbd> for a new one.</p>
+    <div class="app-editor" hidden></div>
+  </section>`;
+main.append(app);
+main.classList.add("app-on");
+
+const list = app.querySelector(".app-notes");
+const search = app.querySelector("#app-q");
+const more = app.querySelector("[data-more]");
+const empty = app.querySelector(".app-empty");
+const pane = app.querySelector(".app-editor");
+let pages = 1;
+let openId = null;
+
+const editor = new NoteEditor(pane, {
+  onSaved: () => refreshList(),
+  onCreated: (note, open = true) => {
+    if (open) { openId = note.id; history.replaceState({ id: note.id }, "", `/notes/${note.id}`); }
+    refreshList();
+  },
+  onClose: () => go(null),
+  page: document.querySelector(".note-full .content"),
+});
+
+const plain = (text) => text.replace(/[#>*_`~[\]|-]+/g, " ").replace(/\s+/g, " ").trim().slice(0, 160);
+
+function item(note) {
+  const li = document.createElement("li");
+  li.className = `app-item${note.is_pinned ? " pinned" : ""}${note.id === openId ? " active" : ""}`;
+  li.dataset.id = note.id;
+  const link = document.createElement("a");
+  link.href = `/notes/${note.id}`;
+  link.className = "app-item-title";
+  link.textContent = note.title;
+  const preview = document.createElement("p");
+  preview.className = "app-item-preview";
+  preview.textContent = plain(note.content);
+  li.append(link, preview);
+  return li;
+}
+
+async function refreshList() {
+  const shown = [];
+  let page = 1, answer;
+  do {
+    answer = await listNotes(page, search.value.trim()).catch(() => null);
+    if (!answer) return; // offline: keep what is shown
+    shown.push(...answer.notes);
+  } while (answer.more && page++ < pages);
+  list.replaceChildren(...shown.map(item));
+  more.hidden = !answer.more;
+}
+let refreshTimer;
+const refreshSoon = () => { clearTimeout(refreshTimer); refreshTimer = setTimeout(refreshList, 100); };
+
+more.addEventListener("click", () => { pages++; refreshList(); });
+search.addEventListener("input", () => { pages = 1; refreshSoon(); });
+list.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href]");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button) return;
+  event.preventDefault();
+  go(Number(link.closest("li").dataset.id));
+});
+
+// Show note `id` (null: none; "new": a new one), and make the URL say so.
+async function go(id, { push = true } = {}) {
+  if (editor.dirty()) await editor.save(); // offline: its text stays in localStorage until saved
+  const path = typeof id === "number" ? `/notes/${id}` : "/notes";
+  if (push && location.pathname !== path) history.pushState({ id }, "", path);
+  openId = typeof id === "number" ? id : null;
+  for (const li of list.children) li.classList.toggle("active", Number(li.dataset.id) === openId);
+  app.classList.toggle("has-note", id !== null);
+  empty.hidden = id !== null;
+  pane.hidden = id === null;
+  if (id === null) { editor.load(null); return; }
+  if (id === "new") { editor.load(null); editor.title.focus(); return; }
+  try {
+    const note = await getNote(id);
+    if (openId !== id) return; // another note was opened meanwhile
+    editor.load(note, note.html);
+    document.title = `${note.title} · notes-service`;
+  } catch (error) {
+    empty.hidden = false;
+    pane.hidden = true;
+    empty.textContent = error.status === 404 ? "This note is not here (it may be in the trash)." : error.message;
+  }
+}
+
+addEventListener("popstate", () => {
+  const match = location.pathname.match(NOTE_PATH);
+  go(match ? Number(match[1]) : null, { push: false });
+});
+app.querySelector("[data-new]").addEventListener("click", () => go("new"));
+
+addEventListener("keydown", (event) => {
+  const typing = event.target.closest?.("input, textarea, select, [contenteditable]");
+  if ((event.ctrlKey || event.metaKey) && event.key === "Enter") { event.preventDefault(); editor.saveNow(); return; }
+  if (event.key === "Escape" && typing && pane.contains(event.target)) { editor.leave(); return; }
+  if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "/") { event.preventDefault(); search.focus(); }
+  else if (event.key === "n") { event.preventDefault(); go("new"); }
+});
+
+subscribe((kind, data) => {
+  if (kind === "note") editor.changedElsewhere(data);
+  else if (editor.note && data.id === editor.note.id) editor.say("Deleted elsewhere — your text is kept in this browser");
+  refreshSoon();
+});
+
+const start = location.pathname.match(NOTE_PATH);
+refreshList();
+go(start ? Number(start[1]) : null, { push: false });
