@@ -23,7 +23,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import sqlalchemy.dialects.postgresql  # noqa: F401 - registers to_tsvector/to_tsquery's types (before use)
 from sqlalchemy import (
@@ -45,7 +46,8 @@ from ..data import Read, Store
 from ..data.models import Note
 from .notes import LIVE, NOTE_COLUMNS
 from .rows import SearchHit
-from .search_query import SearchQuery
+from .search_query import MAX_TAGS, SearchQuery
+from .tags import tag_params, tagged
 
 NEWEST = 2**63 - 1  # above every id: a page that starts at the newest note
 
@@ -77,12 +79,17 @@ class SearchPosition:
 
 
 # SQLite: one statement for every page. Each half takes the `window` newest matches below its bound
-# (`title_before`, `rest_before`: NEWEST for a half the page starts above, 0 for one it is past).
-def _fts5_half(title_first: str, index: str, match: str, before: str) -> Select[Any]:
+# (`title_before`, `rest_before`: NEWEST for a half the page starts above, 0 for one it is past),
+# with the query's tags (SPEC §11) checked inside, so the window holds only notes that qualify.
+def _fts5_half(title_first: str, index: str, match: str, before: str, tags: int) -> Select[Any]:
     fts = table(index, column("rowid"), column(index))
     newest_matches = (
         select(fts.c.rowid)
-        .where(fts.c[index].op("MATCH")(bindparam(match)), fts.c.rowid < bindparam(before))
+        .where(
+            fts.c[index].op("MATCH")(bindparam(match)),
+            fts.c.rowid < bindparam(before),
+            *tagged(fts.c.rowid, tags),
+        )
         .order_by(fts.c.rowid.desc())
         .limit(bindparam("window"))
     )
@@ -91,17 +98,20 @@ def _fts5_half(title_first: str, index: str, match: str, before: str) -> Select[
     )
 
 
-_halves = union_all(
-    _fts5_half("1", "notes_title_fts", "title_query", "title_before"),
-    _fts5_half("0", "notes_fts", "rest_query", "rest_before"),
-).subquery()
-SQLITE_PAGE = Read(
-    select(_halves)
-    .order_by(_halves.c.title_first.desc(), _halves.c.id.desc())
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset")),
-    SearchHit,
-)
+@lru_cache(maxsize=MAX_TAGS + 1)
+def sqlite_page(tags: int) -> Read[SearchHit]:
+    """The SQLite read of a page of results that have `tags` tags (built once per count)."""
+    halves = union_all(
+        _fts5_half("1", "notes_title_fts", "title_query", "title_before", tags),
+        _fts5_half("0", "notes_fts", "rest_query", "rest_before", tags),
+    ).subquery()
+    return Read(
+        select(halves)
+        .order_by(halves.c.title_first.desc(), halves.c.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset")),
+        SearchHit,
+    )
 
 
 def _fts5_params(query: SearchQuery, author_id: int, after: SearchPosition | None) -> dict[str, Any]:
@@ -110,6 +120,7 @@ def _fts5_params(query: SearchQuery, author_id: int, after: SearchPosition | Non
     if after is not None:
         title_before, rest_before = (after.id, NEWEST) if after.title_first else (0, after.id)
     return {
+        **tag_params(query.tags),
         "title_query": author + "title : (" + query.fts5() + ")",
         "rest_query": author + "({title content} : (" + query.fts5() + ") NOT " + query.fts5_title() + ")",
         "title_before": title_before,
@@ -122,24 +133,34 @@ _title_first = case(
     (_tsvector(Note.title).op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))), literal_column("1")),
     else_=literal_column("0"),
 )
-_POSTGRES_FIRST = (
-    select(*NOTE_COLUMNS, _title_first.label("title_first"))
-    .where(
-        Note.author_id == bindparam("author_id"),
-        LIVE,
-        DOCUMENT.op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))),
+
+
+class _PostgresPages(NamedTuple):
+    first: Read[SearchHit]
+    after: Read[SearchHit]
+    numbered: Read[SearchHit]
+
+
+@lru_cache(maxsize=MAX_TAGS + 1)
+def postgres_pages(tags: int) -> _PostgresPages:
+    """PostgreSQL's reads of results that have `tags` tags (built once per count)."""
+    first = (
+        select(*NOTE_COLUMNS, _title_first.label("title_first"))
+        .where(
+            Note.author_id == bindparam("author_id"),
+            LIVE,
+            DOCUMENT.op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))),
+            *tagged(Note.id, tags),
+        )
+        .order_by(_title_first.desc(), Note.id.desc())
+        .limit(bindparam("limit"))
     )
-    .order_by(_title_first.desc(), Note.id.desc())
-    .limit(bindparam("limit"))
-)
-POSTGRES_FIRST = Read(_POSTGRES_FIRST, SearchHit)
-POSTGRES_AFTER = Read(
-    _POSTGRES_FIRST.where(
-        tuple_(_title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
-    ),
-    SearchHit,
-)
-POSTGRES_NUMBERED = Read(_POSTGRES_FIRST.offset(bindparam("offset")), SearchHit)
+    after = tuple_(_title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
+    return _PostgresPages(
+        Read(first, SearchHit),
+        Read(first.where(after), SearchHit),
+        Read(first.offset(bindparam("offset")), SearchHit),
+    )
 
 
 SEARCHES_AT_ONCE = 2  # per user and worker
@@ -174,6 +195,8 @@ async def search_notes_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
     """A keyset page of the author's live notes matching `query` (for the API's cursor)."""
+    if query.nothing or not query.terms:
+        return []
     search = store.for_dialect(sqlite=_fts5_page_after, postgresql=_postgres_page_after)
     async with BUDGET.turn(author_id):
         return await search(store, author_id=author_id, query=query, after=after, limit=limit)
@@ -183,22 +206,26 @@ async def _fts5_page_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
     params = _fts5_params(query, author_id, after)
-    return await store.rows(SQLITE_PAGE, **params, author_id=author_id, window=limit, limit=limit, offset=0)
+    page = sqlite_page(len(query.tags))
+    return await store.rows(page, **params, author_id=author_id, window=limit, limit=limit, offset=0)
 
 
 async def _postgres_page_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
-    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit}
+    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit, **tag_params(query.tags)}
+    pages = postgres_pages(len(query.tags))
     if after is None:
-        return await store.rows(POSTGRES_FIRST, **params)
-    return await store.rows(POSTGRES_AFTER, **params, title_first=after.title_first, id=after.id)
+        return await store.rows(pages.first, **params)
+    return await store.rows(pages.after, **params, title_first=after.title_first, id=after.id)
 
 
 async def search_notes(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
     """A numbered page of results (for the HTML list, which numbers its pages)."""
+    if query.nothing or not query.terms:
+        return []
     search = store.for_dialect(sqlite=_fts5_numbered_page, postgresql=_postgres_numbered_page)
     async with BUDGET.turn(author_id):
         return await search(store, author_id=author_id, query=query, limit=limit, offset=offset)
@@ -210,7 +237,7 @@ async def _fts5_numbered_page(
     params = _fts5_params(query, author_id, None)
     window = offset + limit
     return await store.rows(
-        SQLITE_PAGE, **params, author_id=author_id, window=window, limit=limit, offset=offset
+        sqlite_page(len(query.tags)), **params, author_id=author_id, window=window, limit=limit, offset=offset
     )
 
 
@@ -218,4 +245,4 @@ async def _postgres_numbered_page(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
     params = {"query": query.tsquery(), "author_id": author_id, "limit": limit, "offset": offset}
-    return await store.rows(POSTGRES_NUMBERED, **params)
+    return await store.rows(postgres_pages(len(query.tags)).numbered, **params, **tag_params(query.tags))

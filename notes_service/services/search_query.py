@@ -3,6 +3,8 @@
 - words are AND-ed, case-insensitively;
 - `word*` matches every word that starts with `word`;
 - `"two words"` matches the words next to each other, in that order;
+- `tag:x` keeps to the notes with the tag `x` (SPEC §11): a filter, not a word; it runs to the next
+  blank, and one that is no valid tag (`tag:`, `tag:a.b`) matches nothing;
 - every other character (punctuation, operators, an unmatched quote, a lone `*`) is a space.
 
 A word is a run of Unicode letters and digits, the same runs the indexes store on both engines (FTS5's
@@ -16,15 +18,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..rules import normal_tag, tag_problem
+
 MAX_TERMS = 16  # a query's cost grows with its terms; past this many, the rest are ignored
 # A prefix term reads every indexed word it starts: `a*` most of the index. Shorter prefixes are
 # searched as words, and past `MAX_PREFIXES` prefix terms the rest are words too (issue 20 item 10:
 # `a* b* … p*` took 1.2 s over 200,000 notes of another user, one word 19 ms).
 MIN_PREFIX = 2
 MAX_PREFIXES = 4
+MAX_TAGS = 4  # tag filters past this many are ignored, as terms past MAX_TERMS are
 WORD = re.compile(r"[^\W_]+")
-# A quoted phrase, or a word with an optional `*` straight after it.
-TOKEN = re.compile(r'"([^"]*)"|([^\W_]+)(\*?)')
+# `tag:x` (not inside a word), a quoted phrase, or a word with an optional `*` straight after it.
+TOKEN = re.compile(r'(?<![^\W_])tag:(\S*)|"([^"]*)"|([^\W_]+)(\*?)')
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,25 @@ class Term:
 
 @dataclass(frozen=True)
 class SearchQuery:
+    """The words to match (`terms`), the tags a note must have (`tags`, kept lowercase), and whether
+    a malformed `tag:` made it match nothing at all (`nothing`)."""
+
     terms: tuple[Term, ...]
+    tags: tuple[str, ...] = ()
+    nothing: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.terms)
+        """Whether it asks for anything (else: the plain list)."""
+        return bool(self.terms or self.tags or self.nothing)
+
+    def with_tag(self, tag: str | None) -> SearchQuery:
+        """This query, also keeping to `tag` (the `?tag=` of a list or a search)."""
+        if tag is None:
+            return self
+        if tag_problem(tag) is not None:
+            return SearchQuery(self.terms, self.tags, nothing=True)
+        tags = tuple(dict.fromkeys((*self.tags, normal_tag(tag))))[:MAX_TAGS]
+        return SearchQuery(self.terms, tags, self.nothing)
 
     @property
     def words(self) -> list[str]:
@@ -75,9 +95,14 @@ def _tsquery_term(term: Term) -> str:
 def parse(text: str) -> SearchQuery:
     """The query `text` asks for; an empty one when it holds no word (the plain list)."""
     terms: list[Term] = []
+    tags: list[str] = []
+    nothing = False
     for match in TOKEN.finditer(text.lower()):
-        phrase, word, star = match.groups()
-        if phrase is not None:
+        tag, phrase, word, star = match.groups()
+        if tag is not None:
+            nothing = nothing or tag_problem(tag) is not None
+            tags.append(normal_tag(tag))
+        elif phrase is not None:
             words = tuple(WORD.findall(phrase))
             if words:
                 terms.append(Term(words))
@@ -86,4 +111,4 @@ def parse(text: str) -> SearchQuery:
             prefix = bool(star) and len(word) >= MIN_PREFIX and prefixes < MAX_PREFIXES
             terms.append(Term((word,), prefix=prefix))
     unique = tuple(dict.fromkeys(terms))  # the same term twice asks nothing more
-    return SearchQuery(unique[:MAX_TERMS])
+    return SearchQuery(unique[:MAX_TERMS], tuple(dict.fromkeys(tags))[:MAX_TAGS], nothing)
