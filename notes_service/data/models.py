@@ -228,7 +228,7 @@ class PendingSignIn(Base):
 
 # The full-text index is made by its migration in SQL the models cannot declare (FTS5 tables and
 # its triggers on SQLite, an expression GIN index on PostgreSQL); autogenerate leaves it alone.
-SEARCH_INDEX_NAMES = ("notes_fts", "notes_title_fts", "ix_notes_search")
+SEARCH_INDEX_NAMES = ("notes_fts", "notes_title_fts", "notes_prefix_fts", "ix_notes_search")
 
 
 def declared_in_models(name: str | None, _type: str, _parents: Any) -> bool:

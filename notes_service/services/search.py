@@ -6,15 +6,11 @@ changes after the insert, so the two orders agree, and the id is what an index c
 order is a plain keyset, so an API cursor holds (title_first, id) and a deep page costs what the first
 does: no score to compute, no offset.
 
-SQLite: the FTS5 tables `notes_fts` (title and content) and `notes_title_fts` (titles alone) hold the
-live notes only (triggers keep them in step in the write's own transaction; trashing takes a note
-out), with the author as a token (`a<id>`), so a match keeps to one author's live notes by itself.
-Each half of the order is one FTS5 query that reads its rowids newest first and stops after a page
-(`ORDER BY rowid DESC LIMIT`): the title matches from `notes_title_fts`, then from `notes_fts` the
-matches whose title does not hold the query (`NOT`). Neither sorts or reads every match, which made
-a common word cost a thousand row reads per page.
-PostgreSQL: the GIN index on `DOCUMENT`, the very expression of the migration's index, then a sort of
-the author's matches.
+SQLite: FTS5 tables that hold the live notes only, with the author as a token, read newest first
+and stopped after a page (services/search_fts5.py). Neither half sorts or reads every match, which
+made a common word cost a thousand row reads per page.
+PostgreSQL: the GIN index on `DOCUMENT` (stems and words as written, one tsvector), the very
+expression of the migration's index, then a sort of the author's matches.
 """
 
 from __future__ import annotations
@@ -31,39 +27,41 @@ from sqlalchemy import (
     Integer,
     bindparam,
     case,
-    column,
     func,
     literal_column,
     select,
-    table,
     tuple_,
-    union_all,
 )
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import ColumnClause
 
 from ..data import Read, Store
 from ..data.models import Note
+from . import search_fts5
 from .notes import LIVE, NOTE_COLUMNS
 from .rows import SearchHit
+from .search_fts5 import NEWEST
 from .search_query import MAX_TAGS, SearchQuery
 from .tags import tag_params, tagged
 
-NEWEST = 2**63 - 1  # above every id: a page that starts at the newest note
-
 # PostgreSQL: must stay the migration's PG_DOCUMENT, constants and all (no bound parameters), or
-# the index is not used.
+# the index is not used. Stems (`notes_english`: English, no stop words) for words and phrases, and
+# the words as written (`simple`) for prefixes, in one tsvector.
+ENGLISH: ColumnClause[Any] = literal_column("'notes_english'::regconfig")
 SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 SPACE: ColumnClause[Any] = literal_column("' '")
 
 
-def _tsvector(text: Any) -> Any:
+def _tsvector(config: ColumnClause[Any], text: Any) -> Any:
     punctuation: ColumnClause[Any] = literal_column("'[[:punct:]]+'")
     globally: ColumnClause[Any] = literal_column("'g'")
-    return func.to_tsvector(SIMPLE, func.regexp_replace(text, punctuation, SPACE, globally))
+    return func.to_tsvector(config, func.regexp_replace(text, punctuation, SPACE, globally))
 
 
-DOCUMENT = _tsvector(Note.title.op("||")(SPACE).op("||")(Note.content))
+def _document(text: Any) -> Any:
+    return _tsvector(ENGLISH, text).op("||")(_tsvector(SIMPLE, text))
+
+
+DOCUMENT = _document(Note.title.op("||")(SPACE).op("||")(Note.content))
 
 
 @dataclass(frozen=True)
@@ -78,61 +76,29 @@ class SearchPosition:
         return cls(row.title_first, row.id)
 
 
-# SQLite: one statement for every page. Each half takes the `window` newest matches below its bound
-# (`title_before`, `rest_before`: NEWEST for a half the page starts above, 0 for one it is past),
-# with the query's tags (SPEC §11) checked inside, so the window holds only notes that qualify.
-def _fts5_half(title_first: str, index: str, match: str, before: str, tags: int) -> Select[Any]:
-    fts = table(index, column("rowid"), column(index))
-    newest_matches = (
-        select(fts.c.rowid)
-        .where(
-            fts.c[index].op("MATCH")(bindparam(match)),
-            fts.c.rowid < bindparam(before),
-            *tagged(fts.c.rowid, tags),
-        )
-        .order_by(fts.c.rowid.desc())
-        .limit(bindparam("window"))
-    )
-    return select(*NOTE_COLUMNS, literal_column(title_first).label("title_first")).where(
-        Note.id.in_(newest_matches), Note.author_id == bindparam("author_id"), LIVE
-    )
+def _fts5_bounds(after: SearchPosition | None) -> tuple[int, int]:
+    """Where each half starts: NEWEST for a half the page starts above, 0 for one it is past."""
+    if after is None:
+        return NEWEST, NEWEST
+    return (after.id, NEWEST) if after.title_first else (0, after.id)
 
 
-@lru_cache(maxsize=MAX_TAGS + 1)
-def sqlite_page(tags: int) -> Read[SearchHit]:
-    """The SQLite read of a page of results that have `tags` tags (built once per count)."""
-    halves = union_all(
-        _fts5_half("1", "notes_title_fts", "title_query", "title_before", tags),
-        _fts5_half("0", "notes_fts", "rest_query", "rest_before", tags),
-    ).subquery()
-    return Read(
-        select(halves)
-        .order_by(halves.c.title_first.desc(), halves.c.id.desc())
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset")),
-        SearchHit,
-    )
-
-
-def _fts5_params(query: SearchQuery, author_id: int, after: SearchPosition | None) -> dict[str, Any]:
-    author = f'author : "a{author_id}" AND '
-    title_before, rest_before = NEWEST, NEWEST
-    if after is not None:
-        title_before, rest_before = (after.id, NEWEST) if after.title_first else (0, after.id)
-    return {
-        **tag_params(query.tags),
-        "title_query": author + "title : (" + query.fts5() + ")",
-        "rest_query": author + "({title content} : (" + query.fts5() + ") NOT " + query.fts5_title() + ")",
-        "title_before": title_before,
-        "rest_before": rest_before,
-    }
-
-
-# PostgreSQL: the first page, a page after a position, a numbered page.
-_title_first = case(
-    (_tsvector(Note.title).op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))), literal_column("1")),
-    else_=literal_column("0"),
-)
+# PostgreSQL: the first page, a page after a position, a numbered page, per shape of query.
+def _tsquery(shape: search_fts5.Shape) -> Any:
+    """The query's tsquery: its stemmed terms, its prefixes, and the word being typed (its stem or
+    a prefix), AND-ed (`&&`); each part a bound `to_tsquery` text."""
+    parts: list[Any] = []
+    if shape.stemmed:
+        parts.append(func.to_tsquery(ENGLISH, bindparam("stemmed")))
+    if shape.prefixes:
+        parts.append(func.to_tsquery(SIMPLE, bindparam("prefixes")))
+    if shape.typed:
+        stem = func.to_tsquery(ENGLISH, bindparam("typed_stem"))
+        parts.append(stem.op("||")(func.to_tsquery(SIMPLE, bindparam("typed_prefix"))).self_group())
+    query: Any = parts[0]
+    for part in parts[1:]:
+        query = query.op("&&")(part)
+    return query
 
 
 class _PostgresPages(NamedTuple):
@@ -141,26 +107,43 @@ class _PostgresPages(NamedTuple):
     numbered: Read[SearchHit]
 
 
-@lru_cache(maxsize=MAX_TAGS + 1)
-def postgres_pages(tags: int) -> _PostgresPages:
-    """PostgreSQL's reads of results that have `tags` tags (built once per count)."""
+@lru_cache(maxsize=8 * (MAX_TAGS + 1))
+def postgres_pages(shape: search_fts5.Shape) -> _PostgresPages:
+    """PostgreSQL's reads of results of queries of this shape (built once per shape)."""
+    query = _tsquery(shape)
+    title_first = case(
+        (_document(Note.title).op("@@")(query), literal_column("1")), else_=literal_column("0")
+    )
     first = (
-        select(*NOTE_COLUMNS, _title_first.label("title_first"))
+        select(*NOTE_COLUMNS, title_first.label("title_first"))
         .where(
             Note.author_id == bindparam("author_id"),
             LIVE,
-            DOCUMENT.op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))),
-            *tagged(Note.id, tags),
+            DOCUMENT.op("@@")(query),
+            *tagged(Note.id, shape.tags),
         )
-        .order_by(_title_first.desc(), Note.id.desc())
+        .order_by(title_first.desc(), Note.id.desc())
         .limit(bindparam("limit"))
     )
-    after = tuple_(_title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
+    after = tuple_(title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
     return _PostgresPages(
         Read(first, SearchHit),
         Read(first.where(after), SearchHit),
         Read(first.offset(bindparam("offset")), SearchHit),
     )
+
+
+def _postgres_params(query: SearchQuery) -> dict[str, Any]:
+    """The bound values of `postgres_pages(Shape.of(query))`."""
+    values: dict[str, Any] = tag_params(query.tags)
+    if stemmed := query.tsquery():
+        values["stemmed"] = stemmed
+    if prefixes := query.tsquery(stemmed=False):
+        values["prefixes"] = prefixes
+    if query.typed is not None:
+        values["typed_stem"] = query.tsquery_typed(stemmed=True)
+        values["typed_prefix"] = query.tsquery_typed(stemmed=False)
+    return values
 
 
 SEARCHES_AT_ONCE = 2  # per user and worker
@@ -205,16 +188,16 @@ async def search_notes_after(
 async def _fts5_page_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
-    params = _fts5_params(query, author_id, after)
-    page = sqlite_page(len(query.tags))
+    params = search_fts5.params(query, author_id, *_fts5_bounds(after))
+    page = search_fts5.page(search_fts5.Shape.of(query))
     return await store.rows(page, **params, author_id=author_id, window=limit, limit=limit, offset=0)
 
 
 async def _postgres_page_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
-    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit, **tag_params(query.tags)}
-    pages = postgres_pages(len(query.tags))
+    params = {"author_id": author_id, "limit": limit, **_postgres_params(query)}
+    pages = postgres_pages(search_fts5.Shape.of(query))
     if after is None:
         return await store.rows(pages.first, **params)
     return await store.rows(pages.after, **params, title_first=after.title_first, id=after.id)
@@ -234,15 +217,14 @@ async def search_notes(
 async def _fts5_numbered_page(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
-    params = _fts5_params(query, author_id, None)
+    params = search_fts5.params(query, author_id, NEWEST, NEWEST)
+    page = search_fts5.page(search_fts5.Shape.of(query))
     window = offset + limit
-    return await store.rows(
-        sqlite_page(len(query.tags)), **params, author_id=author_id, window=window, limit=limit, offset=offset
-    )
+    return await store.rows(page, **params, author_id=author_id, window=window, limit=limit, offset=offset)
 
 
 async def _postgres_numbered_page(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
-    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit, "offset": offset}
-    return await store.rows(postgres_pages(len(query.tags)).numbered, **params, **tag_params(query.tags))
+    params = {"author_id": author_id, "limit": limit, "offset": offset, **_postgres_params(query)}
+    return await store.rows(postgres_pages(search_fts5.Shape.of(query)).numbered, **params)
