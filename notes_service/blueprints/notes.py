@@ -9,7 +9,7 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from ..data import current_store
 from ..http.auth import login_required
 from ..http.forms import NoteForm, form_status, tags_text
-from ..render.excerpts import excerpt
+from ..render.excerpts import Matcher, excerpt, marked_title
 from ..render.markdown import plain_text, shown_html
 from ..rules import SEARCH_MAX
 from ..services import notes, search, tags
@@ -42,10 +42,14 @@ async def list_notes(user: CurrentUser) -> str:
         found = await search.search_notes(
             store, author_id=user.id, query=query, limit=per_page + 1, offset=(page - 1) * per_page
         )
+        matcher = Matcher(query)
         return await render_template(
             "notes/search.html",
             notes=found[:per_page],
-            excerpts=[excerpt(plain_text(note.content), query) for note in found[:per_page]],
+            titles=[marked_title(note.title, matcher) for note in found[:per_page]],
+            excerpts=[excerpt(plain_text(note.content), matcher) for note in found[:per_page]],
+            count=await search.count_matches(store, author_id=user.id, query=query, cap=search.COUNT_CAP),
+            count_cap=search.COUNT_CAP,
             q=text,
             tag=tag,
             page=page,

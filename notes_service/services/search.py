@@ -133,6 +133,23 @@ def postgres_pages(shape: search_fts5.Shape) -> _PostgresPages:
     )
 
 
+@lru_cache(maxsize=8 * (MAX_TAGS + 1))
+def postgres_count(shape: search_fts5.Shape) -> Read[search_fts5.MatchCount]:
+    """PostgreSQL's read of how many notes match (up to `cap`)."""
+    capped = (
+        select(Note.id)
+        .where(
+            Note.author_id == bindparam("author_id"),
+            LIVE,
+            DOCUMENT.op("@@")(_tsquery(shape)),
+            *tagged(Note.id, shape.tags),
+        )
+        .limit(bindparam("cap"))
+        .subquery()
+    )
+    return Read(select(func.count().label("matches")).select_from(capped), search_fts5.MatchCount)
+
+
 def _postgres_params(query: SearchQuery) -> dict[str, Any]:
     """The bound values of `postgres_pages(Shape.of(query))`."""
     values: dict[str, Any] = tag_params(query.tags)
@@ -228,3 +245,24 @@ async def _postgres_numbered_page(
 ) -> list[SearchHit]:
     params = {"author_id": author_id, "limit": limit, "offset": offset, **_postgres_params(query)}
     return await store.rows(postgres_pages(search_fts5.Shape.of(query)).numbered, **params)
+
+
+COUNT_CAP = 1000  # "1,000+" (SPEC §11): counting stops past this many
+
+
+async def count_matches(store: Store, *, author_id: int, query: SearchQuery, cap: int = COUNT_CAP) -> int:
+    """How many of the author's live notes match `query`, counted up to `cap` + 1 (more than `cap`:
+    the page says "1,000+"), so a common word costs at most that many index reads."""
+    if query.nothing or not query.terms:
+        return 0
+    async with BUDGET.turn(author_id):
+        if store.for_dialect(sqlite=True, postgresql=False):
+            every = search_fts5.params(query, author_id, NEWEST, NEWEST)
+            params = {name: value for name, value in every.items() if not name.startswith("title_")}
+            params["author_id"] = author_id  # the tags' look-up
+            read = search_fts5.count(search_fts5.Shape.of(query))
+        else:
+            params = {"author_id": author_id, **_postgres_params(query)}
+            read = postgres_count(search_fts5.Shape.of(query))
+        row = await store.row(read, **params, cap=cap + 1)
+    return row.matches if row is not None else 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, column, literal_column, select, table, union, union_all
+from sqlalchemy import bindparam, column, func, literal_column, select, table, union, union_all
 from sqlalchemy.sql import Select
 
 from ..data import Read
@@ -101,6 +101,25 @@ def page(shape: Shape) -> Read[SearchHit]:
         .offset(bindparam("offset")),
         SearchHit,
     )
+
+
+class MatchCount(NamedTuple):
+    matches: int
+
+
+@lru_cache(maxsize=8 * (MAX_TAGS + 1))
+def count(shape: Shape) -> Read[MatchCount]:
+    """The read of how many notes match (up to `cap`): the rest half's sets, titles not left out."""
+    first, *others = _sets("rest", shape)
+    matches = first.subquery()
+    rowid = matches.c.rowid
+    capped = (
+        select(rowid)
+        .where(*(rowid.in_(other) for other in others), *tagged(rowid, shape.tags))
+        .limit(bindparam("cap"))
+        .subquery()
+    )
+    return Read(select(func.count().label("matches")).select_from(capped), MatchCount)
 
 
 def params(query: SearchQuery, author_id: int, title_before: int, rest_before: int) -> dict[str, Any]:

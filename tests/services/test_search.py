@@ -75,8 +75,8 @@ async def test_a_persons_searches_take_turns_and_leave_others_alone(monkeypatch)
 def test_excerpt_is_around_the_first_match() -> None:
     text = "lorem " * 100 + "the Needle here " + "ipsum " * 100
     piece = excerpt(text, parse("needle"))
-    assert piece.match == "Needle" and piece.before.startswith("…") and piece.after.endswith("…")
-    assert len(piece.before + piece.match + piece.after) < 260
+    assert piece.marked == ["Needle"] and piece.text.startswith("…") and piece.text.endswith("…")
+    assert len(piece.text) < 260
 
 
 @pytest.fixture

@@ -75,3 +75,18 @@ def test_the_typed_word_counts_as_a_prefix_term() -> None:
     assert full.typed is None and sum(term.prefix for term in full.terms) == MAX_PREFIXES
     assert parse("ab* runn").typed is not None
     assert parse("runn,").typed is None and parse("runn*").typed is None  # finished, or a prefix already
+
+
+async def test_matches_are_counted_up_to_the_cap(app, store, alice) -> None:
+    for number in range(5):
+        await add(store, alice.id, f"otter {number}", "swimming" if number % 2 else "floats")
+    await add(store, alice.id, "other", "nothing")
+    count = search.count_matches
+    assert await count(store, author_id=alice.id, query=parse("otter ")) == 5
+    assert await count(store, author_id=alice.id, query=parse("swim ")) == 2
+    assert await count(store, author_id=alice.id, query=parse("otter swimm")) == 2
+    assert await count(store, author_id=alice.id, query=parse("otter "), cap=3) == 4  # 3+: "more than 3"
+    assert await count(store, author_id=alice.id, query=parse("tag:x")) == 0
+    async with store.write():
+        await notes_service.update_note(store, note_id=1, author_id=alice.id, tags=["wet"])
+    assert await count(store, author_id=alice.id, query=parse("otter tag:wet")) == 1
