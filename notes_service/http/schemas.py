@@ -331,8 +331,10 @@ class NotesQuery(BaseModel):
         Annotated[
             str,
             Field(
-                description='Search: notes holding every word (`word*` a prefix, `"two words"` a phrase); '
-                "best matches first (title above content), then newest. Empty: the plain list. "
+                description="Search: notes holding every word or another form of it (`word*` a prefix, "
+                '`"two words"` a phrase, the last word a prefix too unless a blank follows it, `tag:x` '
+                "only notes tagged x); best matches first (title above content), then newest. Empty: "
+                "the plain list. "
                 f"Only the first {rules.SEARCH_MAX} characters count, as in the browser's search box.",
                 json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
             ),
