@@ -73,16 +73,24 @@ def _sets(half: str, shape: Shape) -> list[Select[Any]]:
     return sets
 
 
+def _checked(rowid: Any) -> Any:
+    """`rowid` in a condition checked on each row read, never handed to FTS5: given `rowid IN (…)`
+    SQLite would run the whole full-text query once for every rowid of the list (measured: 14 s
+    for "sea otter beach walk" over 40,000 notes) and lose the index's newest-first order."""
+    return rowid + 0
+
+
 def _half(half: str, shape: Shape) -> Select[Any]:
     first, *others = _sets(half, shape)
     ordered = first.subquery()
     rowid = ordered.c.rowid
-    conditions = [rowid < bindparam(f"{half}_before"), *(rowid.in_(other) for other in others)]
-    conditions += tagged(rowid, shape.tags)
+    conditions = [rowid < bindparam(f"{half}_before"), *(_checked(rowid).in_(other) for other in others)]
+    conditions += tagged(_checked(rowid), shape.tags)
     if half == "rest":  # not the notes of the title half
         title_first, *title_others = _sets("title", shape)
-        title = title_first.where(*(title_first.selected_columns.rowid.in_(other) for other in title_others))
-        conditions.append(rowid.not_in(title))
+        title_rowid = _checked(title_first.selected_columns.rowid)
+        title = title_first.where(*(title_rowid.in_(other) for other in title_others))
+        conditions.append(_checked(rowid).not_in(title))
     newest = select(rowid).where(*conditions).order_by(rowid.desc()).limit(bindparam("window"))
     first_flag = "1" if half == "title" else "0"
     return select(*NOTE_COLUMNS, literal_column(first_flag).label("title_first")).where(
@@ -115,7 +123,7 @@ def count(shape: Shape) -> Read[MatchCount]:
     rowid = matches.c.rowid
     capped = (
         select(rowid)
-        .where(*(rowid.in_(other) for other in others), *tagged(rowid, shape.tags))
+        .where(*(_checked(rowid).in_(other) for other in others), *tagged(_checked(rowid), shape.tags))
         .limit(bindparam("cap"))
         .subquery()
     )
