@@ -7,6 +7,8 @@ http/forms.py wraps them as WTForms validators and http/schemas.py as pydantic v
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -19,6 +21,12 @@ CONTENT_MAX = 100_000
 TOKEN_NAME_MAX = 100
 TOKEN_DAYS_MAX = 3650
 SEARCH_MAX = 500
+TAGS_MAX = 20  # per note, after duplicates are merged (SPEC §11)
+TAG_LENGTH = (1, 40)
+# Unicode letters and digits (Python's `\w` less `_`, which is allowed anyway), `-` and `_`. The
+# same set `/openapi.json` documents for each tag.
+TAG_PATTERN = r"^[\w-]{1,40}$"
+_TAG = re.compile(r"[\w-]{1,40}")
 LINK_TOKEN_MAX = 128  # an emailed link's token is 43 characters; longer is never one of ours
 
 # Trimming removes exactly these characters, in forms and in the API alike, and `/openapi.json`
@@ -74,3 +82,45 @@ def password_problem(password: str) -> str | None:
     if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
         return length_message(*PASSWORD_LENGTH)
     return None
+
+
+TAG_CHARACTERS = "Tags use letters, digits, - and _ only (no spaces)."
+TAG_LENGTH_MESSAGE = f"Each tag must be between {TAG_LENGTH[0]} and {TAG_LENGTH[1]} characters long."
+TOO_MANY_TAGS = f"A note can have at most {TAGS_MAX} tags."
+
+
+def normal_tag(tag: str) -> str:
+    """A tag as it is kept: lowercase and composed (NFC: "é" is one letter however it was typed).
+    Lowercasing can give a letter a combining mark ("İ" → "i̇"), which is no tag character: dropped."""
+    lowered = unicodedata.normalize("NFC", tag.lower())
+    return "".join(char for char in lowered if not unicodedata.category(char).startswith("M"))
+
+
+def normal_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as kept (`normal_tag`), duplicates merged, in the order first given."""
+    return list(dict.fromkeys(normal_tag(tag) for tag in tags))
+
+
+def tag_problem(tag: str) -> str | None:
+    """What is wrong with one tag as sent, or None."""
+    if not TAG_LENGTH[0] <= len(tag) <= TAG_LENGTH[1]:
+        return TAG_LENGTH_MESSAGE
+    if not _TAG.fullmatch(unicodedata.normalize("NFC", tag)):
+        return TAG_CHARACTERS
+    return None
+
+
+def tags_problem(tags: Iterable[str]) -> str | None:
+    """What is wrong with a note's tags (each, then how many once merged), or None."""
+    tags = list(tags)
+    for tag in tags:
+        if (message := tag_problem(tag)) is not None:
+            return f"{message} Not one: {tag[:50]!r}."
+    if len(normal_tags(tags)) > TAGS_MAX:
+        return TOO_MANY_TAGS
+    return None
+
+
+def split_tags(text: str) -> list[str]:
+    """The tags typed in a form's one text field: separated by commas or blanks."""
+    return [tag for tag in re.split(r"[,\s]+", text) if tag]

@@ -9,7 +9,7 @@ from contextlib import closing
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from alembic import command
 from notes_service.cli import alembic_config
@@ -165,3 +165,51 @@ def test_upgrade_numbers_each_users_notes_for_the_change_feed(database_url: str)
         _run(database_url, ["SELECT id, change_seq, tombstones_purged_seq FROM users ORDER BY id"])
     )
     assert counts == [(1, 3, 0), (2, 1, 0), (3, 0, 0)]
+
+
+def test_upgrade_indexes_existing_notes_with_stems_and_as_written(database_url: str) -> None:
+    """SPEC §11 Find: the stemming revision indexes the notes already there again, on both
+    databases: a word finds its other forms, a prefix finds the word as written."""
+
+    config = alembic_config(database_url)
+    config.attributes["configure_logger"] = False
+    command.downgrade(config, "ef4ab980105d")
+
+    def write(connection):  # type: ignore[no-untyped-def]
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, username_key, email, password_hash, is_active, created_at) "
+                "VALUES (1, 'alice', 'alice', 'alice@example.com', 'x', true, '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO notes (id, author_id, title, content, is_pinned, created_at, updated_at, "
+                "version) VALUES (1, 1, 'Quokkas', 'running', false, '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+        connection.commit()
+
+    asyncio.run(_inspect(database_url, write))
+    command.upgrade(config, "head")
+    sqlite = database_url.startswith("sqlite")
+    queries = (
+        [
+            "SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'quokka AND run'",
+            "SELECT rowid FROM notes_title_fts WHERE notes_title_fts MATCH 'quokka'",
+            "SELECT rowid FROM notes_prefix_fts WHERE notes_prefix_fts MATCH '\"runn\"*'",
+        ]
+        if sqlite
+        else [
+            "SELECT id FROM notes WHERE (to_tsvector('notes_english'::regconfig, title || ' ' || content) "
+            "@@ to_tsquery('notes_english', 'quokka & run & the'))",
+        ]
+    )
+
+    def read(connection):  # type: ignore[no-untyped-def]
+        return [connection.execute(text(query)).scalars().all() for query in queries]
+
+    if not sqlite:  # "the" is no stop word: the note has no "the", so nothing; without it, the note
+        assert asyncio.run(_inspect(database_url, read)) == [[]]
+        queries[0] = queries[0].replace(" & the", "")
+    assert asyncio.run(_inspect(database_url, read)) == [[1]] * len(queries)

@@ -8,6 +8,10 @@ server sends what came after — nothing missed, nothing applied twice. When tha
 the copy is rebuilt by a full sync, whose first page replaces the old rows in the same transaction,
 so it is never seen empty.
 
+Each note is kept as the server sent it (JSON, unknown fields too), and its tags once more in
+`note_tags` (SPEC §11), indexed, for `notes(tag=…)`. The file's `user_version` says which schema it
+has: a file of before tags (0) gets the table, filled from the notes it holds, when it is opened.
+
 sqlite3 is the standard library's, run in a worker thread (`asyncio.to_thread`) so the event loop
 never waits on the disk; one lock keeps the connection to one thread at a time.
 """
@@ -28,10 +32,23 @@ from .models import Change, FeedItem, Note
 
 T = TypeVar("T")
 MAX_REBUILDS = 3
+SCHEMA_VERSION = 1  # PRAGMA user_version: 0 is a file of before tags
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+TAGS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS note_tags "
+    "(tag TEXT NOT NULL, note_id INTEGER NOT NULL, PRIMARY KEY (tag, note_id))",
+    "CREATE INDEX IF NOT EXISTS note_tags_note ON note_tags (note_id)",
+)
+# The notes a file of before tags holds already: their tags as the server sent them (none, unless
+# the server had tags before the client kept them apart).
+FILL_TAGS = (
+    "INSERT OR IGNORE INTO note_tags (tag, note_id) "
+    "SELECT tags.value, notes.id FROM notes, json_each(notes.note, '$.tags') AS tags "
+    "WHERE json_type(notes.note, '$.tags') = 'array' AND tags.type = 'text'"
+)
 
 
 class Mirror:
@@ -95,10 +112,15 @@ class Mirror:
             except (CursorExpired, InvalidCursor):
                 continue  # the next sync() rebuilds the copy
 
-    async def notes(self, *, trashed: bool | None = False) -> list[Note]:
+    async def notes(self, *, trashed: bool | None = False, tag: str | None = None) -> list[Note]:
         """The copy's notes, ordered as the server lists them (pinned first, then newest).
-        `trashed`: False (default) the notes outside the trash, True those in it, None both."""
-        rows = await self._run(lambda: self._db.execute("SELECT note FROM notes").fetchall())
+        `trashed`: False (default) the notes outside the trash, True those in it, None both;
+        `tag`: only the notes with that tag (case-insensitive, as on the server)."""
+        query, params = "SELECT note FROM notes", list[str]()
+        if tag is not None:
+            query += " JOIN note_tags ON note_tags.note_id = notes.id WHERE tag = ?"
+            params.append(tag.lower())
+        rows = await self._run(lambda: self._db.execute(query, params).fetchall())
         notes = [Note.from_json(json.loads(note)) for (note,) in rows]
         if trashed is not None:
             notes = [note for note in notes if (note.deleted_at is not None) == trashed]
@@ -126,11 +148,13 @@ class Mirror:
         try:
             if rebuild:
                 db.execute("DELETE FROM notes")
+                db.execute("DELETE FROM note_tags")
             for change in changes:
                 if isinstance(change, Change):
                     self._store(db, change.note)
                 else:
                     db.execute("DELETE FROM notes WHERE id = ?", (change.id,))
+                    db.execute("DELETE FROM note_tags WHERE note_id = ?", (change.id,))
             db.execute(
                 "INSERT INTO state (key, value) VALUES ('cursor', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -147,6 +171,26 @@ class Mirror:
             "INSERT INTO notes (id, note) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET note = excluded.note",
             (note.id, json.dumps(dict(note.raw))),
         )
+        db.execute("DELETE FROM note_tags WHERE note_id = ?", (note.id,))
+        db.executemany(
+            "INSERT OR IGNORE INTO note_tags (tag, note_id) VALUES (?, ?)",
+            [(tag, note.id) for tag in note.tags],
+        )
+
+    @staticmethod
+    def _upgrade(db: sqlite3.Connection) -> None:
+        """Bring a file made by an older client to `SCHEMA_VERSION`, in one transaction."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] < 1:
+                for statement in TAGS_SCHEMA:
+                    db.execute(statement)
+                db.execute(FILL_TAGS)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -155,6 +199,7 @@ class Mirror:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")  # a reader (`notes-client ls`) never blocks a sync
             db.executescript(SCHEMA)
+            self._upgrade(db)
             self._connection = db
         return self._connection
 

@@ -92,14 +92,21 @@ async def test_trash_list_restore_purge(client: NotesClient) -> None:
     assert [note.id for note in await client.list_trash().all()] == [notes[2].id]
 
 
-async def test_tags_when_the_server_has_them(client: NotesClient) -> None:
-    try:
-        note = await client.create_note(title="Tagged", content="x", tags=["Work", "home"])
-    except ValidationFailed as refused:
-        pytest.skip(f"the server has no tags yet: {refused.details}")
-    assert sorted(note.tags) == ["home", "work"]
-    await client.create_note(title="Untagged", content="x")
-    assert [found.id for found in await client.list_notes(tag="work").all()] == [note.id]
+async def test_tags_set_changed_filtered_and_refused(client: NotesClient) -> None:
+    note = await client.create_note(title="Tagged", content="x", tags=["Work", "home", "work"])
+    assert note.tags == ("work", "home")  # lowercase, merged, in the order given
+    untagged = await client.create_note(title="Untagged", content="x")
+    assert untagged.tags == ()
+    assert [found.id for found in await client.list_notes(tag="WORK").all()] == [note.id]
+    kept = await client.update_note(note, title="Renamed")  # tags not sent: they stay
+    assert kept.tags == ("work", "home")
+    changed = await client.update_note(kept, tags=["trip"])
+    assert changed.tags == ("trip",) and changed.version == kept.version + 1
+    assert await client.list_notes(tag="work").all() == []
+    assert [found.id for found in await client.list_notes(q="tag:trip").all()] == [note.id]
+    with pytest.raises(ValidationFailed) as refused:
+        await client.create_note(title="Bad", content="x", tags=["two words"])
+    assert "letters, digits" in refused.value.details["tags"]
 
 
 async def test_unknown_fields_are_kept_not_refused(client: NotesClient) -> None:

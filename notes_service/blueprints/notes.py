@@ -8,12 +8,12 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..data import Store, current_store
 from ..http.auth import login_required
-from ..http.forms import NoteForm, form_status, text
+from ..http.forms import NoteForm, form_status, tags_text, text
 from ..render.diffs import diff_pieces
-from ..render.excerpts import excerpt
+from ..render.excerpts import Matcher, excerpt, marked_title
 from ..render.markdown import plain_text, shown_html
 from ..rules import SEARCH_MAX
-from ..services import notes, search
+from ..services import notes, search, tags
 from ..services.errors import Stale
 from ..services.search_query import parse
 from ..services.users import CurrentUser
@@ -30,30 +30,58 @@ UNDO_KEY = "undo_trash"
 @blueprint.get("")
 @login_required
 async def list_notes(user: CurrentUser) -> str:
-    """The user's notes, pinned first then newest, one page at a time (past the end: the last page);
-    with `q`, the notes matching it, best first, each with an excerpt around the match."""
+    """The user's notes, pinned first then newest, one page at a time (past the end: the last page),
+    with their tags and counts beside them; `tag` keeps to one tag; with `q`, the notes matching it,
+    best first, each with an excerpt around the matches."""
     per_page = current_app.config["NOTES"].notes_per_page
     store = current_store()
     text = request.args.get("q", "")[:SEARCH_MAX]
-    query = parse(text)
-    if query:
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
+    tag = request.args.get("tag") or None
+    query = parse(text).with_tag(tag)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    if query.terms:
         found = await search.search_notes(
             store, author_id=user.id, query=query, limit=per_page + 1, offset=(page - 1) * per_page
         )
+        matcher = Matcher(query)
         return await render_template(
             "notes/search.html",
             notes=found[:per_page],
-            excerpts=[excerpt(plain_text(note.content), query) for note in found[:per_page]],
+            titles=[marked_title(note.title, matcher) for note in found[:per_page]],
+            excerpts=[excerpt(plain_text(note.content), matcher) for note in found[:per_page]],
+            count=await search.count_matches(store, author_id=user.id, query=query, cap=search.COUNT_CAP),
+            count_cap=search.COUNT_CAP,
             q=text,
+            tag=tag,
             page=page,
             more=len(found) > per_page,
         )
+    counts = await tags.count_tags(store, author_id=user.id)
+    if query.tags or query.nothing:  # a malformed tag matches nothing
+        items = (
+            []
+            if query.nothing
+            else await tags.list_tagged(
+                store, author_id=user.id, tags=query.tags, limit=per_page + 1, offset=(page - 1) * per_page
+            )
+        )
+        return await render_template(
+            "notes/tagged.html",
+            notes=items[:per_page],
+            tags=counts,
+            shown=query.tags or ((tag or text).removeprefix("tag:"),),
+            q=text,
+            tag=tag,
+            page=page,
+            more=len(items) > per_page,
+        )
     summary = await notes.summarize_notes(store, author_id=user.id)
     pages = max((summary.total + per_page - 1) // per_page, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(page, pages)
     items = await notes.list_notes(store, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
-    return await render_template("notes/list.html", notes=items, page=page, pages=pages, summary=summary)
+    return await render_template(
+        "notes/list.html", notes=items, page=page, pages=pages, summary=summary, tags=counts
+    )
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -82,11 +110,15 @@ async def show(user: CurrentUser, note_id: int) -> str:
 @blueprint.route("/<id:note_id>/edit", methods=["GET", "POST"])
 @login_required
 async def edit(user: CurrentUser, note_id: int) -> Any:
-    """Change a note's title, content or pin, unless it changed since the form was opened (409)."""
+    """Change a note's title, content, tags or pin, unless it changed since the form was opened (409)."""
     store = current_store()
     note = await notes.get_note(store, note_id=note_id, author_id=user.id)
     form = await NoteForm.from_request(
-        title=note.title, content=note.content, is_pinned=note.is_pinned, version=str(note.version)
+        title=note.title,
+        content=note.content,
+        is_pinned=note.is_pinned,
+        tags=tags_text(note.tags),
+        version=str(note.version),
     )
     if request.method == "POST" and form.validate():
         try:

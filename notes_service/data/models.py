@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from .types import SQLITE_IDS, Base, UTCDateTime, utcnow
+from .types import SQLITE_IDS, Base, TagList, UTCDateTime, utcnow
 
 DIGEST_LENGTH = 64  # hex SHA-256
 
@@ -92,6 +92,8 @@ class Note(Base):
     html_renderer: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # The author's `change_seq` at this note's latest change: the note's place in the change feed.
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Its tags (SPEC §11), lowercase, in the order given; `note_tags` indexes them.
+    tags: Mapped[list[str]] = mapped_column(TagList, default=list, server_default="")
 
     __table_args__ = (
         # The change feed: this author's notes changed after a number, in the order they changed.
@@ -102,6 +104,24 @@ class Note(Base):
         Index("ix_notes_author_deleted", "author_id", "deleted_at"),
         Index("ix_notes_deleted_at", "deleted_at"),
         SQLITE_IDS,
+    )
+
+
+class NoteTag(Base):
+    """One tag of one note: the index behind `?tag=`, `tag:` in a search and the tag counts (the
+    note's own `tags` column is what is shown). Written with the note, in its write block; gone
+    with it (cascade). No id of its own, so nothing to be given twice."""
+
+    __tablename__ = "note_tags"
+
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The note's author, repeated here so a tag's notes are found without reading other users'.
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    __table_args__ = (
+        # An author's notes with a tag (newest id first), and the counts of the author's tags.
+        Index("ix_note_tags_author_tag", "author_id", "tag", "note_id"),
     )
 
 
@@ -208,7 +228,7 @@ class PendingSignIn(Base):
 
 # The full-text index is made by its migration in SQL the models cannot declare (FTS5 tables and
 # its triggers on SQLite, an expression GIN index on PostgreSQL); autogenerate leaves it alone.
-SEARCH_INDEX_NAMES = ("notes_fts", "notes_title_fts", "ix_notes_search")
+SEARCH_INDEX_NAMES = ("notes_fts", "notes_title_fts", "notes_prefix_fts", "ix_notes_search")
 
 
 def declared_in_models(name: str | None, _type: str, _parents: Any) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -54,3 +54,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class TagList(TypeDecorator[list[str]]):
+    """A note's tags as one text column, space-separated (a tag holds no blank: rules.py), read back
+    as a list in the order they were given. The note row carries them, so every read of a note (the
+    API, the feed, the export, the stream) has them without a join; `note_tags` is their index."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str | None:
+        return None if value is None else " ".join(value)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> list[str] | None:
+        return None if value is None else str(value).split()

@@ -35,6 +35,8 @@ from ..rules import (
     TOKEN_NAME_MAX,
     email_problem,
     password_problem,
+    split_tags,
+    tags_problem,
     trim,
     username_problem,
 )
@@ -115,16 +117,41 @@ class LoginForm(CSRFForm):
     remember = BooleanField("Remember me")
 
 
+def _tags_problem(text: str) -> str | None:
+    """The API's rule for tags (rules.tags_problem), over what was typed in the one field."""
+    return tags_problem(split_tags(text))
+
+
+def tags_text(tags: list[str]) -> str:
+    """A note's tags as the form's field shows them."""
+    return ", ".join(tags)
+
+
 class NoteForm(CSRFForm):
     title = StringField("Title", filters=[_strip], validators=[DataRequired(), Length(max=TITLE_MAX)])
     content = TextAreaField("Content", validators=[DataRequired(), Length(max=CONTENT_MAX)])
+    # One text field, tags separated by commas or blanks (SPEC §11): works without script.
+    tags = StringField(
+        "Tags",
+        validators=[Rule(_tags_problem)],
+        render_kw={
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "placeholder": "work, ideas (commas or spaces)",
+        },
+    )
     is_pinned = BooleanField("Pin this note")
     # The version the form was opened at: saving over a newer one is refused (SPEC §9).
     version = HiddenField()
 
     def values(self) -> dict[str, Any]:
         """The note's fields as the notes service takes them."""
-        return {"title": self.title.data, "content": self.content.data, "is_pinned": self.is_pinned.data}
+        return {
+            "title": self.title.data,
+            "content": self.content.data,
+            "is_pinned": self.is_pinned.data,
+            "tags": split_tags(self.tags.data or ""),
+        }
 
     def opened_at(self) -> list[int] | None:
         """The version the person edited, or None (a form from before versions: no check)."""

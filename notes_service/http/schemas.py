@@ -201,14 +201,33 @@ class UserOut(BaseModel):
     two_factor: bool = Field(description="Whether signing in needs a one-time code (SPEC §8).")
 
 
+def _tags(tags: list[str]) -> list[str]:
+    """Each tag valid as sent (rules.py, the form's words), then kept lowercase and merged."""
+    if (message := rules.tags_problem(tags)) is not None:
+        raise PydanticCustomError("field_rule", message)
+    return rules.normal_tags(tags)
+
+
+Tags = Annotated[
+    list[Annotated[str, Field(json_schema_extra={"pattern": rules.TAG_PATTERN})]],
+    Field(
+        description=f"Up to {rules.TAGS_MAX} tags of 1–{rules.TAG_LENGTH[1]} letters, digits, `-` "
+        "and `_`; case-insensitive: kept lowercase, duplicates merged, in the order given."
+    ),
+    AfterValidator(_tags),
+]
+
+
 class NoteCreate(Strict):
     title: Title
     content: Content
     is_pinned: bool = False
+    tags: Tags = []
 
 
 class NoteReplace(NoteCreate):
-    """PUT: title and content are required; an absent `is_pinned` means unpinned."""
+    """PUT: title and content are required; an absent `is_pinned` means unpinned; an absent `tags`
+    leaves the tags as they are (SPEC §11)."""
 
 
 class NotePatch(Strict):
@@ -218,6 +237,7 @@ class NotePatch(Strict):
     title: Title = None  # type: ignore[assignment]
     content: Content = None  # type: ignore[assignment]
     is_pinned: bool = None  # type: ignore[assignment]
+    tags: Tags = None  # type: ignore[assignment]
 
 
 class NoteOut(BaseModel):
@@ -228,6 +248,7 @@ class NoteOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="1 when created, +1 on every change; the ETag is this number, quoted.")
+    tags: list[str] = Field(description="Lowercase, in the order given.")
 
 
 class TrashedNoteOut(NoteOut):
@@ -310,13 +331,28 @@ class NotesQuery(BaseModel):
         Annotated[
             str,
             Field(
-                description='Search: notes holding every word (`word*` a prefix, `"two words"` a phrase); '
-                "best matches first (title above content), then newest. Empty: the plain list. "
+                description="Search: notes holding every word or another form of it (`word*` a prefix, "
+                '`"two words"` a phrase, the last word a prefix too unless a blank follows it, `tag:x` '
+                "only notes tagged x); best matches first (title above content), then newest. Empty: "
+                "the plain list. "
                 f"Only the first {rules.SEARCH_MAX} characters count, as in the browser's search box.",
                 json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
             ),
             NoNul,
             AfterValidator(lambda text: text[: rules.SEARCH_MAX]),
+        ]
+        | None
+    ) = None
+    tag: (
+        Annotated[
+            str,
+            StringConstraints(max_length=200),
+            Field(
+                description="Only the notes with this tag (case-insensitive); with `q`, the matches "
+                "with it. A tag no note can have matches nothing.",
+                json_schema_extra={"pattern": rules.NO_NUL_PATTERN},
+            ),
+            NoNul,
         ]
         | None
     ) = None

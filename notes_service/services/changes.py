@@ -94,6 +94,7 @@ class _Change(NamedTuple):
     created_at: datetime | None
     updated_at: datetime | None
     version: int | None
+    tags: list[str] | None
     deleted_at: datetime | None
     change_seq: int | None
     deleted: bool | None
@@ -134,8 +135,8 @@ CHANGES = Read(
     ),
     _Change,
 )
-# `row[2:11]` of a `_Change` is a `ChangedNoteRow` (read_changes).
-assert fields_of(_Change)[2:11] == fields_of(ChangedNoteRow)
+# `row[2:12]` of a `_Change` is a `ChangedNoteRow` (read_changes).
+assert fields_of(_Change)[2:12] == fields_of(ChangedNoteRow)
 
 
 async def read_changes(
@@ -165,7 +166,7 @@ async def read_changes(
     found = [row for row in rows if row.change_seq is not None]
     page = found[:limit]
     changes: list[ChangedNoteRow | DeletedNoteRow] = [
-        DeletedNoteRow._make((row.id, row.change_seq)) if row.deleted else ChangedNoteRow._make(row[2:11])
+        DeletedNoteRow._make((row.id, row.change_seq)) if row.deleted else ChangedNoteRow._make(row[2:12])
         for row in page
     ]
     if len(found) <= limit:  # all of it: the reader has seen every number the author has taken

@@ -9,16 +9,17 @@ and on PostgreSQL the author's row lock, taken before the note's).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, TypedDict, Unpack
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
     Integer,
     bindparam,
+    delete,
     func,
     insert,
     or_,
@@ -29,9 +30,11 @@ from sqlalchemy import (
 )
 
 from ..data import Read, Store, UTCDateTime, generic_plan, utcnow
-from ..data.models import Note
+from ..data.models import Note, NoteTag
 from ..data.rowtypes import columns
+from ..data.types import TagList
 from ..render.markdown import RENDERER, stored_html
+from ..rules import normal_tags
 from .changes import next_seq
 from .errors import InTrash, Missing, NotOwner, Stale
 from .rows import ExportedNoteRow, NotePageRow, NoteRow, TokenPageRow
@@ -78,6 +81,7 @@ class _OwnedNote(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
     author_id: int
     deleted_at: datetime | None
 
@@ -197,15 +201,23 @@ INSERT_NOTE = (
         updated_at=bindparam("now", type_=UTCDateTime),
         version=1,
         change_seq=bindparam("change_seq"),
+        tags=bindparam("tags", type_=TagList),
     )
     .returning(*NOTE_COLUMNS)
 )
 
 
 async def create_note(
-    store: Store, *, author_id: int, title: str, content: str, is_pinned: bool = False
+    store: Store,
+    *,
+    author_id: int,
+    title: str,
+    content: str,
+    is_pinned: bool = False,
+    tags: Sequence[str] = (),
 ) -> NoteRow:
-    """A new note of the author's (version 1), with its HTML; returns its row."""
+    """A new note of the author's (version 1), with its HTML and tags; returns its row."""
+    tags = normal_tags(tags)
     change_seq = await next_seq(store, author_id=author_id)
     now = utcnow()  # one instant for both, so an unedited note shows no "edited" time
     result = await store.execute(
@@ -216,9 +228,12 @@ async def create_note(
         content=content,
         is_pinned=is_pinned,
         now=now,
+        tags=tags,
         **stored_html(content),
     )
-    return NoteRow._make(result.one())
+    note = NoteRow._make(result.one())
+    await set_tags(store, note_id=note.id, author_id=author_id, tags=tags, new=True)
+    return note
 
 
 def matches(expected: Collection[int] | None) -> ColumnElement[bool]:
@@ -238,6 +253,7 @@ class NoteChanges(TypedDict, total=False):
     title: str
     content: str
     is_pinned: bool
+    tags: Sequence[str]
 
 
 async def update_note(
@@ -251,17 +267,32 @@ async def update_note(
     """Change some fields of the author's note (new content: new HTML too), if it is still at one of
     the `expected` versions (Missing/NotOwner as `get_note`, Stale when it has moved on); returns its row."""
     html = stored_html(changes["content"]) if "content" in changes else {}
+    values: dict[str, Any] = {**changes, **html}
+    if "tags" in changes:
+        values["tags"] = normal_tags(changes["tags"])
     change_seq = await next_seq(store, author_id=author_id)
     result = await store.execute(
         update(Note)
         .where(Note.id == note_id, Note.author_id == author_id, LIVE, matches(expected))
-        .values(**changes, **html, updated_at=utcnow(), version=Note.version + 1, change_seq=change_seq)
+        .values(**values, updated_at=utcnow(), version=Note.version + 1, change_seq=change_seq)
         .returning(*NOTE_COLUMNS)
     )
     note = result.one_or_none()
     if note is None:
         raise await _refused(store, note_id=note_id, author_id=author_id)
+    if "tags" in values:
+        await set_tags(store, note_id=note_id, author_id=author_id, tags=values["tags"])
     return NoteRow._make(note)
+
+
+async def set_tags(store: Store, *, note_id: int, author_id: int, tags: list[str], new: bool = False) -> None:
+    """Make `note_tags` hold exactly these tags of the note (in the write block that set
+    `notes.tags`, after the note's row was written and so locked)."""
+    if not new:
+        await store.execute(delete(NoteTag).where(NoteTag.note_id == note_id))
+    if tags:
+        rows = [{"note_id": note_id, "author_id": author_id, "tag": tag} for tag in tags]
+        await store.execute(insert(NoteTag).values(rows))
 
 
 async def trash_note(

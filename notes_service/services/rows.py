@@ -23,6 +23,7 @@ class NoteRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
 
 
 class SearchHit(NamedTuple):
@@ -35,6 +36,7 @@ class SearchHit(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
     title_first: int  # 1: the title holds the whole query (these come first), else 0
 
 
@@ -50,6 +52,7 @@ class TokenPageRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
     n: int
     user_id: int
     username: str
@@ -72,6 +75,7 @@ class TrashedNoteRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
     deleted_at: datetime
 
 
@@ -85,6 +89,7 @@ class ExportedNoteRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
     deleted_at: datetime | None
 
 
@@ -99,6 +104,7 @@ class NotePageRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
     author_id: int
     deleted_at: datetime | None
     content_html: str | None
@@ -136,6 +142,7 @@ class ChangedNoteRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
     deleted_at: datetime | None
     change_seq: int
 

@@ -6,15 +6,11 @@ changes after the insert, so the two orders agree, and the id is what an index c
 order is a plain keyset, so an API cursor holds (title_first, id) and a deep page costs what the first
 does: no score to compute, no offset.
 
-SQLite: the FTS5 tables `notes_fts` (title and content) and `notes_title_fts` (titles alone) hold the
-live notes only (triggers keep them in step in the write's own transaction; trashing takes a note
-out), with the author as a token (`a<id>`), so a match keeps to one author's live notes by itself.
-Each half of the order is one FTS5 query that reads its rowids newest first and stops after a page
-(`ORDER BY rowid DESC LIMIT`): the title matches from `notes_title_fts`, then from `notes_fts` the
-matches whose title does not hold the query (`NOT`). Neither sorts or reads every match, which made
-a common word cost a thousand row reads per page.
-PostgreSQL: the GIN index on `DOCUMENT`, the very expression of the migration's index, then a sort of
-the author's matches.
+SQLite: FTS5 tables that hold the live notes only, with the author as a token, read newest first
+and stopped after a page (services/search_fts5.py). Neither half sorts or reads every match, which
+made a common word cost a thousand row reads per page.
+PostgreSQL: the GIN index on `DOCUMENT` (stems and words as written, one tsvector), the very
+expression of the migration's index, then a sort of the author's matches.
 """
 
 from __future__ import annotations
@@ -23,45 +19,49 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import sqlalchemy.dialects.postgresql  # noqa: F401 - registers to_tsvector/to_tsquery's types (before use)
 from sqlalchemy import (
     Integer,
     bindparam,
     case,
-    column,
     func,
     literal_column,
     select,
-    table,
     tuple_,
-    union_all,
 )
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import ColumnClause
 
 from ..data import Read, Store
 from ..data.models import Note
+from . import search_fts5
 from .notes import LIVE, NOTE_COLUMNS
 from .rows import SearchHit
-from .search_query import SearchQuery
-
-NEWEST = 2**63 - 1  # above every id: a page that starts at the newest note
+from .search_fts5 import NEWEST
+from .search_query import MAX_TAGS, SearchQuery
+from .tags import tag_params, tagged
 
 # PostgreSQL: must stay the migration's PG_DOCUMENT, constants and all (no bound parameters), or
-# the index is not used.
+# the index is not used. Stems (`notes_english`: English, no stop words) for words and phrases, and
+# the words as written (`simple`) for prefixes, in one tsvector.
+ENGLISH: ColumnClause[Any] = literal_column("'notes_english'::regconfig")
 SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 SPACE: ColumnClause[Any] = literal_column("' '")
 
 
-def _tsvector(text: Any) -> Any:
+def _tsvector(config: ColumnClause[Any], text: Any) -> Any:
     punctuation: ColumnClause[Any] = literal_column("'[[:punct:]]+'")
     globally: ColumnClause[Any] = literal_column("'g'")
-    return func.to_tsvector(SIMPLE, func.regexp_replace(text, punctuation, SPACE, globally))
+    return func.to_tsvector(config, func.regexp_replace(text, punctuation, SPACE, globally))
 
 
-DOCUMENT = _tsvector(Note.title.op("||")(SPACE).op("||")(Note.content))
+def _document(text: Any) -> Any:
+    return _tsvector(ENGLISH, text).op("||")(_tsvector(SIMPLE, text))
+
+
+DOCUMENT = _document(Note.title.op("||")(SPACE).op("||")(Note.content))
 
 
 @dataclass(frozen=True)
@@ -76,70 +76,91 @@ class SearchPosition:
         return cls(row.title_first, row.id)
 
 
-# SQLite: one statement for every page. Each half takes the `window` newest matches below its bound
-# (`title_before`, `rest_before`: NEWEST for a half the page starts above, 0 for one it is past).
-def _fts5_half(title_first: str, index: str, match: str, before: str) -> Select[Any]:
-    fts = table(index, column("rowid"), column(index))
-    newest_matches = (
-        select(fts.c.rowid)
-        .where(fts.c[index].op("MATCH")(bindparam(match)), fts.c.rowid < bindparam(before))
-        .order_by(fts.c.rowid.desc())
-        .limit(bindparam("window"))
+def _fts5_bounds(after: SearchPosition | None) -> tuple[int, int]:
+    """Where each half starts: NEWEST for a half the page starts above, 0 for one it is past."""
+    if after is None:
+        return NEWEST, NEWEST
+    return (after.id, NEWEST) if after.title_first else (0, after.id)
+
+
+# PostgreSQL: the first page, a page after a position, a numbered page, per shape of query.
+def _tsquery(shape: search_fts5.Shape) -> Any:
+    """The query's tsquery: its stemmed terms, its prefixes, and the word being typed (its stem or
+    a prefix), AND-ed (`&&`); each part a bound `to_tsquery` text."""
+    parts: list[Any] = []
+    if shape.stemmed:
+        parts.append(func.to_tsquery(ENGLISH, bindparam("stemmed")))
+    if shape.prefixes:
+        parts.append(func.to_tsquery(SIMPLE, bindparam("prefixes")))
+    if shape.typed:
+        stem = func.to_tsquery(ENGLISH, bindparam("typed_stem"))
+        parts.append(stem.op("||")(func.to_tsquery(SIMPLE, bindparam("typed_prefix"))).self_group())
+    query: Any = parts[0]
+    for part in parts[1:]:
+        query = query.op("&&")(part)
+    return query
+
+
+class _PostgresPages(NamedTuple):
+    first: Read[SearchHit]
+    after: Read[SearchHit]
+    numbered: Read[SearchHit]
+
+
+@lru_cache(maxsize=8 * (MAX_TAGS + 1))
+def postgres_pages(shape: search_fts5.Shape) -> _PostgresPages:
+    """PostgreSQL's reads of results of queries of this shape (built once per shape)."""
+    query = _tsquery(shape)
+    title_first = case(
+        (_document(Note.title).op("@@")(query), literal_column("1")), else_=literal_column("0")
     )
-    return select(*NOTE_COLUMNS, literal_column(title_first).label("title_first")).where(
-        Note.id.in_(newest_matches), Note.author_id == bindparam("author_id"), LIVE
+    first = (
+        select(*NOTE_COLUMNS, title_first.label("title_first"))
+        .where(
+            Note.author_id == bindparam("author_id"),
+            LIVE,
+            DOCUMENT.op("@@")(query),
+            *tagged(Note.id, shape.tags),
+        )
+        .order_by(title_first.desc(), Note.id.desc())
+        .limit(bindparam("limit"))
+    )
+    after = tuple_(title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
+    return _PostgresPages(
+        Read(first, SearchHit),
+        Read(first.where(after), SearchHit),
+        Read(first.offset(bindparam("offset")), SearchHit),
     )
 
 
-_halves = union_all(
-    _fts5_half("1", "notes_title_fts", "title_query", "title_before"),
-    _fts5_half("0", "notes_fts", "rest_query", "rest_before"),
-).subquery()
-SQLITE_PAGE = Read(
-    select(_halves)
-    .order_by(_halves.c.title_first.desc(), _halves.c.id.desc())
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset")),
-    SearchHit,
-)
-
-
-def _fts5_params(query: SearchQuery, author_id: int, after: SearchPosition | None) -> dict[str, Any]:
-    author = f'author : "a{author_id}" AND '
-    title_before, rest_before = NEWEST, NEWEST
-    if after is not None:
-        title_before, rest_before = (after.id, NEWEST) if after.title_first else (0, after.id)
-    return {
-        "title_query": author + "title : (" + query.fts5() + ")",
-        "rest_query": author + "({title content} : (" + query.fts5() + ") NOT " + query.fts5_title() + ")",
-        "title_before": title_before,
-        "rest_before": rest_before,
-    }
-
-
-# PostgreSQL: the first page, a page after a position, a numbered page.
-_title_first = case(
-    (_tsvector(Note.title).op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))), literal_column("1")),
-    else_=literal_column("0"),
-)
-_POSTGRES_FIRST = (
-    select(*NOTE_COLUMNS, _title_first.label("title_first"))
-    .where(
-        Note.author_id == bindparam("author_id"),
-        LIVE,
-        DOCUMENT.op("@@")(func.to_tsquery(SIMPLE, bindparam("query"))),
+@lru_cache(maxsize=8 * (MAX_TAGS + 1))
+def postgres_count(shape: search_fts5.Shape) -> Read[search_fts5.MatchCount]:
+    """PostgreSQL's read of how many notes match (up to `cap`)."""
+    capped = (
+        select(Note.id)
+        .where(
+            Note.author_id == bindparam("author_id"),
+            LIVE,
+            DOCUMENT.op("@@")(_tsquery(shape)),
+            *tagged(Note.id, shape.tags),
+        )
+        .limit(bindparam("cap"))
+        .subquery()
     )
-    .order_by(_title_first.desc(), Note.id.desc())
-    .limit(bindparam("limit"))
-)
-POSTGRES_FIRST = Read(_POSTGRES_FIRST, SearchHit)
-POSTGRES_AFTER = Read(
-    _POSTGRES_FIRST.where(
-        tuple_(_title_first, Note.id) < tuple_(bindparam("title_first", type_=Integer), bindparam("id"))
-    ),
-    SearchHit,
-)
-POSTGRES_NUMBERED = Read(_POSTGRES_FIRST.offset(bindparam("offset")), SearchHit)
+    return Read(select(func.count().label("matches")).select_from(capped), search_fts5.MatchCount)
+
+
+def _postgres_params(query: SearchQuery) -> dict[str, Any]:
+    """The bound values of `postgres_pages(Shape.of(query))`."""
+    values: dict[str, Any] = tag_params(query.tags)
+    if stemmed := query.tsquery():
+        values["stemmed"] = stemmed
+    if prefixes := query.tsquery(stemmed=False):
+        values["prefixes"] = prefixes
+    if query.typed is not None:
+        values["typed_stem"] = query.tsquery_typed(stemmed=True)
+        values["typed_prefix"] = query.tsquery_typed(stemmed=False)
+    return values
 
 
 SEARCHES_AT_ONCE = 2  # per user and worker
@@ -174,6 +195,8 @@ async def search_notes_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
     """A keyset page of the author's live notes matching `query` (for the API's cursor)."""
+    if query.nothing or not query.terms:
+        return []
     search = store.for_dialect(sqlite=_fts5_page_after, postgresql=_postgres_page_after)
     async with BUDGET.turn(author_id):
         return await search(store, author_id=author_id, query=query, after=after, limit=limit)
@@ -182,23 +205,27 @@ async def search_notes_after(
 async def _fts5_page_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
-    params = _fts5_params(query, author_id, after)
-    return await store.rows(SQLITE_PAGE, **params, author_id=author_id, window=limit, limit=limit, offset=0)
+    params = search_fts5.params(query, author_id, *_fts5_bounds(after))
+    page = search_fts5.page(search_fts5.Shape.of(query))
+    return await store.rows(page, **params, author_id=author_id, window=limit, limit=limit, offset=0)
 
 
 async def _postgres_page_after(
     store: Store, *, author_id: int, query: SearchQuery, after: SearchPosition | None, limit: int
 ) -> list[SearchHit]:
-    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit}
+    params = {"author_id": author_id, "limit": limit, **_postgres_params(query)}
+    pages = postgres_pages(search_fts5.Shape.of(query))
     if after is None:
-        return await store.rows(POSTGRES_FIRST, **params)
-    return await store.rows(POSTGRES_AFTER, **params, title_first=after.title_first, id=after.id)
+        return await store.rows(pages.first, **params)
+    return await store.rows(pages.after, **params, title_first=after.title_first, id=after.id)
 
 
 async def search_notes(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
     """A numbered page of results (for the HTML list, which numbers its pages)."""
+    if query.nothing or not query.terms:
+        return []
     search = store.for_dialect(sqlite=_fts5_numbered_page, postgresql=_postgres_numbered_page)
     async with BUDGET.turn(author_id):
         return await search(store, author_id=author_id, query=query, limit=limit, offset=offset)
@@ -207,15 +234,35 @@ async def search_notes(
 async def _fts5_numbered_page(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
-    params = _fts5_params(query, author_id, None)
+    params = search_fts5.params(query, author_id, NEWEST, NEWEST)
+    page = search_fts5.page(search_fts5.Shape.of(query))
     window = offset + limit
-    return await store.rows(
-        SQLITE_PAGE, **params, author_id=author_id, window=window, limit=limit, offset=offset
-    )
+    return await store.rows(page, **params, author_id=author_id, window=window, limit=limit, offset=offset)
 
 
 async def _postgres_numbered_page(
     store: Store, *, author_id: int, query: SearchQuery, limit: int, offset: int
 ) -> list[SearchHit]:
-    params = {"query": query.tsquery(), "author_id": author_id, "limit": limit, "offset": offset}
-    return await store.rows(POSTGRES_NUMBERED, **params)
+    params = {"author_id": author_id, "limit": limit, "offset": offset, **_postgres_params(query)}
+    return await store.rows(postgres_pages(search_fts5.Shape.of(query)).numbered, **params)
+
+
+COUNT_CAP = 1000  # "1,000+" (SPEC §11): counting stops past this many
+
+
+async def count_matches(store: Store, *, author_id: int, query: SearchQuery, cap: int = COUNT_CAP) -> int:
+    """How many of the author's live notes match `query`, counted up to `cap` + 1 (more than `cap`:
+    the page says "1,000+"), so a common word costs at most that many index reads."""
+    if query.nothing or not query.terms:
+        return 0
+    async with BUDGET.turn(author_id):
+        if store.for_dialect(sqlite=True, postgresql=False):
+            every = search_fts5.params(query, author_id, NEWEST, NEWEST)
+            params = {name: value for name, value in every.items() if not name.startswith("title_")}
+            params["author_id"] = author_id  # the tags' look-up
+            read = search_fts5.count(search_fts5.Shape.of(query))
+        else:
+            params = {"author_id": author_id, **_postgres_params(query)}
+            read = postgres_count(search_fts5.Shape.of(query))
+        row = await store.row(read, **params, cap=cap + 1)
+    return row.matches if row is not None else 0

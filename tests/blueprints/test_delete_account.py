@@ -45,7 +45,9 @@ async def a_full_account(app, store, factory, name: str):
     for number in range(4):  # the first kept for its Idempotency-Key, the last deleted for good
         keyed = {"Idempotency-Key": f"key-{number}"} if number == 0 else {}
         response = await app.test_client().post(
-            "/api/notes", json={"title": f"n{number}", "content": "c"}, headers=bearer(token) | keyed
+            "/api/notes",
+            json={"title": f"n{number}", "content": "c", "tags": ["t"]},
+            headers=bearer(token) | keyed,
         )
     note_path = f"/api/notes/{(await response.get_json())['id']}"
     await app.test_client().delete(note_path, headers=bearer(token))

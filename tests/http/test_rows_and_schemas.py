@@ -114,4 +114,6 @@ def test_the_check_sees_a_type_the_model_does_not_take_or_another_name() -> None
 @pytest.fixture
 def note_row() -> NoteRow:
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    return NoteRow(id=1, title="t", content="c", is_pinned=False, created_at=now, updated_at=now, version=2)
+    return NoteRow(
+        id=1, title="t", content="c", is_pinned=False, created_at=now, updated_at=now, version=2, tags=["a"]
+    )

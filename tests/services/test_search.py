@@ -25,7 +25,8 @@ def test_parser_words_prefixes_phrases_and_punctuation() -> None:
     )
     assert not parse("*** ;; \"\" '' _ -").terms
     assert parse("x-y").fts5() == '"x" AND "y"'
-    assert parse('ab* "b c"').tsquery() == "'ab':* & ('b' <-> 'c')"
+    assert parse('ab* "b c"').tsquery() == "('b' <-> 'c')"  # matched among stems
+    assert parse('ab* "b c"').tsquery(stemmed=False) == "'ab':*"  # among the words as written
 
 
 def test_prefix_terms_are_bounded_in_length_and_number() -> None:
@@ -74,8 +75,8 @@ async def test_a_persons_searches_take_turns_and_leave_others_alone(monkeypatch)
 def test_excerpt_is_around_the_first_match() -> None:
     text = "lorem " * 100 + "the Needle here " + "ipsum " * 100
     piece = excerpt(text, parse("needle"))
-    assert piece.match == "Needle" and piece.before.startswith("…") and piece.after.endswith("…")
-    assert len(piece.before + piece.match + piece.after) < 260
+    assert piece.marked == ["Needle"] and piece.text.startswith("…") and piece.text.endswith("…")
+    assert len(piece.text) < 260
 
 
 @pytest.fixture
@@ -120,7 +121,8 @@ async def test_every_word_prefix_phrase_and_punctuation(app, store, alice) -> No
     assert await found(store, alice.id, '"eggs milk"') == []
     assert await found(store, alice.id, "example") == ["Work"]  # punctuation in the text is a space too
     assert await found(store, alice.id, "cow;eggs!!") == ["Work"]
-    assert await found(store, alice.id, "mil") == []
+    assert await found(store, alice.id, "mil ") == []  # a whole word: "mil" is in no note
+    assert await found(store, alice.id, "mil") == ["Work", "Shopping"]  # being typed: a prefix (SPEC §11)
 
 
 async def test_other_users_and_trashed_notes_are_never_found(app, store, alice, factory) -> None:

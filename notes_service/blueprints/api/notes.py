@@ -29,7 +29,7 @@ from ...http.schemas import (
     NotesQuery,
 )
 from ...http.shapes import NOTE
-from ...services import first_page, idempotency, notes, search, tokens
+from ...services import first_page, idempotency, notes, search, tags, tokens
 from ...services.notes import Position
 from ...services.rows import NoteRow, SearchHit, TokenPageRow
 from ...services.search import SearchPosition
@@ -82,14 +82,14 @@ async def _check_and_read_first_page(store: Store, secret: str) -> tokens.FoundT
     errors=(400, 401, 422),
 )
 async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
-    """The caller's notes, pinned first then newest; with `q`, the notes matching it, best first.
-    `Link: rel="next"` when more remain."""
-    search_query = parse(query.q or "")
-    searching = bool(search_query)
+    """The caller's notes, pinned first then newest; with `q`, the notes matching it, best first;
+    with `tag` (or `tag:x` in `q`), only the notes with that tag. `Link: rel="next"` when more remain."""
+    search_query = parse(query.q or "").with_tag(query.tag)
+    searching = bool(search_query.terms)
     store = current_store()
     page: list[SearchHit] | list[NoteRow] | list[TokenPageRow]
     last: Position | SearchPosition | None = None  # where this page ends, when more follow
-    if searching:
+    if searching or search_query.nothing:
         found = CURSORS.decode(query.cursor, _search_position) if query.cursor is not None else None
         page = hits = await search.search_notes_after(
             store, author_id=user.id, query=search_query, after=found, limit=query.limit + 1
@@ -98,13 +98,21 @@ async def list_notes(user: CurrentUser, query: NotesQuery) -> Any:
             last = SearchPosition.of(hits[query.limit - 1])
     else:
         after = CURSORS.decode(query.cursor, _list_position) if query.cursor is not None else None
-        # The page read with the token when this is it (`_check_and_read_first_page`), else read now.
-        page = listed = await first_page.list_notes_after(store, user, after=after, limit=query.limit + 1)
+        listed: list[NoteRow] | list[TokenPageRow]
+        if search_query.tags:
+            listed = await tags.list_tagged_after(
+                store, author_id=user.id, tags=search_query.tags, after=after, limit=query.limit + 1
+            )
+        else:  # the page read with the token when this is it (`_check_and_read_first_page`), else now
+            listed = await first_page.list_notes_after(store, user, after=after, limit=query.limit + 1)
+        page = listed
         if len(listed) > query.limit:
             last = Position.of(listed[query.limit - 1])
     response = jsonify(NOTE.all(page[: query.limit]))
     if last is not None:
-        arguments = {"q": query.q} if searching else {}
+        arguments = {"q": query.q} if parse(query.q or "") else {}
+        if query.tag is not None:
+            arguments["tag"] = query.tag
         link_next(response, ".list_notes", limit=query.limit, cursor=encode_cursor(last), **arguments)
     return response
 
@@ -180,8 +188,10 @@ async def patch_note(user: CurrentUser, data: NotePatch, note_id: int) -> Any:
     errors=(400, 401, 403, 404, 412, 413, 422),
 )
 async def replace_note(user: CurrentUser, data: NoteReplace, note_id: int) -> Any:
-    """Replace title, content and pin at once."""
-    return await _save(user, note_id, data.model_dump())
+    """Replace title, content and pin at once (and the tags, when `tags` is sent)."""
+    return await _save(
+        user, note_id, data.model_dump(exclude=None if "tags" in data.model_fields_set else {"tags"})
+    )
 
 
 @api_route(
