@@ -37,6 +37,7 @@ def signed_in(browser: Any, server: str) -> dict[str, Any]:
     page.goto("/notes/new")
     page.fill("input[name=title]", "Groceries")
     page.fill("textarea[name=content]", "eggs\nmilk")
+    page.fill("input[name=tags]", "food")
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r".*/notes/\d+$"))
     state: dict[str, Any] = context.storage_state()
@@ -63,7 +64,15 @@ def open_page(browser: Any, server: str, **options: Any) -> Any:
 def test_the_colours_follow_the_system_and_stay_readable(
     browser: Any, server: str, signed_in: dict[str, Any], scheme: str
 ) -> None:
-    page = open_page(browser, server, viewport=WIDE, color_scheme=scheme, storage_state=signed_in)
+    # The server's own page, as it is without script (the app's look: the test after this one).
+    page = open_page(
+        browser,
+        server,
+        viewport=WIDE,
+        color_scheme=scheme,
+        storage_state=signed_in,
+        java_script_enabled=False,
+    )
     page.goto("/notes")
     background, field = luminance(page, "body"), luminance(page, "input[type=search]")
     if scheme == "dark":
@@ -85,12 +94,38 @@ def test_the_colours_follow_the_system_and_stay_readable(
     page.context.close()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_app_follows_the_system_too_and_keeps_the_tag_list(
+    browser: Any, server: str, signed_in: dict[str, Any], scheme: str
+) -> None:
+    """With script on, /notes is the app (static/app/): its list, search and the tag list beside
+    the notes, readable in both schemes."""
+    page = open_page(browser, server, viewport=WIDE, color_scheme=scheme, storage_state=signed_in)
+    page.goto("/notes")
+    page.locator(".app-item-title").first.wait_for()
+    field = luminance(page, "#app-q")
+    assert (field < 0.05) if scheme == "dark" else (field > 0.95), (scheme, field)
+    assert contrast(page, ".app-item-title") >= 7.0, (scheme, contrast(page, ".app-item-title"))
+    assert page.locator(".app .tag-list a", has_text="#food").is_visible()
+    page.locator(".app .tag-list a", has_text="#food").click()
+    page.wait_for_url(re.compile(r".*/notes\?tag=food$"))
+    page.locator("main a", has_text="Groceries").wait_for()
+    page.context.close()
+
+
 @pytest.mark.parametrize(("viewport", "path"), [(WIDE, "/settings"), (WIDE, "/notes"), (PHONE, "/notes")])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_buttons_line_up_with_the_inputs_beside_them(
     browser: Any, server: str, signed_in: dict[str, Any], viewport: dict[str, int], path: str, scheme: str
 ) -> None:
-    page = open_page(browser, server, viewport=viewport, color_scheme=scheme, storage_state=signed_in)
+    page = open_page(
+        browser,
+        server,
+        viewport=viewport,
+        color_scheme=scheme,
+        storage_state=signed_in,
+        java_script_enabled=False,
+    )
     page.goto(path)
     # /settings at 1280: the change-email row (2 inputs) and the new-token row (2); /notes: search.
     assert aligned_pairs(page) >= (4 if path == "/settings" else 1), path

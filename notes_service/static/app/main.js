@@ -25,6 +25,9 @@ app.innerHTML = `
   </section>`;
 main.append(app);
 main.classList.add("app-on");
+// The server's tag list (SPEC §11) stays beside the notes: each tag opens its page.
+const tagList = main.querySelector(".tag-list");
+if (tagList) app.querySelector(".app-list").append(tagList);
 
 const list = app.querySelector(".app-notes");
 const search = app.querySelector("#app-q");
