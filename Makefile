@@ -30,11 +30,11 @@ run: $(STAMP)  ## migrate the SQLite database in instance/ and serve on http://1
 	$(BIN)/notes-service serve
 
 test: $(STAMP)  ## the whole suite on SQLite, client/tests too (PostgreSQL/Redis tests skip when absent)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-postgres: $(STAMP)  ## the whole suite again on PostgreSQL + Redis (must be running)
 	NOTES_TEST_DATABASE=postgresql NOTES_TEST_REQUIRE_SERVICES=1 \
-	NOTES_TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q
+	NOTES_TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q --durations=15
 
 bench: | $(BIN)/python  ## the benchmark against its baselines (~9 min; BENCH_ARGS=--quick for a ~3 min smoke run)
 	$(BIN)/pip install --quiet -e '.[test,speed,bench]'

@@ -41,7 +41,10 @@ PATH = re.compile(
 )
 LINK = re.compile(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)")
 # Names of files the service writes or sends, not files of the repository.
-NOT_IN_REPOSITORY = {"notes-export.json", "bench/results/bench-*.json"}
+NOT_IN_REPOSITORY = {
+    "notes-export.json",
+    *(f"bench/results/{kind}-*.json" for kind in ("bench", "commits", "streams")),  # written by runs
+}
 
 
 class Block(NamedTuple):

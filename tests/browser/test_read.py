@@ -67,8 +67,15 @@ def ratio(a: float, b: float) -> float:
 def test_a_note_reads_as_typed(browser: Any, note_url: tuple[str, Any], width: int, scheme: str) -> None:
     addresses, state = note_url
     server, url = addresses.split("|")
+    # The note page as the server writes it (without script; the app shows the same HTML with the
+    # same `.markdown` rules: tests/browser/test_app.py).
     context, elsewhere = offline_context(
-        browser, server, viewport={"width": width, "height": 900}, color_scheme=scheme, storage_state=state
+        browser,
+        server,
+        viewport={"width": width, "height": 900},
+        color_scheme=scheme,
+        storage_state=state,
+        java_script_enabled=False,
     )
     page = context.new_page()
     page.goto(url)

@@ -53,7 +53,7 @@ async def test_cookies_are_secure_when_the_proxy_says_https(proxied_app) -> None
 async def test_cookies_over_https_have_host_prefixed_names_and_still_sign_in(proxied_app) -> None:
     response = await login_through(proxied_app, FORWARDED)
     names = {cookie.split("=", 1)[0] for cookie in response.headers.get_list("set-cookie")}
-    assert names == {"__Host-notes_auth", "__Host-notes_session"}
+    assert names == {"__Host-notes_auth", "__Host-notes_session", "__Host-notes_device"}
     transport = httpx.ASGITransport(app=proxied_app, client=("127.0.0.1", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_list("set-cookie"))
