@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PASSWORD = "correct horse battery"
+from tests.browser.support import sign_in
+from tests.helpers import PASSWORD
+
 WIDTHS = (1280, 390)
 SCHEMES = ("light", "dark")
 NOTE = """Things to buy this week:
@@ -60,14 +62,6 @@ class Stop:
     signed_in: bool = True
     status: int = 200
     action: Callable[[Any, str], int] | None = None
-
-
-def sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 def seed(context: Any) -> Seeded:

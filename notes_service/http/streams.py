@@ -35,8 +35,16 @@ def refuse_cross_site() -> None:
     if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
         raise HTTPError(403, CROSS_SITE)
     origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
+    if origin is not None and _host_of(origin) != request.host.lower():
         raise HTTPError(403, CROSS_SITE)
+
+
+def _host_of(origin: str) -> str | None:
+    """The host (and port) an `Origin` names; None for one that names none (`null`, garbage)."""
+    try:
+        return urlsplit(origin).netloc.lower() or None
+    except ValueError:  # "http://[::1": not a URL at all
+        return None
 
 
 def starting_place(user_id: int) -> Since | None:

@@ -1,9 +1,13 @@
-"""What the browser tests share: the wait limit, the CSP watch and a context cut off from other hosts."""
+"""What the browser tests share: the wait limit, the CSP watch, a context cut off from other hosts,
+and signing in through the form."""
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from typing import Any
+
+from tests.helpers import PASSWORD
 
 TIMEOUT_MS = 10_000
 # Run before any page script: every script, style or image the CSP refuses is recorded here.
@@ -33,3 +37,12 @@ def offline_context(browser: Any, server: str, **options: Any) -> tuple[Any, lis
     context.route("**/*", only_the_service)
     context.add_init_script(CSP_WATCH)
     return context, elsewhere
+
+
+def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
+    """Sign in through /login as a person does; back on the home page after."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from tests.browser.looks import aligned_pairs, contrast, luminance, misaligned
-from tests.browser.support import offline_context
+from tests.browser.support import offline_context, sign_in
+from tests.helpers import PASSWORD
 from tests.server import Server
 
-PASSWORD = "correct horse battery"
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -43,14 +43,6 @@ def signed_in(browser: Any, server: str) -> dict[str, Any]:
     state: dict[str, Any] = context.storage_state()
     context.close()
     return state
-
-
-def sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 def open_page(browser: Any, server: str, **options: Any) -> Any:

@@ -62,24 +62,28 @@ def ratio(a: float, b: float) -> float:
     return (max(a, b) + 0.05) / (min(a, b) + 0.05)
 
 
+@pytest.mark.parametrize("script", [False, True], ids=["page", "app"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_a_note_reads_as_typed(browser: Any, note_url: tuple[str, Any], width: int, scheme: str) -> None:
+def test_a_note_reads_as_typed(
+    browser: Any, note_url: tuple[str, Any], width: int, scheme: str, script: bool
+) -> None:
     addresses, state = note_url
     server, url = addresses.split("|")
-    # The note page as the server writes it (without script; the app shows the same HTML with the
-    # same `.markdown` rules: tests/browser/test_app.py).
+    # The note page as the server writes it, and as the app shows it (its reading view is the same
+    # element, moved into the app's pane).
     context, elsewhere = offline_context(
         browser,
         server,
         viewport={"width": width, "height": 900},
         color_scheme=scheme,
         storage_state=state,
-        java_script_enabled=False,
+        java_script_enabled=script,
     )
     page = context.new_page()
     page.goto(url)
-    content = ".note-full .content"
+    content = ".app .content:not([hidden])" if script else ".note-full .content"
+    page.locator(content).first.wait_for()
     paper = luminance(page, ".card")
     ink = luminance(page, content, "color")
 

@@ -91,8 +91,14 @@ async def test_browser_stream_without_a_session_is_401_json(client: TestClientPr
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://elsewhere.example"}],
-    ids=["sec-fetch-site", "origin"],
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "https://elsewhere.example"},
+        {"Origin": "null"},  # a sandboxed frame or a file: page
+        {"Origin": "http://[::1"},  # not a URL
+        {"Origin": ""},
+    ],
+    ids=["sec-fetch-site", "origin", "null-origin", "malformed-origin", "empty-origin"],
 )
 async def test_cross_site_requests_are_403(
     client: TestClientProtocol, alice: dict[str, str], factory: Any, headers: dict[str, str]

@@ -7,7 +7,9 @@ import { merge3, sideBySide } from "./merge.js";
 const QUIET_MS = 1000;
 const OFFLINE = "Not saved — offline, retrying";
 const draftKey = (id) => `notes-app:draft:${id ?? "new"}`;
-const joined = ({ title, content }) => `${title}\n${content}`;
+// A textarea gives "\n" where a form stored "\r\n": compared as the same text, or merely opening a
+// note made by a form would count as an edit (and save it).
+const joined = ({ title, content }) => `${title}\n${content}`.replace(/\r\n?/g, "\n");
 const split = (text) => { const at = text.indexOf("\n"); return { title: text.slice(0, at), content: text.slice(at + 1) }; };
 const TASK = /^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)\[([ xX])\]/;
 
