@@ -25,6 +25,25 @@ from tests.helpers import Factory, app_settings, unavailable
 from tests.mailbox import Mailbox
 from tests.shapes import check_api_responses
 
+SAME_ON_EVERY_DATABASE = "the same on every database: it ran in the SQLite pass"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_pass_only: what it tests does not change with NOTES_TEST_DATABASE (no database, or "
+        "servers that are SQLite ones whatever it says): the PostgreSQL pass skips it",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass would repeat `sqlite_pass_only` tests exactly: it skips them."""
+    if BACKEND != "postgresql":
+        return
+    for item in items:
+        if item.get_closest_marker("sqlite_pass_only"):
+            item.add_marker(pytest.mark.skip(reason=SAME_ON_EVERY_DATABASE))
+
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

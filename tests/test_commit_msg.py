@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / ".githooks" / "commit-msg"
 GOOD = "Trash: restore keeps the note's version (issue 12)\n\nThe detail, as long as it needs.\n"

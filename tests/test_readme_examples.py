@@ -30,6 +30,8 @@ import pytest
 
 from tests.server import Server
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "bench" / "README.md"]
 SERVICE_ADDRESS = "http://127.0.0.1:8000"

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench import commits
+
+pytestmark = pytest.mark.sqlite_pass_only
 
 
 def _run(round_number: int, scenario: str, side: str, rps: float) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from bench import seed, two_factor
 from bench.mail import tally
 from notes_service.services import totp
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 SECRET_KEY = "k" * 48
 
 

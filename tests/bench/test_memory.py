@@ -11,6 +11,8 @@ from bench import memory, seed
 from bench.scenarios import Timing
 from bench.servers import Server
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 
 async def test_a_failed_memory_probe_becomes_a_note(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     async def fails(*_args: object) -> list[dict[str, object]]:

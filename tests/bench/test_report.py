@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench import report
+
+pytestmark = pytest.mark.sqlite_pass_only
 
 
 def _judged(memory: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

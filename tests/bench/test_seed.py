@@ -10,6 +10,8 @@ import pytest
 
 from bench import seed
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 
 def test_the_fastapi_baseline_gets_the_service_rows_without_two_factor_columns(tmp_path: Path) -> None:
     pytest.importorskip("fastapi", reason="the bench extra (make bench installs it)")

@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bench import streams
+
+pytestmark = pytest.mark.sqlite_pass_only
 
 
 def _holder(fleet: streams.Fleet, user: int = 7) -> tuple[streams.StreamHolder, asyncio.Future[int]]:

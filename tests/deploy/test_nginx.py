@@ -33,6 +33,8 @@ from tests.nginx import (
 )
 from tests.server import Server, free_port
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 
 @pytest.fixture(scope="module")
 def nginx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -17,6 +17,8 @@ from tests.helpers import PASSWORD
 from tests.nginx import ROOT, client, require_nginx, running_nginx
 from tests.server import Server
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 HEARTBEAT = 0.3
 
 

@@ -6,6 +6,8 @@ import pytest
 
 from notes_service.render.diffs import Piece, diff_pieces
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 
 def sides(pieces: list[Piece]) -> tuple[str, str]:
     """The current text (skip "ins") and the person's (skip "del"), put back together."""

@@ -16,6 +16,8 @@ import pytest
 
 import notes_service.services
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 SERVICES = Path(notes_service.services.__file__).parent
 PACKAGE = "notes_service.services"
 FORBIDDEN = ("quart", "quart_auth", "quart_schema", "werkzeug", "notes_service.config", "notes_service.http")

@@ -11,6 +11,8 @@ import pytest
 
 from notes_service.serving.server import load_config
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 

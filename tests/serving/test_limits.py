@@ -6,7 +6,11 @@ import resource
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.server import CLI, Server
+
+pytestmark = pytest.mark.sqlite_pass_only
 
 LOW = 256
 

@@ -15,7 +15,11 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.server import Server
+
+pytestmark = pytest.mark.sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 30.0

@@ -11,6 +11,8 @@ import pytest
 
 from tests.server import Server
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 
 def _supervisor_maps(tmp_path: Path) -> str:
     """What the supervisor of a running `serve --workers 1` has mapped: its shared libraries."""

@@ -23,6 +23,8 @@ import pytest
 from notes_service.serving.server import STARTUP_FAILED, Backoff
 from tests.server import Server, free_port, status_of
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 30.0
 SECRET_PASSWORD = "pw-in-the-url-1234"
