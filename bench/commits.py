@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -66,6 +66,22 @@ function request()
   return wrk.format(nil, nil, headers, nil)
 end
 """
+# wrk script for POST /api/notes as many users in turn (their tokens in a Lua table): the feed's
+# cost without the queue one user's concurrent writes form on that user's row (PostgreSQL).
+SPREAD_POST = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '%(body)s'
+local tokens = {%(tokens)s}
+local counter = 0
+function request()
+  counter = counter + 1
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["Authorization"] = "Bearer " .. tokens[counter %% #tokens + 1]
+  return wrk.format(nil, nil, headers, nil)
+end
+"""
 
 
 @dataclass(frozen=True)
@@ -76,7 +92,7 @@ class Case:
     side: str  # "before" or "after"
     load: wrk.Load
     expect_status: int | None = 200
-    idempotent: bool = False
+    script: Callable[[], str] | None = None  # the Lua script of each run, made anew for it
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,7 @@ COMPARISONS = (
     Comparison("GET /api/notes c=64", "api", "api"),
     Comparison("POST /api/notes c=64", "post", "post", target="≥ 0.91 (≤ 10 % dearer)"),
     Comparison("POST /api/notes + Idempotency-Key c=64 (vs before's plain POST)", "post-key", "post"),
+    Comparison("POST /api/notes c=64, 11 users in turn", "post-spread", "post-spread"),
     Comparison("GET /notes (HTML) c=64", "html", "html"),
     Comparison(
         "GET /api/changes?since=<latest> vs after's GET /api/notes c=64",
@@ -113,6 +130,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="each wrk run")
     parser.add_argument("--quick", action="store_true", help="1 round of 2 s runs")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--cases", help="only these scenarios, comma-separated (api,post,post-key,post-spread,…)"
+    )
     options = parser.parse_args()
     if options.quick:
         options.rounds, options.seconds = 1, 2.0
@@ -176,14 +197,14 @@ async def compare(options: argparse.Namespace) -> dict[str, Any]:
         async with AsyncExitStack() as stack:
             say(f"before {before_sha} ({before_tree}), after {after_sha} ({after_tree}); SQLite")
             sqlite = {}
-            for side, tree in trees.items():
+            for side, tree in [] if options.no_sqlite else trees.items():
                 workdir = scratch / f"sqlite-{side}"
                 env = _env(f"sqlite+aiosqlite:///{workdir / 'notes.db'}", secret_key, tree)
                 servers.migrate(workdir, env)
                 seed.service_sqlite(workdir / "notes.db", dataset, password_hash, deep=False)
                 seed.number_changes_sqlite(workdir / "notes.db")
                 sqlite[side] = _launch(stack, f"{side}-sqlite", workdir, env)
-            databases = {"sqlite": sqlite}
+            databases = {"sqlite": sqlite} if sqlite else {}
             if not options.no_postgres:
                 postgres_servers = await _postgres(
                     stack, scratch, trees, dataset, password_hash, secret_key, notes
@@ -196,7 +217,7 @@ async def compare(options: argparse.Namespace) -> dict[str, Any]:
                 for server in running.values():
                     await asyncio.to_thread(server.wait_ready)
             plans = {
-                database: await asyncio.to_thread(plan, running, dataset, options.seconds)
+                database: await asyncio.to_thread(plan, running, dataset, options.seconds, options.cases)
                 for database, running in databases.items()
             }
             for database, cases in plans.items():
@@ -318,8 +339,11 @@ async def _drop_redis_keys(prefix: str) -> None:
         await client.aclose()
 
 
-def plan(running: dict[str, servers.Server], dataset: seed.Dataset, seconds: float) -> list[Case]:
-    """Every case of a round, before and after alternating; each URL checked once beforehand."""
+def plan(
+    running: dict[str, servers.Server], dataset: seed.Dataset, seconds: float, only: str | None = None
+) -> list[Case]:
+    """Every case of a round (or those `only` names), before and after alternating; each URL checked
+    once beforehand."""
     reader = clients.bearer(dataset.reader.token)
     writer = clients.bearer(dataset.writer.token)
     before, after = running["before"], running["after"]
@@ -343,11 +367,20 @@ def plan(running: dict[str, servers.Server], dataset: seed.Dataset, seconds: flo
             "after",
             replace(post, url=f"{after.url}/api/notes"),
             expect_status=None,
-            idempotent=True,
+            script=lambda: IDEMPOTENT_POST % {"body": POST_BODY, "nonce": secrets.token_hex(6)},
         )
     )
+    tokens = ", ".join(f'"{account.token}"' for account in (dataset.writer, *dataset.others))
+    for side, server in (("before", before), ("after", after)):
+        spread = wrk.Load(f"{server.url}/api/notes", 64, seconds)
+        script = SPREAD_POST % {"body": POST_BODY, "tokens": tokens}
+        cases.append(
+            Case("post-spread", side, spread, expect_status=None, script=lambda script=script: script)
+        )
     for side, server in (("before", before), ("after", after)):
         cases.append(Case("html", side, wrk.Load(f"{server.url}/notes", 64, seconds, (cookies[side],))))
+    if only is not None:
+        cases = [case for case in cases if case.scenario in only.split(",")]
     for case in cases:
         if case.expect_status is not None:
             clients.expect(case.load.url, case.load.headers[0], case.expect_status)
@@ -376,9 +409,9 @@ async def run_case(case: Case, running: dict[str, servers.Server]) -> dict[str, 
     """One wrk run, with wrk's CPU time and the CPU time of both servers (either may be busy)."""
     load = case.load
     script = None
-    if case.idempotent:
+    if case.script is not None:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(IDEMPOTENT_POST % {"body": POST_BODY, "nonce": secrets.token_hex(6)})
+        script.write(case.script())
         script.close()
         load = replace(load, script=Path(script.name))
     try:

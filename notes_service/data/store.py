@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 Columns = TypeVarTuple("Columns")
 Choice = TypeVar("Choice")
 NOT_IN_WRITE_BLOCK = "writes go inside `async with store.write():`, opened by the route"
+ONE_STATEMENT = "a block opened with `store.write(alone=True)` holds one statement"
 
 
 class Publisher(Protocol):
@@ -106,6 +107,7 @@ class Store:
         self._writing: AsyncConnection | None = None  # its transaction, once begun
         self._changed: set[int] = set()  # authors whose notes the open write block changed
         self._revoked = False  # whether it ends sign-ins (`revoked`)
+        self._alone = False  # whether the open write block is one statement (`write(alone=True)`)
 
     @overload
     async def rows(self, statement: Read[Row], /, **params: Any) -> list[Row]: ...
@@ -153,14 +155,17 @@ class Store:
         return None if found is None else found[0]
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[None]:
+    async def write(self, *, alone: bool = False) -> AsyncIterator[None]:
         """One transaction: begun at the block's first statement, committed at the end, rolled back
-        on error."""
+        on error. `alone`: the block is one statement, which PostgreSQL then runs as a transaction
+        of its own (no BEGIN and COMMIT round trips; what it locks is held while it runs, not over
+        a round trip to this worker and back); a second statement in it raises."""
         if self._block is not None:
             yield  # joins the block this request already has open
             return
         async with contextlib.AsyncExitStack() as block:  # holds the lock, connection and transaction
             self._block = block
+            self._alone = alone
             try:
                 yield
             finally:
@@ -196,16 +201,27 @@ class Store:
         """Run a write (INSERT, UPDATE, DELETE) in the open write block."""
         return await (await self._transaction()).execute(statement, params or None)
 
+    @property
+    def _alone_here(self) -> bool:
+        """Whether the open block runs as one statement (`write(alone=True)`): on PostgreSQL. SQLite's
+        BEGIN and COMMIT are library calls, and its writers take turns anyway."""
+        return self._alone and self.database.dialect == "postgresql"
+
     async def _transaction(self) -> AsyncConnection:
         """The write block's connection; the first call takes the lock and begins the transaction."""
         if self._writing is not None:
+            if self._alone_here:
+                raise RuntimeError(ONE_STATEMENT)
             return self._writing
         if self._block is None:
             raise RuntimeError(NOT_IN_WRITE_BLOCK)
         if (lock := self.database.write_lock) is not None:
             await self._block.enter_async_context(lock)
         connection = await self._block.enter_async_context(self.database.engine.connect())
-        await connection.execution_options(**BEGIN_IMMEDIATE)
-        await self._block.enter_async_context(connection.begin())
+        if self._alone_here:  # the server commits the statement as it ends
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await connection.execution_options(**BEGIN_IMMEDIATE)
+            await self._block.enter_async_context(connection.begin())
         self._writing = connection
         return connection

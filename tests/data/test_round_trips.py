@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from notes_service.data import Database
 from notes_service.data.models import ApiToken, User
-from notes_service.services import first_page, notes, tokens
+from notes_service.services import first_page, notes, tags, tokens
 from notes_service.services.first_page import WithFirstPage
 from tests.helpers import api_token, bearer
 
@@ -157,3 +157,66 @@ async def test_a_first_page_read_in_a_write_block_sees_the_blocks_own_writes(fac
         await notes.create_note(store, author_id=user.id, title="not committed yet", content="c")
         found = await first_page.find_token_with_first_page(store, secret=secret, limit=21)
         assert found is not None and page_titles(found) == ["not committed yet"]
+
+
+@pytest.fixture
+def commits(settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every COMMIT asyncpg sends (`Connection.execute`, as BEGIN and ROLLBACK: the statements we
+    write go as prepared ones)."""
+    if settings["database_url"].startswith("sqlite"):
+        pytest.skip("SQLite's BEGIN and COMMIT are library calls, not round trips")
+    import asyncpg
+
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    @wraps(execute)
+    async def recorded(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        if query.strip().upper().startswith("COMMIT"):
+            sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recorded)
+    yield sent
+
+
+async def test_a_note_created_without_a_key_is_one_statement_with_no_commit(
+    client, factory, store, commits
+) -> None:
+    # The author's row, which a create holds from taking its change number on, is then held while
+    # the server runs the statement, not over round trips back to the worker and its event loop.
+    user = await factory.user(email="ann@example.com")
+    headers = bearer(await api_token(client, "ann@example.com"))
+    first = await client.post("/api/notes", json={"title": "first", "content": "c"}, headers=headers)
+    assert first.status_code == 201  # the token's first use is written meanwhile (its own block)
+    commits.clear()
+    created = await client.post(
+        "/api/notes", json={"title": "t", "content": "c", "tags": ["b", "a"]}, headers=headers
+    )
+    assert created.status_code == 201
+    assert commits == []
+    note = await created.get_json()
+    assert note["tags"] == ["b", "a"] and note["version"] == 1
+    # All of it was written: the note, its tags' index rows, the author's change number.
+    counts = await tags.count_tags(store, author_id=user.id)
+    assert [(count.tag, count.notes) for count in counts] == [("a", 1), ("b", 1)]
+    assert await store.scalar(select(User.change_seq).where(User.id == user.id)) == 2
+    changes = await (await client.get("/api/changes", headers=headers)).get_json()
+    assert [change["note"]["id"] for change in changes["changes"]] == [
+        (await first.get_json())["id"],
+        note["id"],
+    ]
+
+    keyed = {**headers, "Idempotency-Key": "k1"}  # the key's claim and the note: one transaction
+    assert (
+        await client.post("/api/notes", json={"title": "u", "content": "c"}, headers=keyed)
+    ).status_code == 201
+    assert len(commits) == 1
+
+
+async def test_a_block_opened_alone_refuses_a_second_statement_on_postgresql(factory, store, commits) -> None:
+    user = await factory.user()
+    with pytest.raises(RuntimeError, match="holds one statement"):
+        async with store.write(alone=True):
+            await notes.create_note(store, author_id=user.id, title="one", content="c")
+            await notes.create_note(store, author_id=user.id, title="two", content="c")
