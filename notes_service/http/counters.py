@@ -6,6 +6,7 @@ back on the memory one while Redis is away, carrying its counts across the switc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -13,6 +14,7 @@ from collections import OrderedDict
 from typing import Protocol
 
 from ..config import DEFAULT_REDIS_PREFIX, RateLimit
+from ..data.redis_clients import redis_client
 from .logs import event
 
 log = logging.getLogger("notes_service.http.throttle")
@@ -114,24 +116,37 @@ class RedisCounter:
     the memory counter too, so an outage starts from the last counts this worker saw for the keys
     it used (not from zero: that gave an attacker who could knock Redis over a fresh budget). And
     when Redis answers again, a window the worker counted further in memory (during the outage, or
-    because a restarted Redis lost its keys) keeps the higher count until it ends.
+    because a restarted Redis lost its keys) keeps the higher count until it ends. A worker's hits
+    of one key take turns (`_turns`): answers to concurrent hits could come back out of order, and a
+    count lower than the one kept would look like a lost key and be raised by one each time.
     """
 
     def __init__(
         self, url: str, *, prefix: str = DEFAULT_REDIS_PREFIX, retry_seconds: float = REDIS_RETRY_SECONDS
     ) -> None:
-        from redis.asyncio import Redis
-
-        # RESP2: redis-py 8 would open every connection with HELLO 3, which Redis 5 does not know.
-        self.redis = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1, protocol=2)
+        self.redis = redis_client(url)
         self.script = self.redis.register_script(HIT_SCRIPT)
         self.prefix = prefix
         self.fallback = MemoryCounter()
         self.retry_seconds = retry_seconds
         self.retry_at = 0.0
         self.unavailable = False
+        self.turns: dict[str, tuple[asyncio.Lock, int]] = {}  # key: its lock, the hits holding it
 
     async def hit(self, key: str, limit: RateLimit) -> int | None:
+        lock, holders = self.turns.get(key) or (asyncio.Lock(), 0)
+        self.turns[key] = (lock, holders + 1)
+        try:
+            async with lock:
+                return await self._hit(key, limit)
+        finally:
+            lock, holders = self.turns[key]
+            if holders > 1:
+                self.turns[key] = (lock, holders - 1)
+            else:
+                del self.turns[key]
+
+    async def _hit(self, key: str, limit: RateLimit) -> int | None:
         from redis.exceptions import RedisError
 
         if time.monotonic() >= self.retry_at:
