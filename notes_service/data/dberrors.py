@@ -21,6 +21,27 @@ SCHEMA_ERRORS = {"UndefinedTableError", "UndefinedColumnError"}
 CONNECT_ERRORS = {"InvalidPasswordError", "InvalidAuthorizationSpecificationError", "CannotConnectNowError"}
 
 
+# The database is there but takes no more work now: it has no connection to give (its limit, our
+# pool's wait), it is starting or stopping, or it dropped the connection. A 503 to try again, not a 500.
+BUSY_ERRORS = {
+    "TooManyConnectionsError",
+    "CannotConnectNowError",
+    "ConnectionDoesNotExistError",
+    "AdminShutdownError",
+    "ConnectionRefusedError",
+}
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database cannot take this request now (BUSY_ERRORS,
+    SQLAlchemy's pool timing out)."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return any(
+        type(cause).__name__ in BUSY_ERRORS or isinstance(cause, PoolTimeout) for cause in _causes(error)
+    )
+
+
 def missing_schema(error: BaseException) -> bool:
     """Whether the database answered but lacks our tables or columns (not migrated, or not fully)."""
     return any(

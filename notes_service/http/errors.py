@@ -13,14 +13,17 @@ from pydantic import ValidationError as PydanticValidationError
 from quart import Quart, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..data.dberrors import database_busy
 from ..rules import REQUIRED
 from ..services.errors import InTrash, Missing, NotOwner, Stale
 from .error_pages import IN_TRASH, page_words
+from .logs import event
 from .paths import answers_json, is_api_path
 
 log = logging.getLogger("notes_service")
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+BUSY_RETRY_SECONDS = 5
 NO_DATA = "No data provided"
 TITLES = {
     400: "Bad request",
@@ -133,6 +136,9 @@ def init_app(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def handle_crash(error: Exception) -> Any:
+        if database_busy(error):  # too many connections, a restart: try again shortly, not a crash
+            event(log, "database_busy", error=type(error).__name__, path=request.path)
+            return await render_error(HTTPError(503, headers={"Retry-After": str(BUSY_RETRY_SECONDS)}))
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await render_error(HTTPError(500, "Internal server error"))
 

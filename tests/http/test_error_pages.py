@@ -151,3 +151,32 @@ async def test_an_invalid_link_page_is_plain_too(client) -> None:
     text = assert_plain(page, 400)
     assert "This password reset link is invalid or has expired." in text and "Ask for a new link" in text
     assert not text.startswith("400")
+
+
+async def test_a_database_with_no_connection_to_give_is_a_503_to_retry_not_a_crash(
+    app: Quart, client
+) -> None:
+    import asyncpg
+
+    @app.get("/api/busy-for-test")
+    async def busy() -> str:
+        try:  # as SQLAlchemy raises it: its own error, caused by the driver's
+            raise asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already")
+        except asyncpg.exceptions.TooManyConnectionsError as error:
+            raise RuntimeError("(sqlalchemy.dialects.postgresql.asyncpg.Error) …") from error
+
+    @app.get("/busy-for-test")
+    async def busy_page() -> str:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    @app.get("/api/crash-for-test")
+    async def crash() -> str:
+        raise RuntimeError("boom")
+
+    api = await client.get("/api/busy-for-test")
+    assert api.status_code == 503 and api.headers["Retry-After"] == "5"
+    assert (await api.get_json())["error"] == "Service unavailable"
+    page = await client.get("/busy-for-test")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert_plain(await page.get_data(as_text=True), 503)
+    assert (await client.get("/api/crash-for-test")).status_code == 500  # anything else stays a crash
