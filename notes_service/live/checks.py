@@ -5,7 +5,8 @@ end.
 A stream was let in by its sign-in when it opened, but a token is revoked, an auth session ends and
 an account is deactivated or deleted by any route, command or host, and none of them knows which
 worker holds which stream. So each worker asks, for all its streams at once: one statement for the
-tokens and one for the auth sessions, whatever their number (`services.live.live_sign_ins`). A
+tokens and one for the auth sessions, whatever their number, that name only the ended ones
+(`services.live.ended_sign_ins`). A
 committed block that revoked sign-ins (`Store.revoked`) asks for the check at once, here and,
 through the notifications, on every other worker; the timer bounds it where no notification
 comes. The same round ends streams whose client has not taken what was sent for two heartbeats.
@@ -83,11 +84,11 @@ class SignInCheck:
             return
         token_ids = {stream.token_id for stream in streams if stream.token_id is not None}
         session_ids = {stream.auth_session_id for stream in streams if stream.auth_session_id is not None}
-        tokens, sessions = await live.live_sign_ins(
+        tokens, sessions = await live.ended_sign_ins(
             self.database.store(), token_ids=token_ids, auth_session_ids=session_ids, lifetime=self.lifetime
         )
+        if not tokens and not sessions:
+            return
         for stream in streams:
-            if stream.token_id is not None and stream.token_id not in tokens:
-                self.hub.end(stream, Ending.REVOKED)
-            elif stream.auth_session_id is not None and stream.auth_session_id not in sessions:
+            if stream.token_id in tokens or stream.auth_session_id in sessions:
                 self.hub.end(stream, Ending.REVOKED)
