@@ -9,10 +9,11 @@ supervisor or environment, and a test's database in a temporary directory has it
 Sending never blocks a request: the socket is non-blocking and a `sendto` either hands the
 datagram to the kernel or fails at once. A receiver whose queue is full (net.unix.max_dgram_qlen,
 often 10 datagrams) refuses it; its datagrams wait here, a few at most, and are tried again
-`RESEND_SECONDS` later, since a message only says "look" and a late one still beats the poll. A
-socket nobody holds any more (its worker died without removing it) refuses every datagram with
-ECONNREFUSED: it is removed. A message is at most 500 user ids of JSON (notify.py), a few KB, far
-below what one datagram carries (the sender's buffer, about 200 KB by default).
+`RESEND_SECONDS` later (less often while it takes none), since a message only says "look" and a
+late one still beats the poll. A socket nobody holds any more (its worker died without removing
+it) refuses every datagram with ECONNREFUSED: it is removed. A message is at most 500 user ids of
+JSON (notify.py), a few KB, far below what one datagram carries (the sender's buffer, about 200 KB
+by default).
 
 It hears neither the command line's writes nor a datagram given up on, so the poll keeps running
 beside it (`complete = False`); see docs/streams.md.
@@ -36,6 +37,8 @@ from .relays import KEEPALIVE_SECONDS, RelayLost
 
 SUFFIX = ".sock"
 RESEND_SECONDS = 0.005
+# A receiver that takes nothing for long (a worker stopped in a debugger) is tried less and less often.
+RESEND_MOST_SECONDS = 1.0
 # Datagrams kept for a receiver whose queue is full, newest last; older ones are dropped.
 BACKLOG = 32
 # sockaddr_un holds 108 bytes with its terminating NUL.
@@ -67,6 +70,7 @@ class SocketRelay:
         self.sender: socket.socket | None = None
         self.waiting: dict[str, deque[bytes]] = {}  # by receiver: datagrams its full queue refused
         self.resend: asyncio.TimerHandle | None = None
+        self.resend_after = RESEND_SECONDS
 
     async def publish(self, payload: str) -> None:
         """Send to every other socket of the directory now; never waits."""
@@ -103,16 +107,19 @@ class SocketRelay:
 
     def _resend_later(self) -> None:
         if self.waiting and self.resend is None:
-            self.resend = asyncio.get_running_loop().call_later(RESEND_SECONDS, self._resend)
+            self.resend = asyncio.get_running_loop().call_later(self.resend_after, self._resend)
 
     def _resend(self) -> None:
         self.resend = None
+        taken = False
         for name, queue in list(self.waiting.items()):
             del self.waiting[name]
             while queue:
                 if not self._send(name, queue.popleft()):
                     self.waiting[name].extend(queue)  # after the one just refused
                     break
+                taken = True
+        self.resend_after = RESEND_SECONDS if taken else min(2 * self.resend_after, RESEND_MOST_SECONDS)
         self._resend_later()
 
     async def listen(self, deliver: Callable[[str], None], ready: Callable[[], None]) -> None:
