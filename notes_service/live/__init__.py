@@ -3,8 +3,10 @@
 - hub.py       the open streams by user; waking and ending them
 - sse.py       one stream's body: the feed after its cursor as events, heartbeats, the `retry:` hint
 - notify.py    after each commit: wake this worker's streams, tell the others (relays.py: Redis
-               pub/sub or PostgreSQL LISTEN/NOTIFY), and fall back to the poll when that is down
-- poll.py      one look per worker at its streams' users' change numbers (SQLite on one host)
+               pub/sub or PostgreSQL LISTEN/NOTIFY; sockets.py: on SQLite, UNIX datagram sockets
+               between the workers of the host), and fall back to the poll when that is down
+- poll.py      one look per worker at its streams' users' change numbers (on SQLite always, beside
+               the sockets: for the command line's writes and a dropped datagram)
 - checks.py    one look per worker at its streams' sign-ins: revoked or expired ones end
 - counts.py    open streams per user, shared by the workers (and with Redis, the hosts)
 
@@ -32,6 +34,7 @@ from .hub import Ending, Hub, Stream
 from .notify import Notifications
 from .poll import Poll
 from .relays import PostgresRelay, RedisRelay, Relay
+from .sockets import SocketRelay, socket_directory
 
 __all__ = ["Live", "Refused", "Stream", "init_app"]
 FULL_RETRY_SECONDS = 5
@@ -127,12 +130,14 @@ class Live:
 
 
 def _relay(settings: Settings, database: Database) -> Relay | None:
-    """Redis when configured; else PostgreSQL's LISTEN/NOTIFY; else (SQLite) none: the poll."""
+    """Redis when configured; else PostgreSQL's LISTEN/NOTIFY; else (SQLite) the sockets of the
+    workers on that file, or none (an in-memory database): the poll alone."""
     if settings.redis_url:
         return RedisRelay(settings.redis_url, settings.redis_prefix)
     if database.dialect == "postgresql":
         return PostgresRelay(database)
-    return None
+    directory = socket_directory(settings.database_url)
+    return SocketRelay(directory) if directory is not None else None
 
 
 def current_live(app: Quart) -> Live:

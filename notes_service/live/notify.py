@@ -7,10 +7,12 @@ next message, so a burst of writes is a few messages, not one each, and no reque
 or PostgreSQL. Whatever arrives from the relay does the same here; a worker's own messages come
 back to it too, and are skipped.
 
-When the relay goes down (Redis killed, the listening connection terminated), streams fall back to
-the poll (poll.py), logged once (`event=live_notifications_down`); the relay is tried again every
-`RETRY_SECONDS`, and once it listens again the poll makes one last round and stops
-(`event=live_notifications_restored`). Nothing is lost meanwhile: a message only says "look", and
+When the relay goes down (Redis killed, the listening connection terminated, the socket file
+removed), streams fall back to the poll (poll.py), logged once (`event=live_notifications_down`);
+the relay is tried again every `RETRY_SECONDS`, and once it listens again the poll makes one last
+round and stops (`event=live_notifications_restored`) — except beside the host's sockets on SQLite
+(sockets.py), which hear no command line and may drop a datagram: there the poll runs all along.
+Nothing is lost meanwhile: a message only says "look", and
 each stream reads its feed from its own cursor.
 """
 
@@ -51,8 +53,9 @@ class Notifications:
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        if self.relay is None:
+        if self.relay is None or not self.relay.complete:
             self.poll.start(catch_up=False)
+        if self.relay is None:
             return
         self.tasks = [asyncio.create_task(self._send()), asyncio.create_task(self._listen())]
 
@@ -130,8 +133,9 @@ class Notifications:
         if self.down:
             self.down = False
             event(log, "live_notifications_restored", notifier=self._name)
-            self.tasks = [task for task in self.tasks if not task.done()]
-            self.tasks.append(asyncio.create_task(self.poll.stop()))
+            if self.relay is not None and self.relay.complete:
+                self.tasks = [task for task in self.tasks if not task.done()]
+                self.tasks.append(asyncio.create_task(self.poll.stop()))
 
     def _down(self, error: Exception) -> None:
         if not self.down:

@@ -1,6 +1,6 @@
 """How a worker tells the others "look: these users' notes changed": Redis pub/sub or PostgreSQL
-LISTEN/NOTIFY (one listening connection per worker). On SQLite without Redis there is none: the
-workers of the one host poll instead (poll.py).
+LISTEN/NOTIFY (one listening connection per worker). On SQLite without Redis, the workers of the one
+host tell each other through UNIX datagram sockets (sockets.py), beside the poll (poll.py).
 
 A relay only carries messages; `notify.Notifications` decides what they say and what to do when
 the relay is down. `listen` runs until the relay's connection is lost, and raises then.
@@ -32,6 +32,9 @@ class RelayLost(ConnectionError):
 
 class Relay(Protocol):
     name: str
+    # Whether every write reaches the listeners through it; if not (the sockets relay hears no
+    # command line and may drop a datagram), the poll runs beside it.
+    complete: bool
 
     async def publish(self, payload: str) -> None:
         """Send one message to every listener (this worker's own included)."""
@@ -46,6 +49,7 @@ class RedisRelay:
     """Redis pub/sub on the channel `{NOTES_REDIS_PREFIX}live`, shared by every worker and host."""
 
     name = "redis"
+    complete = True
 
     def __init__(self, url: str, prefix: str) -> None:
         from redis.asyncio import Redis
@@ -85,6 +89,7 @@ class PostgresRelay:
     listener is down still tells the others."""
 
     name = "postgresql"
+    complete = True
 
     def __init__(self, database: Database) -> None:
         self.database = database

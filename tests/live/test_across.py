@@ -2,14 +2,17 @@
 
 Two `serve --workers 2` instances on one database stand for two hosts: a stream held by one gets
 the writes made through the other, and ends when its sign-in ends there. On SQLite without Redis
-they learn of each other's writes by the poll; on PostgreSQL by LISTEN/NOTIFY; with Redis, by its
-pub/sub. When the notifier goes away mid-stream (Redis killed, the listening PostgreSQL connection
-terminated) the streams go on from the poll, and it says so once in the log.
+they learn of each other's writes through the host's sockets (and the poll); on PostgreSQL by
+LISTEN/NOTIFY; with Redis, by its pub/sub. When the notifier goes away mid-stream (Redis killed, the
+listening PostgreSQL connection terminated) the streams go on from the poll, and it says so once in
+the log.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -42,7 +45,7 @@ def two_hosts(tmp_path: Path, database_url: str, **settings: str) -> Iterator[tu
         hosts = []
         for name, workers in (("a", "2"), ("b", "1")):  # streams on a's two workers, writes through b
             (tmp_path / name).mkdir()
-            server = stack.enter_context(Server(tmp_path / name, database_url, **SETTINGS, **settings))
+            server = stack.enter_context(Server(tmp_path / name, database_url, **{**SETTINGS, **settings}))
             hosts.append(server.start("--workers", workers))
         yield hosts[0], hosts[1]
 
@@ -92,6 +95,38 @@ def test_writes_and_revocations_cross_hosts_without_redis(tmp_path: Path, databa
     with two_hosts(tmp_path, database_url) as (a, b):
         delivered_across(a, b)
         revoked_across(a, b)
+
+
+def test_the_notifier_alone_delivers_across_hosts_and_worker_restarts(
+    tmp_path: Path, database_url: str
+) -> None:
+    """With a poll too slow to matter (30 s), only the notifier brings b's writes to a's streams
+    (SQLite: the host's sockets), through a worker killed and replaced, whose socket is removed."""
+    with two_hosts(tmp_path, database_url, NOTES_EVENTS_POLL_SECONDS="30") as (a, b):
+        headers = signed_up(b)
+        with ExitStack() as stack:
+            streams = [stack.enter_context(Listener(a.url, headers=headers)) for _ in range(4)]
+            write(b, headers, "first")
+            for stream in streams:
+                stream.wait_for("first", within=5)
+        if BACKEND != "sqlite":
+            return
+        sockets = Path(database_url.removeprefix("sqlite+aiosqlite:///") + ".live")
+        assert len(list(sockets.iterdir())) == 3  # a's two workers and b's one
+        assert a.process is not None
+        os.kill(workers_of(a.process.pid)[0], signal.SIGKILL)  # its socket file stays behind
+        wait_for_log(a, "event=worker_ready", within=30, count=3)
+        with ExitStack() as stack:
+            streams = [stack.enter_context(Listener(a.url, headers=headers)) for _ in range(4)]
+            write(b, headers, "after the restart")
+            for stream in streams:
+                stream.wait_for("after the restart", within=5)
+        assert len(list(sockets.iterdir())) == 3  # the dead worker's removed, its successor's there
+
+
+def workers_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
 
 
 # --- with Redis ---------------------------------------------------------------------------------
@@ -146,9 +181,9 @@ class PrivateRedis:
             self.process = None
 
 
-def wait_for_log(host: Server, text: str, within: float = 10.0) -> None:
+def wait_for_log(host: Server, text: str, within: float = 10.0, count: int = 1) -> None:
     deadline = time.monotonic() + within
-    while text not in host.log():
+    while host.log().count(text) < count:
         assert time.monotonic() < deadline, f"{text!r} not in the log:\n{host.log()[-3000:]}"
         time.sleep(0.05)
 
