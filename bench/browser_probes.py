@@ -61,6 +61,7 @@ OPEN_RESULT = """
     .filter((e) => new URL(e.name).pathname === path).pop();
   return { ...probe, request: entry ? {
     start: entry.startTime, first_byte: entry.responseStart, end: entry.responseEnd,
+    queued: entry.requestStart - entry.startTime,
     server: entry.responseStart - entry.requestStart } : null };
 }
 """
@@ -144,6 +145,6 @@ SEARCH_RESULT = """
   const own = entries.filter((e) => e.name.endsWith(path)).pop();
   return { ...probe, changes: probe.changes.length, requests: entries.length, own: own ? {
     start: own.startTime, first_byte: own.responseStart, end: own.responseEnd,
-    server: own.responseStart - own.requestStart } : null };
+    queued: own.requestStart - own.startTime, server: own.responseStart - own.requestStart } : null };
 }
 """

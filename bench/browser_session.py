@@ -140,9 +140,10 @@ async def typing(page: Any, settings: Settings, delay_ms: int) -> Row:
         for burst in range(settings.bursts):
             words = f" w{burst}" + "abcdefghijklmnopqrstuvwxyz" * 4
             chunk = words[: settings.burst_keys]
+            if burst:
+                await page.wait_for_timeout(QUIET_MS)
             await page.keyboard.type(chunk, delay=settings.key_delay_ms)
             typed += chunk
-            await page.wait_for_timeout(QUIET_MS)
         # Everything typed reaches the server: the last save answered, the status says so.
         await page.wait_for_function(
             "() => document.querySelector('.app-status').textContent === 'Saved'",
@@ -226,7 +227,7 @@ async def scripts(browser: Any, server: str, email: str, password: str, watch: W
         await page.wait_for_url(re.compile(r".*/$"))
         await page.goto("/notes")
         await page.wait_for_selector(probes.ITEM)
-        await page.wait_for_timeout(1_000)  # not "networkidle": the events stream never ends
+        await page.wait_for_timeout(500)  # not "networkidle": the events stream never ends
         await asyncio.gather(*pending)
         worker_seen = any(url.endswith(WORKER) for url in got)
         if (
