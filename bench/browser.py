@@ -161,7 +161,7 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
         servers.migrate(workdir, env)
         say(f"seeding {settings.list_notes:,} + {settings.search_notes:,} notes")
         accounts = seed_database(workdir / "notes.db", settings)
-        server = servers.service("service", workdir, env)
+        server = servers.service("service", workdir, env, settings.workers)
         try:
             server.launch()
             server.wait_ready()

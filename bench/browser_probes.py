@@ -143,7 +143,10 @@ SEARCH_RESULT = """
   const entries = performance.getEntriesByType("resource")
     .filter((e) => e.name.includes("/app/notes?") && e.name.includes("q=") && e.startTime >= probe.armed);
   const own = entries.filter((e) => e.name.endsWith(path)).pop();
-  return { ...probe, changes: probe.changes.length, requests: entries.length, own: own ? {
+  // Still the final results a moment later: no answer to an earlier query drawn over them.
+  const shown = [...document.querySelectorAll(".app-notes li[data-id]")].map((li) => Number(li.dataset.id));
+  const still = shown.join() === probe.want.join();
+  return { ...probe, changes: probe.changes.length, requests: entries.length, still, own: own ? {
     start: own.startTime, first_byte: own.responseStart, end: own.responseEnd,
     queued: own.requestStart - own.startTime, server: own.responseStart - own.requestStart } : null };
 }

@@ -67,6 +67,7 @@ def summarize(raw: Row) -> Row:
             "to_frame": spread([run["answered_painted"] - run["last_key"] for run in searches]),
             "visible": spread([run["painted"] - run["last_key"] for run in searches]),
             "already_shown": sum(run["already"] for run in searches),
+            "overwritten": sum(not run.get("still", True) for run in searches),
             "answer_to_dom": spread([run["answered"] - run["own"]["end"] for run in own]),
             "own_request_start": spread([run["own"]["start"] - run["last_key"] for run in own]),
             "own_request": spread([run["own"]["end"] - run["own"]["start"] for run in own]),
@@ -163,7 +164,8 @@ def render(outcome: Row) -> str:
         f"{search['requests_per_query']['median']:.0f} requests a query",
         f"- search, the final results first visible (maybe from an earlier prefix's answer): "
         f"{_ms(search['visible'])}; already shown at the last key "
-        f"{search['already_shown']} of {search['visible']['n']}",
+        f"{search['already_shown']} of {search['visible']['n']}; replaced by an older query's answer "
+        f"afterwards {search['overwritten']} of {search['visible']['n']}",
         "- search by query: "
         + "; ".join(f"`{query}` {figure['median']:.0f} ms" for query, figure in search["by_query"].items()),
         f"- typing: keydown → input handled {quiet['handled']['median']:.1f} ms (saves not held), "

@@ -23,6 +23,7 @@ from . import browser_probes as probes
 
 LOGIN_TIMEOUT_MS = 30_000
 QUIET_MS = 1_300  # the editor saves ~1 s after typing stops (static/app/editor.js): a pause that lets it
+STILL_MS = 300  # after the final results are drawn, how long they must stay (no older answer over them)
 WORKER = "/static/app/events-worker.js"  # a SharedWorker's script: not a `response` Playwright reports
 Row = dict[str, Any]
 
@@ -39,6 +40,7 @@ class Settings:
     search_key_delay_ms: int  # between keys in the search box (a person typing)
     queries: tuple[str, ...]
     search_rounds: int
+    workers: int = 2  # of the server (`serve --workers`)
 
 
 class Watch:
@@ -190,6 +192,7 @@ async def searches(page: Any, settings: Settings) -> list[Row]:
             await page.evaluate(probes.ARM_SEARCH, {"query": query, "want": want, "path": path})
             await page.type(probes.SEARCH, query, delay=settings.search_key_delay_ms)
             await page.wait_for_function(probes.SEARCH_DONE)
+            await page.wait_for_timeout(STILL_MS)
             found = await page.evaluate(probes.SEARCH_RESULT, path)
             runs.append({**found, "round": round_number + 1, "results": len(want)})
     return runs
