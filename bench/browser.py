@@ -36,11 +36,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
 from . import results, seed, servers
 from .browser_report import render, summarize
 from .browser_session import Settings, Watch, opens, scripts, searches, signed_in, typing
 
-CHROMIUM = Path("/usr/bin/chromium")
 BCRYPT_ROUNDS = 4  # sign-ins are not measured here
 QUERIES = ("plumbers", "tomato beans", '"kitchen sink"', "tag:home heating", "quokkas", "lentil soup cumin")
 FULL = Settings(
@@ -62,7 +63,7 @@ QUICK = dataclasses.replace(
     opens=3,
     bursts=2,
     burst_keys=4,
-    save_delay_ms=500,
+    save_delay_ms=1_000,
     queries=QUERIES[:2],
     search_rounds=1,
 )
@@ -112,8 +113,6 @@ def seed_database(database: Path, settings: Settings) -> Seeded:
 async def measure(server: str, accounts: Seeded, settings: Settings) -> dict[str, Any]:
     """The four phases, one browser, a context each."""
     from playwright.async_api import async_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS
 
     password = accounts.password
     watch = Watch(server)

@@ -88,6 +88,7 @@ def summarize(raw: Row) -> Row:
         },
         "elsewhere": len(raw["elsewhere"]),
         "page_errors": len(raw["page_errors"]),
+        "csp_violations": len(raw["scripts"]["csp_violations"]),
     }
 
 
@@ -172,6 +173,11 @@ def render(outcome: Row) -> str:
         f"{slow['handled']['median']:.1f} ms (held); saves sent {quiet['saves']} / {slow['saves']}, "
         f"keys typed while one was away {slow['while_saving']['n']}",
     ]
-    if summary["page_errors"]:
-        lines.append(f"- page errors: {summary['page_errors']} (see the JSON)")
+    if summary["page_errors"] or summary.get("csp_violations"):
+        lines.append(
+            f"- **page errors: {summary['page_errors']}, CSP refusals: {summary.get('csp_violations', 0)}** "
+            "(see the JSON)"
+        )
+    if summary["search"].get("overwritten"):
+        lines.append("- **the final search results were replaced by an older query's answer** (see above)")
     return "\n".join(lines)

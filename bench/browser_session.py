@@ -60,19 +60,30 @@ class Watch:
         page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
 
 
-async def signed_in(browser: Any, server: str, email: str, password: str, watch: Watch) -> tuple[Any, Any]:
-    """A fresh context (no cache, own cookies) and a page signed in through /login as a person does."""
+async def new_context(browser: Any, server: str, watch: Watch) -> Any:
+    """A fresh context (no cache, own cookies), watched, with the probes' and the CSP watch's state."""
     context = await browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(LOGIN_TIMEOUT_MS)
     context.on("request", watch.request)
-    await context.add_init_script(probes.INIT)
-    page = await context.new_page()
-    watch.page(page)
+    await context.add_init_script(CSP_WATCH + probes.INIT)
+    return context
+
+
+async def sign_in(page: Any, email: str, password: str) -> None:
+    """Through /login as a person does; on the home page after."""
     await page.goto("/login")
     await page.fill("input[name=email]", email)
     await page.fill("input[name=password]", password)
     await page.click("main form button[type=submit]")
     await page.wait_for_url(re.compile(r".*/$"))
+
+
+async def signed_in(browser: Any, server: str, email: str, password: str, watch: Watch) -> tuple[Any, Any]:
+    """A fresh context and a page in it, signed in."""
+    context = await new_context(browser, server, watch)
+    page = await context.new_page()
+    watch.page(page)
+    await sign_in(page, email, password)
     return context, page
 
 
@@ -201,49 +212,31 @@ async def searches(page: Any, settings: Settings) -> list[Row]:
 async def scripts(browser: Any, server: str, email: str, password: str, watch: Watch) -> Row:
     """Phase 4: every script a fresh browser fetches from the login page to the notes list, with the
     bytes as it got them, their Content-Encoding, and their size gzipped here (level 9)."""
-    context, page = None, None
     got: dict[str, Row] = {}
 
+    def keep(url: str, body: bytes, headers: dict[str, str]) -> None:
+        got[url] = {"bytes": len(body), "encoding": headers.get("content-encoding", "identity"), "body": body}
+
     async def record(response: Any) -> None:
-        if response.request.resource_type == "script" or urllib.parse.urlsplit(response.url).path.endswith(
-            ".js"
-        ):
-            body = await response.body()
-            got[response.url] = {
-                "bytes": len(body),
-                "encoding": response.headers.get("content-encoding", "identity"),
-                "body": body,
-            }
+        if response.request.resource_type == "script" or response.url.endswith(".js"):
+            keep(response.url, await response.body(), response.headers)
 
     pending: list[asyncio.Task[None]] = []
-    context = await browser.new_context(base_url=server)
-    context.on("request", watch.request)
+    context = await new_context(browser, server, watch)
     context.on("response", lambda response: pending.append(asyncio.ensure_future(record(response))))
-    await context.add_init_script(CSP_WATCH)
     try:
         page = await context.new_page()
         watch.page(page)
-        await page.goto("/login")
-        await page.fill("input[name=email]", email)
-        await page.fill("input[name=password]", password)
-        await page.click("main form button[type=submit]")
-        await page.wait_for_url(re.compile(r".*/$"))
+        await sign_in(page, email, password)
         await page.goto("/notes")
         await page.wait_for_selector(probes.ITEM)
         await page.wait_for_timeout(500)  # not "networkidle": the events stream never ends
         await asyncio.gather(*pending)
         worker_seen = any(url.endswith(WORKER) for url in got)
-        if (
-            not worker_seen
-        ):  # the page starts it (live.js); Playwright does not report a shared worker's fetch
+        if not worker_seen:  # live.js starts it; Playwright does not report a shared worker's fetch
             answer = await context.request.get(WORKER)
-            body = await answer.body()
-            got[server + WORKER] = {
-                "bytes": len(body),
-                "encoding": answer.headers.get("content-encoding", "identity"),
-                "body": body,
-            }
-        csp = await page.evaluate("window.cspViolations ?? []")
+            keep(server + WORKER, await answer.body(), answer.headers)
+        csp = await page.evaluate("window.cspViolations")
     finally:
         await context.close()
     files = {

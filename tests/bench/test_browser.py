@@ -44,6 +44,7 @@ def test_a_tiny_run_gives_every_figure() -> None:
     assert summary["scripts"]["files"] >= 6 and summary["scripts"]["gzip_bytes"] > 0
     assert outcome["raw"]["scripts"]["files"]["/static/app/main.js"]["bytes"] > 0
     assert summary["elsewhere"] == 0 and summary["page_errors"] == 0, outcome["raw"]["page_errors"]
+    assert summary["csp_violations"] == 0
     table = browser.render(outcome)
     for row in ("open a note", "typing", "search as one types", "JavaScript", "another host"):
         assert row in table
