@@ -57,7 +57,11 @@ class Watch:
 
     def page(self, page: Any) -> None:
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("console", self.console)
+
+    def console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
 
 async def new_context(browser: Any, server: str, watch: Watch) -> Any:

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from bench import browser
+from bench import browser, browser_report
 from tests.databases import BACKEND
 from tests.helpers import unavailable
 
@@ -45,6 +45,6 @@ def test_a_tiny_run_gives_every_figure() -> None:
     assert outcome["raw"]["scripts"]["files"]["/static/app/main.js"]["bytes"] > 0
     assert summary["elsewhere"] == 0 and summary["page_errors"] == 0, outcome["raw"]["page_errors"]
     assert summary["csp_violations"] == 0
-    table = browser.render(outcome)
+    table = browser_report.render(outcome)
     for row in ("open a note", "typing", "search as one types", "JavaScript", "another host"):
         assert row in table
