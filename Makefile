@@ -36,7 +36,7 @@ test-postgres: $(STAMP)  ## the whole suite again on PostgreSQL + Redis (must be
 	NOTES_TEST_DATABASE=postgresql NOTES_TEST_REQUIRE_SERVICES=1 \
 	NOTES_TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/python -m pytest -q --durations=15
 
-bench: | $(BIN)/python  ## the benchmark against its baselines (~9 min; BENCH_ARGS=--quick for a ~3 min smoke run)
+bench: | $(BIN)/python  ## the benchmark against its baselines, then the browser app (~11 min; BENCH_ARGS=--quick ~4 min)
 	$(BIN)/pip install --quiet -e '.[test,speed,bench]'
 	@command -v wrk >/dev/null 2>&1 || { \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \

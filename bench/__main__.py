@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import clients, features, logins, mail, memory, postgres, report, results, seed, servers
+from . import browser, clients, features, logins, mail, memory, postgres, report, results, seed, servers
 from .scenarios import Scenario, Timing, plan
 
 
@@ -30,6 +30,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smoke mode: 1 round of 2 s runs")
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL variant")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser app's figures")
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -42,6 +43,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         outcome = asyncio.run(bench(timing, with_postgres=not options.no_postgres, keep=options.keep))
+        outcome["browser"] = browser_section(quick=options.quick, skip=options.no_browser)
     except KeyboardInterrupt:
         print("interrupted; every server that was started has been stopped", file=sys.stderr)
         return 130
@@ -56,6 +58,17 @@ def main() -> int:
     print(f"\n{outcome['elapsed_seconds']:.0f} s; raw results: {path}")
     print(f"chart: python -m bench.chart {path}")
     return 0
+
+
+def browser_section(*, quick: bool, skip: bool) -> dict[str, Any]:
+    """bench/browser.py's figures, after the servers above have stopped (its own server, its own
+    data); on a machine without Chromium or Playwright, the reason instead."""
+    reason = "--no-browser" if skip else browser.missing()
+    if reason:
+        say(f"browser app figures skipped: {reason}")
+        return {"skipped": reason}
+    say("the browser app in Chromium (python -m bench.browser)")
+    return browser.run(browser.QUICK if quick else browser.FULL, quick=quick)
 
 
 async def bench(timing: Timing, *, with_postgres: bool, keep: bool) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import browser_report
 from .logins import CORES
 
 PRIVATE_LIMIT_MIB = 25  # per worker: what forking from one import must leave each worker on its own
@@ -278,6 +279,10 @@ def render(results: Row) -> str:
         f"({results['timing']['rounds']} round(s), medians).",
         *(f"Note: {note}" for note in results["notes"]),
     ]
+    found = results.get("browser")  # bench/browser.py's section (runs from before it have none)
+    if found is not None:
+        lines += ["", "The browser app (python -m bench.browser):", ""]
+        lines.append(f"skipped: {found['skipped']}" if "skipped" in found else browser_report.render(found))
     return "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -66,6 +66,7 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    tags: Mapped[str] = mapped_column(Text, default="", server_default="")  # as the service stores them
 
 
 class ApiToken(Base):
@@ -90,6 +91,13 @@ class NoteOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    tags: list[str]
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def split_tags(cls, value: object) -> object:
+        """One blank-separated string in the table, a list in the answer (as the service's)."""
+        return value.split() if isinstance(value, str) else value
 
 
 engine = create_async_engine(f"sqlite+aiosqlite:///{os.environ.get(DATABASE_VARIABLE, 'notes.db')}")
