@@ -2,7 +2,8 @@
 
 Notifications arrive on the connection that asked for them, so it cannot be one of the pools': it
 stays open, idle, for as long as the worker listens. It is opened with the engine's own connection
-arguments, as the read pool's are (reads.py).
+arguments, as the read pool's are (reads.py), and named `notes-service listener` in
+`pg_stat_activity` (its `query` says LISTEN only until its first keepalive).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 if TYPE_CHECKING:
     import asyncpg
 
+APPLICATION_NAME = "notes-service listener"
+
 
 async def listening_connection(
     engine: AsyncEngine, channel: str, deliver: Callable[[str], None]
@@ -24,6 +27,7 @@ async def listening_connection(
 
     args, options = engine.dialect.create_connect_args(engine.url)
     options.pop("prepared_statement_cache_size", None)  # it runs no statement worth caching
+    options["server_settings"] = {**options.get("server_settings", {}), "application_name": APPLICATION_NAME}
 
     def received(_connection: Any, _pid: int, _channel: str, payload: object) -> None:
         deliver(str(payload))

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from notes_service.data.listen import APPLICATION_NAME
 from tests.databases import BACKEND, pg_value
 from tests.helpers import PASSWORD, REDIS_URL, SECRET_KEY, redis_prefix_of_test, unavailable
 from tests.live.listen import Listener
@@ -227,8 +228,9 @@ def test_streams_go_on_when_the_listening_connection_is_terminated(tmp_path: Pat
             ended = pg_value(
                 database_url,
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = $1 AND query ILIKE 'LISTEN%'",
+                "WHERE datname = $1 AND application_name = $2",
                 database,
+                APPLICATION_NAME,
             )
             assert ended >= 1, "no listening connection found"
             wait_for_log(a, "event=live_notifications_down")
