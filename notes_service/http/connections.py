@@ -33,13 +33,17 @@ class Abortable:
         if scope["type"] == "http" and scope["path"] in STREAM_PATHS:
             transport = transport_of(send)
             if transport is not None:
-                scope = {**scope, TRANSPORT: Held(transport)}
+                # Into the server's own scope, not a copy: the server makes one per request and
+                # keeps it as long as the stream, so a copy would be a second dict held as long.
+                scope[TRANSPORT] = Held(transport)
         return self.app(scope, receive, send)
 
 
 class Held:
     """The transport, as a scope value that copies of the scope share: hypercorn's ProxyFix
     middleware deep-copies the scope, and a transport cannot be copied."""
+
+    __slots__ = ("transport",)
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport

@@ -46,7 +46,7 @@ class Cancellable(Protocol):
     def cancel(self) -> None: ...
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Stream:
     """One open event stream of `user_id`, signed in by a token or by an auth session."""
 

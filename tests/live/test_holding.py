@@ -10,6 +10,8 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 from quart import Quart
 from quart.typing import TestClientProtocol
 from quart.wrappers import Request
@@ -19,6 +21,7 @@ from notes_service.http.handover import Handover
 from notes_service.live import Live
 from tests.helpers import api_token, bearer
 from tests.live.test_streams import opened
+from tests.server import free_port
 
 pytestmark = pytest.mark.usefixtures("app")
 STREAMS = 50
@@ -90,3 +93,73 @@ async def test_a_stream_cut_off_by_the_hub_is_let_go(
         assert live.hub.count == 0
         assert stream.buffer == b""  # nothing more was sent: no end of the answer, as Quart's own
     # and leaving the `async with` awaited the answer's task: it ended, not with an error
+
+
+@pytest.fixture
+def quick(settings: dict[str, Any]) -> dict[str, Any]:
+    settings.update(events_heartbeat_seconds=0.1)
+    return settings
+
+
+@pytest.mark.usefixtures("quick")
+async def test_through_hypercorn_a_stream_has_its_whole_head_and_goes_on(
+    app: Quart, client: TestClientProtocol, factory: Any
+) -> None:
+    """Under hypercorn itself (the test client is no server): the head arrives whole although the
+    handover empties the headers hypercorn keeps (http/handover.py), heartbeats follow, and the
+    client closing its socket takes the stream out of the hub."""
+    await factory.user("alice")
+    token = await api_token(client, "alice@example.com")
+    live: Live = app.extensions["live"]
+    config = Config()
+    config.bind = [f"127.0.0.1:{free_port()}"]
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(_without_lifespan(app), config, shutdown_trigger=stop.wait))
+    try:
+        reader, writer = await _connect(config.bind[0])
+        writer.write(f"GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+        async with asyncio.timeout(5.0):
+            head = (await reader.readuntil(b"\r\n\r\n")).decode().lower()
+            assert head.startswith("http/1.1 200")
+            for header in (
+                "content-type: text/event-stream",
+                "cache-control: no-store",
+                "x-accel-buffering: no",
+            ):
+                assert header in head, head
+            body = b""
+            while body.count(b": heartbeat") < 2:
+                body += await reader.read(1024)
+        [held] = list(live.hub)
+        assert isinstance(held.task, Handover) and held.task.task is not None
+        writer.close()
+        await asyncio.wait([held.task.task], timeout=2.0)
+        assert live.hub.count == 0
+    finally:
+        stop.set()
+        await asyncio.wait([server], timeout=5.0)  # hypercorn waits for a stream that never ends
+        server.cancel()
+
+
+def _without_lifespan(app: Quart) -> Any:
+    """The app, its lifespan already run by the `app` fixture: hypercorn's is answered and skipped."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+    return asgi
+
+
+async def _connect(bind: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    host, port = bind.split(":")
+    async with asyncio.timeout(5.0):
+        while True:
+            try:
+                return await asyncio.open_connection(host, int(port))
+            except OSError:
+                await asyncio.sleep(0.02)
