@@ -18,6 +18,7 @@ from .blueprints import account, api, app_json, events, main, notes, recovery, s
 from .config import load_settings
 from .http import auth, docs, errors, throttle, web
 from .http.connections import Abortable
+from .http.handover import HandoverMiddleware
 from .http.logs import AccessLog
 from .http.schemas import APIOnlyProvider
 from .http.serializers import JSONProvider
@@ -76,6 +77,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     api.init_app(app)
     docs.init_app(app)
     # Quart declares asgi_app as a method; replacing it with middleware is Quart's documented way.
+    # Innermost: live streams run their bodies after Quart's request is over (issue 22).
+    app.asgi_app = HandoverMiddleware(app.asgi_app)  # type: ignore[method-assign]
     app.asgi_app = web.CloseAfterUnreadBody(app.asgi_app)  # type: ignore[method-assign]
     app.asgi_app = AccessLog(app.asgi_app)  # type: ignore[method-assign]
     if notes_config.trusted_proxy_hops:

@@ -71,6 +71,11 @@ class ReadPool:
         finally:
             self._give_back(connection)
 
+    @property
+    def in_use(self) -> int:
+        """Connections lent out now (or being opened for a read)."""
+        return self._places - sum(len(idle) for idle in self._idle.values())
+
     def expire(self) -> None:
         """Drop every idle connection (the server restarted, say): reads open fresh ones."""
         for idle in self._idle.values():

@@ -13,32 +13,37 @@ a cut stream's connection closes the graceful way. tests/live/test_serve.py hold
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol, runtime_checkable
-
-from hypercorn.typing import ASGIFramework
 
 TRANSPORT = "notes.transport"
 STREAM_PATHS = ("/events", "/api/events")
+# An ASGI app as Quart's `asgi_app` is one: called, it gives the coroutine that serves the request.
+ASGIApp = Callable[[Any, Any, Any], Coroutine[Any, Any, None]]
 
 
 class Abortable:
     """ASGI middleware: the event-stream routes' scopes get `TRANSPORT` where it can be found."""
 
-    def __init__(self, app: ASGIFramework) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Coroutine[Any, Any, None]:
+        # Not a coroutine of its own: the app's is returned, one frame fewer held by each stream.
         if scope["type"] == "http" and scope["path"] in STREAM_PATHS:
             transport = transport_of(send)
             if transport is not None:
-                scope = {**scope, TRANSPORT: Held(transport)}
-        await self.app(scope, receive, send)
+                # Into the server's own scope, not a copy: the server makes one per request and
+                # keeps it as long as the stream, so a copy would be a second dict held as long.
+                scope[TRANSPORT] = Held(transport)
+        return self.app(scope, receive, send)
 
 
 class Held:
     """The transport, as a scope value that copies of the scope share: hypercorn's ProxyFix
     middleware deep-copies the scope, and a transport cannot be copied."""
+
+    __slots__ = ("transport",)
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport

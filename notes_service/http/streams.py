@@ -3,8 +3,9 @@
 Everything that can refuse a stream happens before its first byte, as a JSON error: a cross-site
 request (403), a bad `Last-Event-ID` or `since` (400), an expired one (410), too many streams for
 the user (429) or the worker (503, also while it stops), each with `Retry-After` where waiting
-helps. Then the answer is `text/event-stream`, its body `live.sse.events` (the changes after the
-starting point, then live ones), without Quart's response timeout and unbuffered by proxies.
+helps. Then the answer is `text/event-stream`, unbuffered by proxies, its body `live.sse.events`
+(the changes after the starting point, then live ones), handed over to run after Quart is done with
+the request (http/handover.py): nothing of the request is held while the stream waits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..services.users import CurrentUser
 from .connections import held_transport
 from .errors import HTTPError
 from .feed import cursor_writer, decode_cursor, read_page
+from .handover import handover_of, placeholder
 from .shapes import EXPORTED_NOTE
 
 CROSS_SITE = "Cross-site request"
@@ -64,6 +66,7 @@ async def stream_answer(user: CurrentUser) -> Response:
     else:
         first = await read_page(store, user_id=user.id, since=since, limit=sse.PAGE)
     live: Live = current_app.extensions["live"]
+    handover = handover_of(request.scope)
     try:
         stream = await live.open(
             user.id,
@@ -75,6 +78,7 @@ async def stream_answer(user: CurrentUser) -> Response:
         raise HTTPError(
             refused.status, refused.message, headers={"Retry-After": str(refused.retry_after)}
         ) from refused
+    stream.task = handover  # what ends a stream that cannot end by itself (live/hub.py)
     body = sse.events(
         live.database,
         stream,
@@ -83,7 +87,7 @@ async def stream_answer(user: CurrentUser) -> Response:
         cursor=cursor_writer(user.id),
         note_json=EXPORTED_NOTE.one,
         heartbeat=live.heartbeat,
+        beats=live.hub.beats,
     )
-    response = Response(body, content_type="text/event-stream", headers=HEADERS)
-    response.timeout = None  # Quart's RESPONSE_TIMEOUT would end every stream after a minute
-    return response
+    handover.take(body, ended=lambda: live.closed(stream))
+    return Response(placeholder(handover), content_type="text/event-stream", headers=HEADERS)

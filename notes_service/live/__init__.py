@@ -11,13 +11,12 @@
 - counts.py    open streams per user, shared by the workers (and with Redis, the hosts)
 
 `Live` holds them for the worker; the routes (blueprints/api/events.py, blueprints/events.py) ask it
-to `open` a stream and hand its body to Quart. A stream's end (the client left, it was ended) is the
-end of its request's task, which takes it out of the hub and the counts.
+to `open` a stream and run its body (after Quart's request: http/handover.py). A stream's end (the
+client left, it was ended) is the end of its body, which takes it out of the hub and the counts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncGenerator
 
@@ -106,8 +105,9 @@ class Live:
         auth_session_id: int | None = None,
         connection: Transport | None = None,
     ) -> Stream:
-        """A new stream of the user, in the hub and the counts until its request's task ends;
-        `Refused` when the worker is stopping or full, or the user has too many streams."""
+        """A new stream of the user, in the hub and the counts until `closed`, which whoever runs
+        its body calls when it ends; `Refused` when the worker is stopping or full, or the user has
+        too many streams."""
         if self.hub.stopping:
             raise Refused(503, "The service is restarting", random.randint(*STOPPING_RETRY_SECONDS))
         if self.hub.full:
@@ -116,10 +116,6 @@ class Live:
         if not await self.counts.acquire(stream, limit=self.settings.events_per_user):
             raise Refused(429, "Too many open streams for this account", USER_RETRY_SECONDS)
         self.hub.add(stream)
-        task = asyncio.current_task()
-        if task is not None:
-            stream.task = task
-            task.add_done_callback(lambda _task: self.closed(stream))
         return stream
 
     def closed(self, stream: Stream) -> None:

@@ -7,7 +7,8 @@
 It opens with `id: <cursor>` alone (no event is dispatched, but a browser's EventSource and
 `notes_client` keep it as the last event id), so a client that reconnects resumes where it was
 even when nothing changed meanwhile. Then, until it ends: woken, it reads the feed after its own
-cursor in pages of `PAGE` and sends each change; every `heartbeat` seconds it sends a comment line.
+cursor in pages of `PAGE` and sends each change; every `heartbeat` seconds (`Beats`, one timer for
+the worker's streams) it sends a comment line.
 It never holds more than one page: when the client does not read, the send waits (hypercorn's
 buffer is full) and the stream reads nothing more until it can go on, or is cut off
 (`Hub.end_stuck`). Ending, it says `retry:` when the worker stops, then returns.
@@ -30,7 +31,7 @@ from ..services import changes
 from ..services.changes import ChangesPage, Since
 from ..services.errors import CursorExpired
 from ..services.rows import ChangedNoteRow, DeletedNoteRow
-from .hub import Ending, Stream
+from .hub import Beats, Ending, Stream
 
 log = logging.getLogger("notes_service.live")
 PAGE = 50
@@ -70,14 +71,17 @@ async def events(
     cursor: Cursor,
     note_json: NoteJSON,
     heartbeat: float,
+    beats: Beats,
 ) -> AsyncIterator[bytes]:
     """The stream's body, `first` (read after `since` before the answer began) first."""
     page: ChangesPage | None = first
+    del first  # sent once: not held for the stream's life
     yield b"id: %s\n\n" % cursor(since).encode()
-    next_beat = time.monotonic() + heartbeat
+    loop = asyncio.get_running_loop()
+    beats.at(stream, loop.time() + heartbeat)
     while stream.ending is None:
-        if page is None and stream.woken.is_set():
-            stream.woken.clear()
+        if page is None and stream.woken:
+            stream.woken = False
             try:
                 page = await changes.read_changes(
                     database.store(), author_id=stream.user_id, after=since, limit=PAGE
@@ -99,18 +103,14 @@ async def events(
             if more:
                 stream.wake()  # the rest after this page, once the client took it
             continue
-        now = time.monotonic()
-        if now >= next_beat:
-            stream.sending_since = now
+        if stream.beat_due:
+            stream.beat_due = False
+            stream.sending_since = time.monotonic()
             yield HEARTBEAT
             stream.sending_since = None
-            next_beat = max(next_beat + heartbeat, time.monotonic())
+            beats.at(stream, loop.time() + heartbeat)
             continue
-        try:
-            async with asyncio.timeout(next_beat - now):
-                await stream.woken.wait()
-        except TimeoutError:
-            pass
+        await stream.wait()  # a wake, the heartbeat (one timer for all streams: Beats) or the end
     if stream.ending == Ending.STOPPING:
         yield retry_hint()
 
