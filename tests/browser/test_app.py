@@ -100,9 +100,12 @@ def saved(page: Any, expect: Any) -> None:
     expect(page.locator(".app-status")).to_have_text("Saved", timeout=SAVED_MS)
 
 
-def test_created_edited_trashed_in_one_browser_show_in_the_other(signed_in: Any, sync_api: Any) -> None:
+def test_created_edited_pinned_tagged_trashed_in_one_browser_show_in_the_other(
+    signed_in: Any, sync_api: Any
+) -> None:
     expect = sync_api.expect
     (one, two), api = signed_in(2)
+    api.create("Older", "an older note")
     one.goto("/notes")
     two.goto("/notes")
     one.keyboard.press("n")
@@ -118,13 +121,39 @@ def test_created_edited_trashed_in_one_browser_show_in_the_other(signed_in: Any,
     one.fill(".app-content", "first words, and more")  # still writing: the editor is open
     saved(one, expect)
     expect(two.locator(".app-content")).to_have_value("first words, and more", timeout=LIVE_MS)
+
+    # pinned in one (no page load): first in both lists, as on the server's page, and the open note
+    # in two says so; the older note pinned after it is listed first then (newest first among pins)
+    one.click(".app-item-title:text('Older')")
+    expect(one.locator(".app-content")).to_have_value("an older note")
+    with one.expect_response(lambda answer: answer.request.method == "PATCH") as answer:
+        one.get_by_role("button", name="Pin", exact=True).click()
+    assert answer.value.status == 200 and answer.value.request.headers["if-match"]
+    expect(one.get_by_role("button", name="Unpin")).to_be_visible()
+    for page in (one, two):
+        expect(page.locator(".app-item").first).to_contain_text("Older", timeout=LIVE_MS)
+        expect(page.locator(".app-item.pinned")).to_have_count(1)
+    one.click(".app-item-title:text('From the first')")
+    one.get_by_role("button", name="Pin", exact=True).click()
+    expect(two.get_by_role("button", name="Unpin")).to_be_visible(timeout=LIVE_MS)
+    expect(two.locator(".app-item.pinned")).to_have_count(2, timeout=LIVE_MS)
+    expect(two.locator(".app-item").first).to_contain_text("From the first")
+    assert api.titles() == ["From the first", "Older"]
+
+    one.fill(".app-tags", "Work #ideas")
+    one.locator(".app-tags").press("Enter")
+    expect(two.locator(".app-item.active .app-item-tags")).to_have_text("#work #ideas", timeout=LIVE_MS)
+    expect(two.locator(".app-tags")).to_have_value("work ideas")
+    assert api.get(int(one.url.rsplit("/", 1)[1]))["tags"] == ["work", "ideas"]
+    saved(one, expect)
+    expect(two.locator(".app-content")).to_have_value("first words, and more")  # the text stays as it was
     two.go_back()
     expect(two.locator(".app-empty")).to_be_visible()
 
     one.get_by_role("button", name="Move to trash").click()
     one.wait_for_url(re.compile(r"/notes$"))
     expect(two.locator(".app-notes")).not_to_contain_text("From the first", timeout=LIVE_MS)
-    assert api.titles() == []
+    assert api.titles() == ["Older"]
 
 
 def test_autosave_survives_a_reload(signed_in: Any, sync_api: Any) -> None:

@@ -11,6 +11,7 @@ const draftKey = (id) => `notes-app:draft:${id ?? "new"}`;
 // note made by a form would count as an edit (and save it).
 const joined = ({ title, content }) => `${title}\n${content}`.replace(/\r\n?/g, "\n");
 const split = (text) => { const at = text.indexOf("\n"); return { title: text.slice(0, at), content: text.slice(at + 1) }; };
+const tagsOf = (text) => text.split(/[\s,]+/).map((tag) => tag.replace(/^#/, "")).filter(Boolean);
 const TASK = /^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)\[([ xX])\]/;
 
 // The content with the `index`-th task box (in document order, outside fenced code) ticked or not.
@@ -35,6 +36,7 @@ export class NoteEditor {
       <div class="app-toolbar">
         <button type="button" class="link app-back" data-close>← Notes</button>
         <span class="app-status" role="status" aria-live="polite"></span>
+        <button type="button" class="secondary" data-pin aria-pressed="false" hidden>Pin</button>
         <button type="button" class="secondary" data-preview>Edit</button>
         <form class="inline" method="post" data-trash hidden>
           <input type="hidden" name="csrf_token"><button type="submit" class="danger">Move to trash</button>
@@ -42,6 +44,8 @@ export class NoteEditor {
       </div>
       <label class="visually-hidden" for="app-title">Title</label>
       <input id="app-title" class="app-title" type="text" maxlength="200" placeholder="Title" autocomplete="off">
+      <label class="visually-hidden" for="app-tags">Tags</label>
+      <input id="app-tags" class="app-tags" type="text" maxlength="900" placeholder="Tags: work ideas" autocomplete="off" hidden>
       <label class="visually-hidden" for="app-content">Content</label>
       <textarea id="app-content" class="app-content" placeholder="Write here — Markdown works"></textarea>
       <div class="content markdown app-preview" hidden></div>
@@ -53,6 +57,12 @@ export class NoteEditor {
     this.conflictBox = root.querySelector(".app-conflict");
     this.status = root.querySelector(".app-status");
     this.previewButton = root.querySelector("[data-preview]");
+    // Pin and tags save at once (If-Match, as the text does), each on its own: no text goes with them.
+    this.pin = root.querySelector("[data-pin]");
+    this.pin.addEventListener("click", () => this.setMeta({ is_pinned: !this.note.is_pinned }));
+    this.tags = root.querySelector(".app-tags");
+    this.tags.addEventListener("change", () => this.setMeta({ tags: tagsOf(this.tags.value) }));
+    this.tags.addEventListener("keydown", (event) => { if (event.key === "Enter") this.tags.blur(); });
     // Moving to the trash is the page's own form (its flash offers Undo), posted from here.
     this.trash = root.querySelector("[data-trash]");
     this.trash.addEventListener("submit", async (event) => {
@@ -107,7 +117,14 @@ export class NoteEditor {
     this.content.focus();
   }
 
+  // The buttons of a saved note (pin, tags, trash), showing its pin and tags as they are now.
   showTrash() {
+    this.pin.hidden = this.tags.hidden = !this.note;
+    if (this.note) {
+      this.pin.textContent = this.note.is_pinned ? "Unpin" : "Pin";
+      this.pin.setAttribute("aria-pressed", String(this.note.is_pinned));
+      if (document.activeElement !== this.tags) this.tags.value = (this.note.tags ?? []).join(" ");
+    }
     this.trash.hidden = !this.note;
     if (this.note) this.trash.action = `/notes/${this.note.id}/delete`;
     this.trash.csrf_token.value = document.querySelector("input[name=csrf_token]")?.value ?? "";
@@ -190,6 +207,33 @@ export class NoteEditor {
     if (this.dirty()) this.schedule(QUIET_MS);
   }
 
+  // Pin or tag the open note: on a 412 (changed elsewhere) the change goes onto the latest version,
+  // whose text is merged into the editor's as any change from elsewhere is.
+  async setMeta(fields) {
+    const opened = this.opened;
+    this.say("Saving…");
+    try {
+      let note;
+      try {
+        note = await updateNote(this.note, fields);
+      } catch (error) {
+        if (error?.status !== 412) throw error;
+        const latest = await getNote(this.note.id);
+        if (opened === this.opened) this.changedElsewhere(latest);
+        note = await updateNote(latest, fields);
+      }
+      if (opened !== this.opened) return;
+      if (note.version > this.note.version) this.note = note; // else the stream was first with it
+      this.showTrash();
+      this.say(this.dirty() ? "" : "Saved");
+      this.onSaved(note);
+    } catch (error) {
+      if (!(error instanceof ApiError) || opened !== this.opened) return;
+      this.showTrash();
+      this.say(error.offline ? "Not saved — offline" : `Not saved — ${Object.values(error.body?.details ?? {})[0] ?? error.message}`);
+    }
+  }
+
   // A change of a note from the stream (or found by a refused save).
   changedElsewhere(note) {
     if (!this.note || note.id !== this.note.id || note.version <= this.note.version) return;
@@ -201,6 +245,7 @@ export class NoteEditor {
   integrate(theirs) {
     const mine = this.inputs(), base = this.base;
     this.note = theirs;
+    this.showTrash();
     this.base = { title: theirs.title, content: theirs.content };
     const merged = merge3(joined(base), joined(mine), joined(theirs));
     if (!merged.clean) { this.showConflict(mine, theirs); return; }

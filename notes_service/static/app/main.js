@@ -49,6 +49,10 @@ const editor = new NoteEditor(pane, {
 
 const plain = (text) => text.replace(/[#>*_`~[\]|-]+/g, " ").replace(/\s+/g, " ").trim().slice(0, 160);
 
+// The pin of the server's list (templates/_macros.html), drawn the same way.
+const PIN = document.createElement("template");
+PIN.innerHTML = `<svg class="pin" role="img" aria-label="Pinned" viewBox="0 0 16 16" width="14" height="14" fill="currentColor"><path d="M9.8 1.2a.75.75 0 0 1 1.06 0l3.94 3.94a.75.75 0 0 1 0 1.06l-1.4 1.4a.75.75 0 0 1-.7.2l-1.37-.34-2.2 2.2.4 2.38a.75.75 0 0 1-.21.65l-.7.7a.75.75 0 0 1-1.06 0L5.1 11.07 2.03 14.14a.75.75 0 1 1-1.06-1.06L4.04 10 1.72 7.7a.75.75 0 0 1 0-1.06l.7-.7a.75.75 0 0 1 .65-.21l2.38.4 2.2-2.2-.34-1.37a.75.75 0 0 1 .2-.7z"/></svg> `;
+
 function item(note) {
   const li = document.createElement("li");
   li.className = `app-item${note.is_pinned ? " pinned" : ""}${note.id === openId ? " active" : ""}`;
@@ -57,10 +61,22 @@ function item(note) {
   link.href = `/notes/${note.id}`;
   link.className = "app-item-title";
   link.textContent = note.title;
+  if (note.is_pinned) link.prepend(PIN.content.cloneNode(true));
   const preview = document.createElement("p");
   preview.className = "app-item-preview";
   preview.textContent = plain(note.content);
   li.append(link, preview);
+  if (note.tags?.length) {
+    const tags = document.createElement("p");
+    tags.className = "app-item-tags";
+    for (const tag of note.tags) {
+      const a = document.createElement("a");
+      a.href = `/notes?tag=${encodeURIComponent(tag)}`;
+      a.textContent = `#${tag}`;
+      tags.append(a, " ");
+    }
+    li.append(tags);
+  }
   return li;
 }
 
