@@ -236,6 +236,74 @@ def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: An
         assert on_server == [chosen] and kept["content"] == other
 
 
+def test_search_as_you_type_shows_the_servers_marked_excerpts_and_takes_over_its_urls(
+    signed_in: Any, sync_api: Any
+) -> None:
+    expect = sync_api.expect
+    (page,), api = signed_in(1)
+    api.create("Running log", "# Week\n\nI went **running**, then running again. Run more.")
+    api.request.post(
+        "/api/notes",
+        data={"title": "Quokkas", "content": "Runners saw quokkas.", "tags": ["trip"]},
+        headers=api.headers,
+    )
+    api.request.post(
+        "/api/notes", data={"title": "Other", "content": "plain", "tags": ["trip"]}, headers=api.headers
+    )
+    page.goto("/notes")
+    page.wait_for_selector(".app-item")
+    page.keyboard.press("/")
+    page.keyboard.type("runn")
+    count = page.locator(".app-count")
+    expect(count).to_have_text("2 notes")
+    items = page.locator(".app-item")
+    expect(items).to_have_count(2)
+    expect(items.first.locator(".app-item-title mark")).to_have_text(["Running"])
+    # every match marked, in plain text, as the server's page marks them
+    marks = items.first.locator(".excerpt mark")
+    expect(marks).to_have_text(["running", "running"])
+    server_page = page.context.request.get("/notes?q=runn").text()
+    excerpt = items.first.locator(".excerpt").inner_html()
+    assert excerpt in server_page and "**" not in excerpt and "#" not in excerpt
+    assert page.url.endswith("/notes?q=runn")
+
+    page.locator("#app-q").fill("tag:trip")
+    expect(items).to_have_count(2)
+    expect(count).to_be_hidden()
+    expect(page.locator(".app-item-title")).to_have_text(["Other", "Quokkas"])
+    page.locator("#app-q").fill("run* tag:trip")
+    expect(page.locator(".app-item-title")).to_have_text(["Quokkas"])
+    expect(count).to_have_text("1 note")
+
+    # the server's search and tag addresses open in the app, and its tag links stay in it
+    page.goto("/notes?q=quokka")
+    expect(page.locator("#app-q")).to_have_value("quokka")
+    expect(page.locator(".app-item .excerpt mark")).to_have_text(["quokkas"])
+    expect(count).to_have_text("1 note")
+    page.goto("/notes?tag=trip")
+    expect(page.locator("#app-q")).to_have_value("tag:trip")
+    expect(page.locator(".app-item-title")).to_have_text(["Other", "Quokkas"])
+    page.goto("/notes")
+    expect(page.locator(".app-item")).to_have_count(3)
+    page.locator(".app-item-tags a").first.click()
+    expect(page.locator(".app-item-title")).to_have_text(["Other", "Quokkas"])
+    assert page.url.endswith("/notes?tag=trip")
+    page.go_back()
+    expect(page.locator(".app-item")).to_have_count(3)
+    # without script the server's pages answer those addresses as before
+    plain = page.context.browser.new_context(
+        base_url=page.url.split("/notes")[0],
+        java_script_enabled=False,
+        storage_state=page.context.storage_state(),
+    )
+    no_script = plain.new_page()
+    no_script.goto("/notes?q=runn")
+    expect(no_script.locator(".result-count")).to_have_text("2 notes")
+    expect(no_script.locator(".excerpt mark").first).to_have_text("running")
+    assert no_script.locator(".app").count() == 0
+    plain.close()
+
+
 def test_scripts_fit_the_budget_and_come_from_here(signed_in: Any, sync_api: Any) -> None:
     (page,), api = signed_in(1)
     note = api.create("Budget", "text")
