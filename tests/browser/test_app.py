@@ -202,9 +202,9 @@ def test_edits_of_different_paragraphs_are_both_kept(signed_in: Any, sync_api: A
     assert api.get(note["id"])["content"] == both
 
 
-@pytest.mark.parametrize("choice", ["Keep both as two notes", "Keep mine", "Keep theirs"])
-def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: Any, choice: str) -> None:
-    expect = sync_api.expect
+def clash(signed_in: Any, sync_api: Any) -> tuple[Any, Any, dict[str, Any], str, str]:
+    """Two browsers change the same word of a note: the one that saved second is shown both
+    versions. Returns (that page, the API, the note, its text, the other's text)."""
     (one, two), api = signed_in(2)
     note = api.create("Clash", "The cat sat on the mat.\nSecond line.")
     open_note(one, note["id"])
@@ -212,7 +212,7 @@ def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: An
     edit(one)
     edit(two)
     two.fill(".app-content", "The dog sat on the mat.\nSecond line.")
-    one.fill(".app-content", "The cat slept on the mat.\nSecond line.")
+    one.fill(".app-content", "The cow sat on the mat.\nSecond line.")
     one.keyboard.press("Control+Enter")
     asking = None  # whichever saved second: it is shown both versions
     for _ in range(SAVED_MS // 100):
@@ -221,19 +221,52 @@ def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: An
             break
         one.wait_for_timeout(100)
     assert asking is not None, "no choice shown"
-    expect(asking.locator(".app-conflict mark").first).to_be_visible()
+    sync_api.expect(asking.locator(".app-conflict mark").first).to_be_visible()
     mine = asking.locator(".app-content").input_value()
+    texts = {"The dog sat on the mat.\nSecond line.", "The cow sat on the mat.\nSecond line."}
+    (theirs,) = texts - {mine}
+    return asking, api, note, mine, theirs
+
+
+def kept_in(page: Any, note_id: int) -> list[dict[str, str]]:
+    return list(page.evaluate(f"JSON.parse(localStorage.getItem('notes-app:kept:{note_id}') ?? '[]')"))
+
+
+@pytest.mark.parametrize("choice", ["Keep both as two notes", "Keep mine", "Keep theirs"])
+def test_edits_of_one_word_ask_and_lose_nothing(signed_in: Any, sync_api: Any, choice: str) -> None:
+    expect = sync_api.expect
+    asking, api, note, mine, theirs = clash(signed_in, sync_api)
     asking.get_by_role("button", name=choice).click()
     saved(asking, expect)
-    texts = {"The dog sat on the mat.\nSecond line.", "The cat slept on the mat.\nSecond line."}
-    (theirs,) = texts - {mine}
     on_server = [note["content"] for note in api.request.get("/api/notes", headers=api.headers).json()]
-    kept = asking.evaluate(f"JSON.parse(localStorage.getItem('notes-app:kept:{note['id']}'))")
+    kept = kept_in(asking, note["id"])
     if choice == "Keep both as two notes":
-        assert set(on_server) == texts
+        assert set(on_server) == {mine, theirs}
     else:  # the one chosen is the note; the other stays in this browser
         chosen, other = (mine, theirs) if choice == "Keep mine" else (theirs, mine)
-        assert on_server == [chosen] and kept["content"] == other
+        assert on_server == [chosen] and kept[0]["content"] == other
+
+
+def test_a_version_kept_in_this_browser_can_be_seen_and_restored(signed_in: Any, sync_api: Any) -> None:
+    expect = sync_api.expect
+    asking, api, note, mine, theirs = clash(signed_in, sync_api)
+    asking.get_by_role("button", name="Keep theirs").click()
+    saved(asking, expect)
+    asking.reload()  # kept in localStorage: still there after a reload
+    asking.get_by_role("button", name="Kept versions (1)").click()
+    version = asking.locator(".app-kept-version")
+    expect(version).to_have_count(1)
+    expect(version.locator("summary")).to_contain_text("Yours, not chosen")
+    expect(version.locator(".app-line.changed mark").first).to_be_visible()
+    assert mine.split(" ")[1] in version.locator(".app-line.changed").first.inner_text()
+    version.get_by_role("button", name="Restore this version").click()
+    expect(asking.locator(".app-content")).to_have_value(mine)
+    saved(asking, expect)
+    assert api.get(note["id"])["content"] == mine
+    # the text it replaced is kept in its place
+    expect(asking.get_by_role("button", name="Kept versions (1)")).to_be_visible()
+    kept = kept_in(asking, note["id"])
+    assert [each["content"] for each in kept] == [theirs]
 
 
 def test_search_as_you_type_shows_the_servers_marked_excerpts_and_takes_over_its_urls(

@@ -2,6 +2,7 @@
 // unsaved text in localStorage until the server has it, retries with backoff while offline, and
 // merges a change made elsewhere into unsaved text (merge.js) or asks which to keep.
 import { ApiError, createNote, csrfToken, getNote, renderMarkdown, updateNote } from "./api.js";
+import { keep, keptOf, forget, showKept } from "./kept.js";
 import { merge3, sideBySide } from "./merge.js";
 
 const QUIET_MS = 1000;
@@ -37,6 +38,7 @@ export class NoteEditor {
         <button type="button" class="link app-back" data-close>← Notes</button>
         <span class="app-status" role="status" aria-live="polite"></span>
         <button type="button" class="secondary" data-pin aria-pressed="false" hidden>Pin</button>
+        <button type="button" class="secondary" data-kept hidden>Kept versions</button>
         <button type="button" class="secondary" data-preview>Edit</button>
         <form class="inline" method="post" data-trash hidden>
           <input type="hidden" name="csrf_token"><button type="submit" class="danger">Move to trash</button>
@@ -49,12 +51,19 @@ export class NoteEditor {
       <label class="visually-hidden" for="app-content">Content</label>
       <textarea id="app-content" class="app-content" placeholder="Write here — Markdown works"></textarea>
       <div class="content markdown app-preview" hidden></div>
-      <div class="app-conflict" hidden></div>`;
+      <div class="app-conflict" hidden></div>
+      <div class="app-kept" hidden></div>`;
     this.title = root.querySelector(".app-title");
     this.content = root.querySelector(".app-content");
     this.preview = root.querySelector(".app-preview");
     if (page) { page.classList.add("app-preview"); this.preview.replaceWith(page); this.preview = page; }
     this.conflictBox = root.querySelector(".app-conflict");
+    this.keptBox = root.querySelector(".app-kept");
+    this.keptButton = root.querySelector("[data-kept]");
+    this.keptButton.addEventListener("click", () => {
+      if (!this.keptBox.hidden) { this.keptBox.hidden = true; return; }
+      showKept(this.keptBox, this.note.id, this.inputs(), (version, index) => this.restore(version, index));
+    });
     this.status = root.querySelector(".app-status");
     this.previewButton = root.querySelector("[data-preview]");
     // Pin and tags save at once (If-Match, as the text does), each on its own: no text goes with them.
@@ -95,7 +104,7 @@ export class NoteEditor {
     this.opened = (this.opened ?? 0) + 1; // a save still under way for the last note leaves this one be
     this.note = note; this.conflict = null; this.remote = null;
     this.base = note ? { title: note.title, content: note.content } : { title: "", content: "" };
-    this.conflictBox.hidden = true;
+    this.conflictBox.hidden = this.keptBox.hidden = true;
     this.setInputs(this.base);
     this.root.dataset.noteId = note?.id ?? "new";
     this.showTrash();
@@ -125,6 +134,9 @@ export class NoteEditor {
       this.pin.setAttribute("aria-pressed", String(this.note.is_pinned));
       if (document.activeElement !== this.tags) this.tags.value = (this.note.tags ?? []).join(" ");
     }
+    const kept = this.note && !this.conflict ? keptOf(this.note.id).length : 0;
+    this.keptButton.hidden = !kept;
+    this.keptButton.textContent = `Kept versions (${kept})`;
     this.trash.hidden = !this.note;
     if (this.note) this.trash.action = `/notes/${this.note.id}/delete`;
     this.trash.csrf_token.value = document.querySelector("input[name=csrf_token]")?.value ?? "";
@@ -249,6 +261,10 @@ export class NoteEditor {
     this.base = { title: theirs.title, content: theirs.content };
     const merged = merge3(joined(base), joined(mine), joined(theirs));
     if (!merged.clean) { this.showConflict(mine, theirs); return; }
+    if (merged.text !== joined(mine) && joined(mine) !== joined(base)) {
+      keep(theirs.id, mine, "Your text before a change from elsewhere was merged into it");
+      this.showTrash();
+    }
     this.setInputs(split(merged.text));
     this.keepDraft();
     if (this.previewing) this.showPreview(true);
@@ -257,6 +273,7 @@ export class NoteEditor {
 
   showConflict(mine, theirs) {
     this.conflict = { mine, theirs };
+    this.showTrash();
     this.setInputs(mine);
     this.keepDraft();
     this.say("Changed elsewhere — choose what to keep");
@@ -308,14 +325,27 @@ export class NoteEditor {
       } catch { this.say(OFFLINE); return; } // still in conflict: nothing lost, try again
     }
     // The version not chosen stays in this browser (nothing typed is lost, whatever is chosen).
-    if (choice !== "both") {
-      localStorage.setItem(`notes-app:kept:${this.note.id}`, JSON.stringify(choice === "mine" ? theirs : mine));
-    }
+    if (choice === "mine") keep(this.note.id, theirs, "Saved elsewhere, not chosen");
+    if (choice === "theirs") keep(this.note.id, mine, "Yours, not chosen");
     this.conflict = null;
     this.conflictBox.hidden = true;
+    this.showTrash();
     this.setInputs(choice === "mine" ? mine : theirs);
     this.keepDraft();
     if (this.dirty()) this.saveNow(); else this.say("Saved");
+  }
+
+  // Put a kept version back in the editor and save it; the text it replaces is kept in its place.
+  restore(version, index) {
+    if (this.conflict) return;
+    forget(this.note.id, index);
+    keep(this.note.id, this.inputs(), "Replaced by a restored version");
+    this.keptBox.hidden = true;
+    this.setInputs(version);
+    this.showPreview(false);
+    this.showTrash();
+    this.keepDraft();
+    this.saveNow();
   }
 
   // The reading view (the note as its page shows it) or the text to edit.
