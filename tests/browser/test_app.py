@@ -183,23 +183,93 @@ def test_ticking_a_task_box_saves_it(signed_in: Any, sync_api: Any) -> None:
     assert after["version"] == note["version"] + 1
 
 
-def test_edits_of_different_paragraphs_are_both_kept(signed_in: Any, sync_api: Any) -> None:
+@pytest.mark.parametrize(
+    ("base", "by_one", "by_two", "both"),
+    [
+        (
+            "Alpha paragraph.\n\nBeta paragraph.\n\nGamma paragraph.",
+            "Alpha, from one paragraph.\n\nBeta paragraph.\n\nGamma paragraph.",
+            "Alpha paragraph.\n\nBeta paragraph.\n\nGamma, from two paragraph.",
+            "Alpha, from one paragraph.\n\nBeta paragraph.\n\nGamma, from two paragraph.",
+        ),
+        (  # different words of one line (merge.js: by word within the lines both changed)
+            "The cat sat on the mat.\nSecond line.",
+            "The black cat sat on the mat.\nSecond line.",
+            "The cat sat on the old mat.\nSecond line.",
+            "The black cat sat on the old mat.\nSecond line.",
+        ),
+    ],
+    ids=["paragraphs", "words-of-a-line"],
+)
+def test_edits_that_do_not_overlap_are_both_kept(
+    signed_in: Any, sync_api: Any, base: str, by_one: str, by_two: str, both: str
+) -> None:
     expect = sync_api.expect
     (one, two), api = signed_in(2)
-    base = "Alpha paragraph.\n\nBeta paragraph.\n\nGamma paragraph."
     note = api.create("Shared", base)
     open_note(one, note["id"])
     open_note(two, note["id"])
     edit(one)
     edit(two)
-    two.fill(".app-content", base.replace("Gamma", "Gamma, from two"))
-    one.fill(".app-content", base.replace("Alpha", "Alpha, from one"))
+    two.fill(".app-content", by_two)
+    one.fill(".app-content", by_one)
     one.keyboard.press("Control+Enter")
-    both = "Alpha, from one paragraph.\n\nBeta paragraph.\n\nGamma, from two paragraph."
     for page in (one, two):
         expect(page.locator(".app-content")).to_have_value(both, timeout=SAVED_MS)
         saved(page, expect)
+        assert not page.locator(".app-conflict").is_visible()
     assert api.get(note["id"])["content"] == both
+
+
+MERGES = [  # (base, mine, theirs, merged or None: the person chooses)
+    (
+        "The cat sat on the mat.",
+        "The cow sat on the mat.",
+        "The cat sat on the red mat.",
+        "The cow sat on the red mat.",
+    ),
+    ("a b c", "a X c", "a b Y", "a X Y"),  # neighbouring words
+    ("Café au lait", "Café noir au lait", "Café au lait chaud", "Café noir au lait chaud"),
+    (
+        "Title\nline one\nline two",
+        "Title!\nline one\nline two",
+        "Title\nline one\nline 2",
+        "Title!\nline one\nline 2",
+    ),
+    (
+        "one two\nthree\nfour five",
+        "one 2\nthree\nfour five",
+        "one two\nthree\n4 five",
+        "one 2\nthree\n4 five",
+    ),
+    ("x y\nz", "new\nx y!\nz", "x Y\nz", "new\nx Y!\nz"),  # a line added before a line both changed
+    ("same edit", "same edit!", "same edit!", "same edit!"),
+    ("The cat sat on the mat.", "The dog sat on the mat.", "The cow sat on the mat.", None),  # one word
+    ("The cat sat", "The big cat sat", "The fat cat sat", None),  # two insertions at one place
+    ("a\nb c\nd", "a\nd", "a\nb C\nd", None),  # a line deleted, a word of it changed
+    ("one line", "one line\nmine", "one line\ntheirs", None),  # lines added at one place
+]
+
+
+def test_merge_keeps_edits_of_different_words_and_asks_when_they_overlap(
+    browser: Any, served: Server, sync_api: Any
+) -> None:
+    """merge.js itself, run in Chromium as the app runs it."""
+    context, elsewhere = offline_context(browser, served.url)
+    page = context.new_page()
+    page.goto("/login")
+    results = page.evaluate(
+        """async (cases) => {
+            const { merge3 } = await import("/static/app/merge.js");
+            return cases.map(([base, mine, theirs]) => merge3(base, mine, theirs));
+        }""",
+        [list(case[:3]) for case in MERGES],
+    )
+    for (base, mine, theirs, merged), result in zip(MERGES, results, strict=True):
+        expected = {"clean": False} if merged is None else {"clean": True, "text": merged}
+        assert result == expected, (base, mine, theirs)
+    assert page.evaluate("window.cspViolations") == [] and elsewhere == []
+    context.close()
 
 
 def clash(signed_in: Any, sync_api: Any) -> tuple[Any, Any, dict[str, Any], str, str]:
