@@ -2,8 +2,8 @@
 // unsaved text in localStorage until the server has it, retries with backoff while offline, and
 // merges a change made elsewhere into unsaved text (merge.js) or asks which to keep.
 import { ApiError, createNote, csrfToken, getNote, renderMarkdown, updateNote } from "./api.js";
-import { keep, keptOf, forget, showKept } from "./kept.js";
-import { merge3, sideBySide } from "./merge.js";
+import { keep, keptOf, forget, showKept, sides } from "./kept.js";
+import { merge3 } from "./merge.js";
 
 const QUIET_MS = 1000;
 const OFFLINE = "Not saved — offline, retrying";
@@ -222,7 +222,7 @@ export class NoteEditor {
   // Pin or tag the open note: on a 412 (changed elsewhere) the change goes onto the latest version,
   // whose text is merged into the editor's as any change from elsewhere is.
   async setMeta(fields) {
-    const opened = this.opened;
+    const opened = this.opened, id = this.note.id; // another note may be opened meanwhile
     this.say("Saving…");
     try {
       let note;
@@ -230,7 +230,7 @@ export class NoteEditor {
         note = await updateNote(this.note, fields);
       } catch (error) {
         if (error?.status !== 412) throw error;
-        const latest = await getNote(this.note.id);
+        const latest = await getNote(id);
         if (opened === this.opened) this.changedElsewhere(latest);
         note = await updateNote(latest, fields);
       }
@@ -277,31 +277,11 @@ export class NoteEditor {
     this.setInputs(mine);
     this.keepDraft();
     this.say("Changed elsewhere — choose what to keep");
-    const side = (parts) => parts.map(([text, marked]) => {
-      const span = document.createElement(marked ? "mark" : "span");
-      span.textContent = text;
-      return span;
-    });
     const box = this.conflictBox;
     box.replaceChildren();
     const heading = document.createElement("p");
     heading.textContent = "This note was changed elsewhere while you were writing. Both versions:";
-    const table = document.createElement("div");
-    table.className = "app-sides";
-    for (const label of ["Yours", "Saved elsewhere"]) {
-      const head = document.createElement("strong");
-      head.textContent = label;
-      table.append(head);
-    }
-    const rows = sideBySide(joined(mine), joined(theirs));
-    for (const row of rows) {
-      for (const parts of [row.left, row.right]) {
-        const cell = document.createElement("div");
-        cell.className = `app-line ${row.kind}`;
-        cell.append(...side(parts));
-        table.append(cell);
-      }
-    }
+    const table = sides(["Yours", joined(mine)], ["Saved elsewhere", joined(theirs)]);
     const actions = document.createElement("div");
     actions.className = "actions";
     for (const [choice, label] of [["mine", "Keep mine"], ["theirs", "Keep theirs"], ["both", "Keep both as two notes"]]) {

@@ -33,6 +33,20 @@ const element = (tag, className, text) => {
   return node;
 };
 
+// Two texts side by side under their labels, the differing lines and words marked.
+export function sides([leftLabel, left], [rightLabel, right]) {
+  const table = element("div", "app-sides");
+  table.append(element("strong", "", leftLabel), element("strong", "", rightLabel));
+  for (const row of sideBySide(left, right)) {
+    for (const parts of [row.left, row.right]) {
+      const cell = element("div", `app-line ${row.kind}`);
+      cell.append(...parts.map(([text, marked]) => element(marked ? "mark" : "span", "", text)));
+      table.append(cell);
+    }
+  }
+  return table;
+}
+
 // The kept versions of note `id` in `box`, each beside `now` (the text in the editor), with
 // "Restore" (onRestore(version, index)) and "Discard".
 export function showKept(box, id, now, onRestore) {
@@ -44,15 +58,7 @@ export function showKept(box, id, now, onRestore) {
     entry.open = index === 0;
     const when = new Date(version.at).toLocaleString();
     entry.append(element("summary", "", `${version.why} — ${when}`));
-    const table = element("div", "app-sides");
-    table.append(element("strong", "", "Kept"), element("strong", "", "Now"));
-    for (const row of sideBySide(joined(version), joined(now))) {
-      for (const parts of [row.left, row.right]) {
-        const cell = element("div", `app-line ${row.kind}`);
-        cell.append(...parts.map(([text, marked]) => element(marked ? "mark" : "span", "", text)));
-        table.append(cell);
-      }
-    }
+    const table = sides(["Kept", joined(version)], ["Now", joined(now)]);
     const restore = element("button", "", "Restore this version");
     restore.type = "button";
     restore.addEventListener("click", () => onRestore(version, index));
