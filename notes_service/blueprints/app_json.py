@@ -24,10 +24,10 @@ from ..render.markdown import markdown, shown_html
 from ..rules import CONTENT_MAX, SEARCH_MAX
 from ..services import notes, search
 from ..services.rows import NoteRow
-from ..services.search_query import parse
 from ..services.users import CurrentUser
 from .api.responses import no_content, note_response
 from .api.validation import _checked
+from .finding import find_notes
 
 blueprint = Blueprint("app_json", __name__, url_prefix="/app")
 LOGIN_REQUIRED = "Login required"
@@ -65,23 +65,31 @@ async def get_csrf(user: CurrentUser) -> Response:
 @blueprint.get("/notes")
 @signed_in
 async def list_notes(user: CurrentUser) -> Response:
-    """One page of the person's notes in the order and pages of `/notes` (pinned, then newest); with
-    `q`, the matches, best first."""
+    """One page of the person's notes as `/notes` shows it (pinned, then newest); with `tag`, or
+    `tag:x` in `q`, that tag's; with words in `q`, the matches best first, each with the server's
+    marked title and excerpt (`[[text, marked], …]`) and the number of matches."""
     per_page = current_app.config["NOTES"].notes_per_page
-    store = current_store()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    query = parse(request.args.get("q", "")[:SEARCH_MAX])
-    if query:
-        found = await search.search_notes(
-            store, author_id=user.id, query=query, limit=per_page + 1, offset=(page - 1) * per_page
-        )
-        return jsonify({"notes": NOTE.all(found[:per_page]), "page": page, "more": len(found) > per_page})
-    summary = await notes.summarize_notes(store, author_id=user.id)
-    pages = max((summary.total + per_page - 1) // per_page, 1)
-    page = min(page, pages)
-    items = await notes.list_notes(store, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
-    body = {"notes": NOTE.all(items), "page": page, "pages": pages, "total": summary.total}
-    return jsonify({**body, "more": page < pages})
+    found = await find_notes(
+        current_store(),
+        author_id=user.id,
+        text=request.args.get("q", "")[:SEARCH_MAX],
+        tag=request.args.get("tag") or None,
+        page=page,
+        per_page=per_page,
+    )
+    body: dict[str, Any] = {"notes": NOTE.all(found.notes), "page": found.page, "more": found.more}
+    if found.kind == "search":
+        body["titles"] = [excerpt.pieces for excerpt in found.titles]
+        body["excerpts"] = [excerpt.pieces for excerpt in found.excerpts]
+        body["count"] = found.count
+        body["count_cap"] = search.COUNT_CAP
+    elif found.kind == "tagged":
+        body["tags"] = found.shown
+    else:
+        body["pages"] = found.pages
+        body["total"] = found.summary.total if found.summary else 0
+    return jsonify(body)
 
 
 @blueprint.post("/notes")

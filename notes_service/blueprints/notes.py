@@ -10,13 +10,12 @@ from ..data import Store, current_store
 from ..http.auth import login_required
 from ..http.forms import NoteForm, form_status, tags_text, text
 from ..render.diffs import diff_pieces
-from ..render.excerpts import Matcher, excerpt, marked_title
-from ..render.markdown import plain_text, shown_html
+from ..render.markdown import shown_html
 from ..rules import SEARCH_MAX
 from ..services import notes, search, tags
 from ..services.errors import Stale
-from ..services.search_query import parse
 from ..services.users import CurrentUser
+from .finding import find_notes
 
 blueprint = Blueprint("notes", __name__, url_prefix="/notes")
 CHANGED_ELSEWHERE = (
@@ -33,54 +32,44 @@ async def list_notes(user: CurrentUser) -> str:
     """The user's notes, pinned first then newest, one page at a time (past the end: the last page),
     with their tags and counts beside them; `tag` keeps to one tag; with `q`, the notes matching it,
     best first, each with an excerpt around the matches."""
-    per_page = current_app.config["NOTES"].notes_per_page
     store = current_store()
     text = request.args.get("q", "")[:SEARCH_MAX]
     tag = request.args.get("tag") or None
-    query = parse(text).with_tag(tag)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    if query.terms:
-        found = await search.search_notes(
-            store, author_id=user.id, query=query, limit=per_page + 1, offset=(page - 1) * per_page
-        )
-        matcher = Matcher(query)
+    per_page = current_app.config["NOTES"].notes_per_page
+    found = await find_notes(store, author_id=user.id, text=text, tag=tag, page=page, per_page=per_page)
+    if found.kind == "search":
         return await render_template(
             "notes/search.html",
-            notes=found[:per_page],
-            titles=[marked_title(note.title, matcher) for note in found[:per_page]],
-            excerpts=[excerpt(plain_text(note.content), matcher) for note in found[:per_page]],
-            count=await search.count_matches(store, author_id=user.id, query=query, cap=search.COUNT_CAP),
+            notes=found.notes,
+            titles=found.titles,
+            excerpts=found.excerpts,
+            count=found.count,
             count_cap=search.COUNT_CAP,
             q=text,
             tag=tag,
             page=page,
-            more=len(found) > per_page,
+            more=found.more,
         )
     counts = await tags.count_tags(store, author_id=user.id)
-    if query.tags or query.nothing:  # a malformed tag matches nothing
-        items = (
-            []
-            if query.nothing
-            else await tags.list_tagged(
-                store, author_id=user.id, tags=query.tags, limit=per_page + 1, offset=(page - 1) * per_page
-            )
-        )
+    if found.kind == "tagged":
         return await render_template(
             "notes/tagged.html",
-            notes=items[:per_page],
+            notes=found.notes,
             tags=counts,
-            shown=query.tags or ((tag or text).removeprefix("tag:"),),
+            shown=found.shown,
             q=text,
             tag=tag,
             page=page,
-            more=len(items) > per_page,
+            more=found.more,
         )
-    summary = await notes.summarize_notes(store, author_id=user.id)
-    pages = max((summary.total + per_page - 1) // per_page, 1)
-    page = min(page, pages)
-    items = await notes.list_notes(store, author_id=user.id, limit=per_page, offset=(page - 1) * per_page)
     return await render_template(
-        "notes/list.html", notes=items, page=page, pages=pages, summary=summary, tags=counts
+        "notes/list.html",
+        notes=found.notes,
+        page=found.page,
+        pages=found.pages,
+        summary=found.summary,
+        tags=counts,
     )
 
 

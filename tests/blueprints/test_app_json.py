@@ -112,3 +112,26 @@ async def test_bad_bodies_are_422_json(client, factory) -> None:
     assert response.status_code == 422 and "details" in await response.get_json()
     response = await client.post("/app/notes", data="not json", headers=headers)
     assert response.status_code == 400
+
+
+async def test_search_has_the_pages_marked_excerpts_count_and_tag_filter(client, factory) -> None:
+    headers = await signed_in(client, factory)
+    await create(client, headers, title="Running log", content="# Week\n\nI went **running**; Run more.")
+    await create(client, headers, title="Quokkas", content="Runners saw quokkas.", tags=["trip"])
+    await create(client, headers, title="Other", content="nothing here", tags=["trip"])
+    found = await (await client.get("/app/notes?q=runn")).get_json()
+    assert found["count"] == 2 and found["count_cap"] == 1000
+    assert [note["title"] for note in found["notes"]] == ["Running log", "Quokkas"]
+    assert found["titles"][0] == [["Running", True], [" log", False]]
+    # plain text (no Markdown marks), every matched word marked: what /notes?q= shows
+    assert found["excerpts"][0] == [["Week I went ", False], ["running", True], [" ; Run more.", False]]
+    page = await (await client.get("/notes?q=runn")).get_data(as_text=True)
+    assert "Week I went <mark>running</mark> ; Run more." in page
+    for url in ("/app/notes?q=run*+tag:trip", "/app/notes?q=runn&tag=trip"):
+        tagged = await (await client.get(url)).get_json()
+        assert [note["title"] for note in tagged["notes"]] == ["Quokkas"] and tagged["count"] == 1
+    for url in ("/app/notes?tag=trip", "/app/notes?q=tag:trip"):
+        tagged = await (await client.get(url)).get_json()
+        assert [note["title"] for note in tagged["notes"]] == ["Other", "Quokkas"] and "count" not in tagged
+    nothing = await (await client.get("/app/notes?q=tag:a.b")).get_json()
+    assert nothing["notes"] == [] and nothing["more"] is False

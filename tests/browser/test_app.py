@@ -100,9 +100,12 @@ def saved(page: Any, expect: Any) -> None:
     expect(page.locator(".app-status")).to_have_text("Saved", timeout=SAVED_MS)
 
 
-def test_created_edited_trashed_in_one_browser_show_in_the_other(signed_in: Any, sync_api: Any) -> None:
+def test_created_edited_pinned_tagged_trashed_in_one_browser_show_in_the_other(
+    signed_in: Any, sync_api: Any
+) -> None:
     expect = sync_api.expect
     (one, two), api = signed_in(2)
+    api.create("Older", "an older note")
     one.goto("/notes")
     two.goto("/notes")
     one.keyboard.press("n")
@@ -118,13 +121,39 @@ def test_created_edited_trashed_in_one_browser_show_in_the_other(signed_in: Any,
     one.fill(".app-content", "first words, and more")  # still writing: the editor is open
     saved(one, expect)
     expect(two.locator(".app-content")).to_have_value("first words, and more", timeout=LIVE_MS)
+
+    # pinned in one (no page load): first in both lists, as on the server's page, and the open note
+    # in two says so; the older note pinned after it is listed first then (newest first among pins)
+    one.click(".app-item-title:text('Older')")
+    expect(one.locator(".app-content")).to_have_value("an older note")
+    with one.expect_response(lambda answer: answer.request.method == "PATCH") as answer:
+        one.get_by_role("button", name="Pin", exact=True).click()
+    assert answer.value.status == 200 and answer.value.request.headers["if-match"]
+    expect(one.get_by_role("button", name="Unpin")).to_be_visible()
+    for page in (one, two):
+        expect(page.locator(".app-item").first).to_contain_text("Older", timeout=LIVE_MS)
+        expect(page.locator(".app-item.pinned")).to_have_count(1)
+    one.click(".app-item-title:text('From the first')")
+    one.get_by_role("button", name="Pin", exact=True).click()
+    expect(two.get_by_role("button", name="Unpin")).to_be_visible(timeout=LIVE_MS)
+    expect(two.locator(".app-item.pinned")).to_have_count(2, timeout=LIVE_MS)
+    expect(two.locator(".app-item").first).to_contain_text("From the first")
+    assert api.titles() == ["From the first", "Older"]
+
+    one.fill(".app-tags", "Work #ideas")
+    one.locator(".app-tags").press("Enter")
+    expect(two.locator(".app-item.active .app-item-tags")).to_have_text("#work #ideas", timeout=LIVE_MS)
+    expect(two.locator(".app-tags")).to_have_value("work ideas")
+    assert api.get(int(one.url.rsplit("/", 1)[1]))["tags"] == ["work", "ideas"]
+    saved(one, expect)
+    expect(two.locator(".app-content")).to_have_value("first words, and more")  # the text stays as it was
     two.go_back()
     expect(two.locator(".app-empty")).to_be_visible()
 
     one.get_by_role("button", name="Move to trash").click()
     one.wait_for_url(re.compile(r"/notes$"))
     expect(two.locator(".app-notes")).not_to_contain_text("From the first", timeout=LIVE_MS)
-    assert api.titles() == []
+    assert api.titles() == ["Older"]
 
 
 def test_autosave_survives_a_reload(signed_in: Any, sync_api: Any) -> None:
@@ -154,28 +183,98 @@ def test_ticking_a_task_box_saves_it(signed_in: Any, sync_api: Any) -> None:
     assert after["version"] == note["version"] + 1
 
 
-def test_edits_of_different_paragraphs_are_both_kept(signed_in: Any, sync_api: Any) -> None:
+@pytest.mark.parametrize(
+    ("base", "by_one", "by_two", "both"),
+    [
+        (
+            "Alpha paragraph.\n\nBeta paragraph.\n\nGamma paragraph.",
+            "Alpha, from one paragraph.\n\nBeta paragraph.\n\nGamma paragraph.",
+            "Alpha paragraph.\n\nBeta paragraph.\n\nGamma, from two paragraph.",
+            "Alpha, from one paragraph.\n\nBeta paragraph.\n\nGamma, from two paragraph.",
+        ),
+        (  # different words of one line (merge.js: by word within the lines both changed)
+            "The cat sat on the mat.\nSecond line.",
+            "The black cat sat on the mat.\nSecond line.",
+            "The cat sat on the old mat.\nSecond line.",
+            "The black cat sat on the old mat.\nSecond line.",
+        ),
+    ],
+    ids=["paragraphs", "words-of-a-line"],
+)
+def test_edits_that_do_not_overlap_are_both_kept(
+    signed_in: Any, sync_api: Any, base: str, by_one: str, by_two: str, both: str
+) -> None:
     expect = sync_api.expect
     (one, two), api = signed_in(2)
-    base = "Alpha paragraph.\n\nBeta paragraph.\n\nGamma paragraph."
     note = api.create("Shared", base)
     open_note(one, note["id"])
     open_note(two, note["id"])
     edit(one)
     edit(two)
-    two.fill(".app-content", base.replace("Gamma", "Gamma, from two"))
-    one.fill(".app-content", base.replace("Alpha", "Alpha, from one"))
+    two.fill(".app-content", by_two)
+    one.fill(".app-content", by_one)
     one.keyboard.press("Control+Enter")
-    both = "Alpha, from one paragraph.\n\nBeta paragraph.\n\nGamma, from two paragraph."
     for page in (one, two):
         expect(page.locator(".app-content")).to_have_value(both, timeout=SAVED_MS)
         saved(page, expect)
+        assert not page.locator(".app-conflict").is_visible()
     assert api.get(note["id"])["content"] == both
 
 
-@pytest.mark.parametrize("choice", ["Keep both as two notes", "Keep mine", "Keep theirs"])
-def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: Any, choice: str) -> None:
-    expect = sync_api.expect
+MERGES = [  # (base, mine, theirs, merged or None: the person chooses)
+    (
+        "The cat sat on the mat.",
+        "The cow sat on the mat.",
+        "The cat sat on the red mat.",
+        "The cow sat on the red mat.",
+    ),
+    ("a b c", "a X c", "a b Y", "a X Y"),  # neighbouring words
+    ("Café au lait", "Café noir au lait", "Café au lait chaud", "Café noir au lait chaud"),
+    (
+        "Title\nline one\nline two",
+        "Title!\nline one\nline two",
+        "Title\nline one\nline 2",
+        "Title!\nline one\nline 2",
+    ),
+    (
+        "one two\nthree\nfour five",
+        "one 2\nthree\nfour five",
+        "one two\nthree\n4 five",
+        "one 2\nthree\n4 five",
+    ),
+    ("x y\nz", "new\nx y!\nz", "x Y\nz", "new\nx Y!\nz"),  # a line added before a line both changed
+    ("same edit", "same edit!", "same edit!", "same edit!"),
+    ("The cat sat on the mat.", "The dog sat on the mat.", "The cow sat on the mat.", None),  # one word
+    ("The cat sat", "The big cat sat", "The fat cat sat", None),  # two insertions at one place
+    ("a\nb c\nd", "a\nd", "a\nb C\nd", None),  # a line deleted, a word of it changed
+    ("one line", "one line\nmine", "one line\ntheirs", None),  # lines added at one place
+]
+
+
+def test_merge_keeps_edits_of_different_words_and_asks_when_they_overlap(
+    browser: Any, served: Server, sync_api: Any
+) -> None:
+    """merge.js itself, run in Chromium as the app runs it."""
+    context, elsewhere = offline_context(browser, served.url)
+    page = context.new_page()
+    page.goto("/login")
+    results = page.evaluate(
+        """async (cases) => {
+            const { merge3 } = await import("/static/app/merge.js");
+            return cases.map(([base, mine, theirs]) => merge3(base, mine, theirs));
+        }""",
+        [list(case[:3]) for case in MERGES],
+    )
+    for (base, mine, theirs, merged), result in zip(MERGES, results, strict=True):
+        expected = {"clean": False} if merged is None else {"clean": True, "text": merged}
+        assert result == expected, (base, mine, theirs)
+    assert page.evaluate("window.cspViolations") == [] and elsewhere == []
+    context.close()
+
+
+def clash(signed_in: Any, sync_api: Any) -> tuple[Any, Any, dict[str, Any], str, str]:
+    """Two browsers change the same word of a note: the one that saved second is shown both
+    versions. Returns (that page, the API, the note, its text, the other's text)."""
     (one, two), api = signed_in(2)
     note = api.create("Clash", "The cat sat on the mat.\nSecond line.")
     open_note(one, note["id"])
@@ -183,7 +282,7 @@ def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: An
     edit(one)
     edit(two)
     two.fill(".app-content", "The dog sat on the mat.\nSecond line.")
-    one.fill(".app-content", "The cat slept on the mat.\nSecond line.")
+    one.fill(".app-content", "The cow sat on the mat.\nSecond line.")
     one.keyboard.press("Control+Enter")
     asking = None  # whichever saved second: it is shown both versions
     for _ in range(SAVED_MS // 100):
@@ -192,19 +291,120 @@ def test_edits_of_one_sentence_ask_and_lose_nothing(signed_in: Any, sync_api: An
             break
         one.wait_for_timeout(100)
     assert asking is not None, "no choice shown"
-    expect(asking.locator(".app-conflict mark").first).to_be_visible()
+    sync_api.expect(asking.locator(".app-conflict mark").first).to_be_visible()
     mine = asking.locator(".app-content").input_value()
+    texts = {"The dog sat on the mat.\nSecond line.", "The cow sat on the mat.\nSecond line."}
+    (theirs,) = texts - {mine}
+    return asking, api, note, mine, theirs
+
+
+def kept_in(page: Any, note_id: int) -> list[dict[str, str]]:
+    return list(page.evaluate(f"JSON.parse(localStorage.getItem('notes-app:kept:{note_id}') ?? '[]')"))
+
+
+@pytest.mark.parametrize("choice", ["Keep both as two notes", "Keep mine", "Keep theirs"])
+def test_edits_of_one_word_ask_and_lose_nothing(signed_in: Any, sync_api: Any, choice: str) -> None:
+    expect = sync_api.expect
+    asking, api, note, mine, theirs = clash(signed_in, sync_api)
     asking.get_by_role("button", name=choice).click()
     saved(asking, expect)
-    texts = {"The dog sat on the mat.\nSecond line.", "The cat slept on the mat.\nSecond line."}
-    (theirs,) = texts - {mine}
     on_server = [note["content"] for note in api.request.get("/api/notes", headers=api.headers).json()]
-    kept = asking.evaluate(f"JSON.parse(localStorage.getItem('notes-app:kept:{note['id']}'))")
+    kept = kept_in(asking, note["id"])
     if choice == "Keep both as two notes":
-        assert set(on_server) == texts
+        assert set(on_server) == {mine, theirs}
     else:  # the one chosen is the note; the other stays in this browser
         chosen, other = (mine, theirs) if choice == "Keep mine" else (theirs, mine)
-        assert on_server == [chosen] and kept["content"] == other
+        assert on_server == [chosen] and kept[0]["content"] == other
+
+
+def test_a_version_kept_in_this_browser_can_be_seen_and_restored(signed_in: Any, sync_api: Any) -> None:
+    expect = sync_api.expect
+    asking, api, note, mine, theirs = clash(signed_in, sync_api)
+    asking.get_by_role("button", name="Keep theirs").click()
+    saved(asking, expect)
+    asking.reload()  # kept in localStorage: still there after a reload
+    asking.get_by_role("button", name="Kept versions (1)").click()
+    version = asking.locator(".app-kept-version")
+    expect(version).to_have_count(1)
+    expect(version.locator("summary")).to_contain_text("Yours, not chosen")
+    expect(version.locator(".app-line.changed mark").first).to_be_visible()
+    assert mine.split(" ")[1] in version.locator(".app-line.changed").first.inner_text()
+    version.get_by_role("button", name="Restore this version").click()
+    expect(asking.locator(".app-content")).to_have_value(mine)
+    saved(asking, expect)
+    assert api.get(note["id"])["content"] == mine
+    # the text it replaced is kept in its place
+    expect(asking.get_by_role("button", name="Kept versions (1)")).to_be_visible()
+    kept = kept_in(asking, note["id"])
+    assert [each["content"] for each in kept] == [theirs]
+
+
+def test_search_as_you_type_shows_the_servers_marked_excerpts_and_takes_over_its_urls(
+    signed_in: Any, sync_api: Any
+) -> None:
+    expect = sync_api.expect
+    (page,), api = signed_in(1)
+    api.create("Running log", "# Week\n\nI went **running**, then running again. Run more.")
+    api.request.post(
+        "/api/notes",
+        data={"title": "Quokkas", "content": "Runners saw quokkas.", "tags": ["trip"]},
+        headers=api.headers,
+    )
+    api.request.post(
+        "/api/notes", data={"title": "Other", "content": "plain", "tags": ["trip"]}, headers=api.headers
+    )
+    page.goto("/notes")
+    page.wait_for_selector(".app-item")
+    page.keyboard.press("/")
+    page.keyboard.type("runn")
+    count = page.locator(".app-count")
+    expect(count).to_have_text("2 notes")
+    items = page.locator(".app-item")
+    expect(items).to_have_count(2)
+    expect(items.first.locator(".app-item-title mark")).to_have_text(["Running"])
+    # every match marked, in plain text, as the server's page marks them
+    marks = items.first.locator(".excerpt mark")
+    expect(marks).to_have_text(["running", "running"])
+    server_page = page.context.request.get("/notes?q=runn").text()
+    excerpt = items.first.locator(".excerpt").inner_html()
+    assert excerpt in server_page and "**" not in excerpt and "#" not in excerpt
+    assert page.url.endswith("/notes?q=runn")
+
+    page.locator("#app-q").fill("tag:trip")
+    expect(items).to_have_count(2)
+    expect(count).to_be_hidden()
+    expect(page.locator(".app-item-title")).to_have_text(["Other", "Quokkas"])
+    page.locator("#app-q").fill("run* tag:trip")
+    expect(page.locator(".app-item-title")).to_have_text(["Quokkas"])
+    expect(count).to_have_text("1 note")
+
+    # the server's search and tag addresses open in the app, and its tag links stay in it
+    page.goto("/notes?q=quokka")
+    expect(page.locator("#app-q")).to_have_value("quokka")
+    expect(page.locator(".app-item .excerpt mark")).to_have_text(["quokkas"])
+    expect(count).to_have_text("1 note")
+    page.goto("/notes?tag=trip")
+    expect(page.locator("#app-q")).to_have_value("tag:trip")
+    expect(page.locator(".app-item-title")).to_have_text(["Other", "Quokkas"])
+    page.goto("/notes")
+    expect(page.locator(".app-item")).to_have_count(3)
+    page.locator(".app-item-tags a").first.click()
+    expect(page.locator(".app-item-title")).to_have_text(["Other", "Quokkas"])
+    assert page.url.endswith("/notes?tag=trip")
+    page.go_back()
+    expect(page.locator(".app-item")).to_have_count(3)
+    # without script the server's pages answer those addresses as before
+    plain = page.context.browser.new_context(
+        base_url=page.url.split("/notes")[0],
+        java_script_enabled=False,
+        storage_state=page.context.storage_state(),
+    )
+    no_script = plain.new_page()
+    no_script.goto("/notes?q=runn")
+    expect(no_script.locator(".result-count")).to_have_text("2 notes")
+    expect(no_script.locator(".excerpt mark").first).to_have_text("running")
+    assert no_script.locator(".app").count() == 0
+    plain.close()
 
 
 def test_scripts_fit_the_budget_and_come_from_here(signed_in: Any, sync_api: Any) -> None:

@@ -100,8 +100,9 @@ def test_the_app_follows_the_system_too_and_keeps_the_tag_list(
     assert contrast(page, ".app-item-title") >= 7.0, (scheme, contrast(page, ".app-item-title"))
     assert page.locator(".app .tag-list a", has_text="#food").is_visible()
     page.locator(".app .tag-list a", has_text="#food").click()
-    page.wait_for_url(re.compile(r".*/notes\?tag=food$"))
-    page.locator("main a", has_text="Groceries").wait_for()
+    page.wait_for_url(re.compile(r".*/notes\?tag=food$"))  # in place: the app's list keeps to the tag
+    page.locator(".app-item-title", has_text="Groceries").wait_for()
+    assert page.locator("#app-q").input_value() == "tag:food"
     page.context.close()
 
 

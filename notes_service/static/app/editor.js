@@ -2,7 +2,8 @@
 // unsaved text in localStorage until the server has it, retries with backoff while offline, and
 // merges a change made elsewhere into unsaved text (merge.js) or asks which to keep.
 import { ApiError, createNote, csrfToken, getNote, renderMarkdown, updateNote } from "./api.js";
-import { merge3, sideBySide } from "./merge.js";
+import { keep, keptOf, forget, showKept, sides } from "./kept.js";
+import { merge3 } from "./merge.js";
 
 const QUIET_MS = 1000;
 const OFFLINE = "Not saved — offline, retrying";
@@ -11,6 +12,7 @@ const draftKey = (id) => `notes-app:draft:${id ?? "new"}`;
 // note made by a form would count as an edit (and save it).
 const joined = ({ title, content }) => `${title}\n${content}`.replace(/\r\n?/g, "\n");
 const split = (text) => { const at = text.indexOf("\n"); return { title: text.slice(0, at), content: text.slice(at + 1) }; };
+const tagsOf = (text) => text.split(/[\s,]+/).map((tag) => tag.replace(/^#/, "")).filter(Boolean);
 const TASK = /^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)\[([ xX])\]/;
 
 // The content with the `index`-th task box (in document order, outside fenced code) ticked or not.
@@ -35,6 +37,8 @@ export class NoteEditor {
       <div class="app-toolbar">
         <button type="button" class="link app-back" data-close>← Notes</button>
         <span class="app-status" role="status" aria-live="polite"></span>
+        <button type="button" class="secondary" data-pin aria-pressed="false" hidden>Pin</button>
+        <button type="button" class="secondary" data-kept hidden>Kept versions</button>
         <button type="button" class="secondary" data-preview>Edit</button>
         <form class="inline" method="post" data-trash hidden>
           <input type="hidden" name="csrf_token"><button type="submit" class="danger">Move to trash</button>
@@ -42,17 +46,32 @@ export class NoteEditor {
       </div>
       <label class="visually-hidden" for="app-title">Title</label>
       <input id="app-title" class="app-title" type="text" maxlength="200" placeholder="Title" autocomplete="off">
+      <label class="visually-hidden" for="app-tags">Tags</label>
+      <input id="app-tags" class="app-tags" type="text" maxlength="900" placeholder="Tags: work ideas" autocomplete="off" hidden>
       <label class="visually-hidden" for="app-content">Content</label>
       <textarea id="app-content" class="app-content" placeholder="Write here — Markdown works"></textarea>
       <div class="content markdown app-preview" hidden></div>
-      <div class="app-conflict" hidden></div>`;
+      <div class="app-conflict" hidden></div>
+      <div class="app-kept" hidden></div>`;
     this.title = root.querySelector(".app-title");
     this.content = root.querySelector(".app-content");
     this.preview = root.querySelector(".app-preview");
     if (page) { page.classList.add("app-preview"); this.preview.replaceWith(page); this.preview = page; }
     this.conflictBox = root.querySelector(".app-conflict");
+    this.keptBox = root.querySelector(".app-kept");
+    this.keptButton = root.querySelector("[data-kept]");
+    this.keptButton.addEventListener("click", () => {
+      if (!this.keptBox.hidden) { this.keptBox.hidden = true; return; }
+      showKept(this.keptBox, this.note.id, this.inputs(), (version, index) => this.restore(version, index));
+    });
     this.status = root.querySelector(".app-status");
     this.previewButton = root.querySelector("[data-preview]");
+    // Pin and tags save at once (If-Match, as the text does), each on its own: no text goes with them.
+    this.pin = root.querySelector("[data-pin]");
+    this.pin.addEventListener("click", () => this.setMeta({ is_pinned: !this.note.is_pinned }));
+    this.tags = root.querySelector(".app-tags");
+    this.tags.addEventListener("change", () => this.setMeta({ tags: tagsOf(this.tags.value) }));
+    this.tags.addEventListener("keydown", (event) => { if (event.key === "Enter") this.tags.blur(); });
     // Moving to the trash is the page's own form (its flash offers Undo), posted from here.
     this.trash = root.querySelector("[data-trash]");
     this.trash.addEventListener("submit", async (event) => {
@@ -85,7 +104,7 @@ export class NoteEditor {
     this.opened = (this.opened ?? 0) + 1; // a save still under way for the last note leaves this one be
     this.note = note; this.conflict = null; this.remote = null;
     this.base = note ? { title: note.title, content: note.content } : { title: "", content: "" };
-    this.conflictBox.hidden = true;
+    this.conflictBox.hidden = this.keptBox.hidden = true;
     this.setInputs(this.base);
     this.root.dataset.noteId = note?.id ?? "new";
     this.showTrash();
@@ -107,7 +126,17 @@ export class NoteEditor {
     this.content.focus();
   }
 
+  // The buttons of a saved note (pin, tags, trash), showing its pin and tags as they are now.
   showTrash() {
+    this.pin.hidden = this.tags.hidden = !this.note;
+    if (this.note) {
+      this.pin.textContent = this.note.is_pinned ? "Unpin" : "Pin";
+      this.pin.setAttribute("aria-pressed", String(this.note.is_pinned));
+      if (document.activeElement !== this.tags) this.tags.value = (this.note.tags ?? []).join(" ");
+    }
+    const kept = this.note && !this.conflict ? keptOf(this.note.id).length : 0;
+    this.keptButton.hidden = !kept;
+    this.keptButton.textContent = `Kept versions (${kept})`;
     this.trash.hidden = !this.note;
     if (this.note) this.trash.action = `/notes/${this.note.id}/delete`;
     this.trash.csrf_token.value = document.querySelector("input[name=csrf_token]")?.value ?? "";
@@ -190,6 +219,33 @@ export class NoteEditor {
     if (this.dirty()) this.schedule(QUIET_MS);
   }
 
+  // Pin or tag the open note: on a 412 (changed elsewhere) the change goes onto the latest version,
+  // whose text is merged into the editor's as any change from elsewhere is.
+  async setMeta(fields) {
+    const opened = this.opened, id = this.note.id; // another note may be opened meanwhile
+    this.say("Saving…");
+    try {
+      let note;
+      try {
+        note = await updateNote(this.note, fields);
+      } catch (error) {
+        if (error?.status !== 412) throw error;
+        const latest = await getNote(id);
+        if (opened === this.opened) this.changedElsewhere(latest);
+        note = await updateNote(latest, fields);
+      }
+      if (opened !== this.opened) return;
+      if (note.version > this.note.version) this.note = note; // else the stream was first with it
+      this.showTrash();
+      this.say(this.dirty() ? "" : "Saved");
+      this.onSaved(note);
+    } catch (error) {
+      if (!(error instanceof ApiError) || opened !== this.opened) return;
+      this.showTrash();
+      this.say(error.offline ? "Not saved — offline" : `Not saved — ${Object.values(error.body?.details ?? {})[0] ?? error.message}`);
+    }
+  }
+
   // A change of a note from the stream (or found by a refused save).
   changedElsewhere(note) {
     if (!this.note || note.id !== this.note.id || note.version <= this.note.version) return;
@@ -201,9 +257,14 @@ export class NoteEditor {
   integrate(theirs) {
     const mine = this.inputs(), base = this.base;
     this.note = theirs;
+    this.showTrash();
     this.base = { title: theirs.title, content: theirs.content };
     const merged = merge3(joined(base), joined(mine), joined(theirs));
     if (!merged.clean) { this.showConflict(mine, theirs); return; }
+    if (merged.text !== joined(mine) && joined(mine) !== joined(base)) {
+      keep(theirs.id, mine, "Your text before a change from elsewhere was merged into it");
+      this.showTrash();
+    }
     this.setInputs(split(merged.text));
     this.keepDraft();
     if (this.previewing) this.showPreview(true);
@@ -212,34 +273,15 @@ export class NoteEditor {
 
   showConflict(mine, theirs) {
     this.conflict = { mine, theirs };
+    this.showTrash();
     this.setInputs(mine);
     this.keepDraft();
     this.say("Changed elsewhere — choose what to keep");
-    const side = (parts) => parts.map(([text, marked]) => {
-      const span = document.createElement(marked ? "mark" : "span");
-      span.textContent = text;
-      return span;
-    });
     const box = this.conflictBox;
     box.replaceChildren();
     const heading = document.createElement("p");
     heading.textContent = "This note was changed elsewhere while you were writing. Both versions:";
-    const table = document.createElement("div");
-    table.className = "app-sides";
-    for (const label of ["Yours", "Saved elsewhere"]) {
-      const head = document.createElement("strong");
-      head.textContent = label;
-      table.append(head);
-    }
-    const rows = sideBySide(joined(mine), joined(theirs));
-    for (const row of rows) {
-      for (const parts of [row.left, row.right]) {
-        const cell = document.createElement("div");
-        cell.className = `app-line ${row.kind}`;
-        cell.append(...side(parts));
-        table.append(cell);
-      }
-    }
+    const table = sides(["Yours", joined(mine)], ["Saved elsewhere", joined(theirs)]);
     const actions = document.createElement("div");
     actions.className = "actions";
     for (const [choice, label] of [["mine", "Keep mine"], ["theirs", "Keep theirs"], ["both", "Keep both as two notes"]]) {
@@ -263,14 +305,27 @@ export class NoteEditor {
       } catch { this.say(OFFLINE); return; } // still in conflict: nothing lost, try again
     }
     // The version not chosen stays in this browser (nothing typed is lost, whatever is chosen).
-    if (choice !== "both") {
-      localStorage.setItem(`notes-app:kept:${this.note.id}`, JSON.stringify(choice === "mine" ? theirs : mine));
-    }
+    if (choice === "mine") keep(this.note.id, theirs, "Saved elsewhere, not chosen");
+    if (choice === "theirs") keep(this.note.id, mine, "Yours, not chosen");
     this.conflict = null;
     this.conflictBox.hidden = true;
+    this.showTrash();
     this.setInputs(choice === "mine" ? mine : theirs);
     this.keepDraft();
     if (this.dirty()) this.saveNow(); else this.say("Saved");
+  }
+
+  // Put a kept version back in the editor and save it; the text it replaces is kept in its place.
+  restore(version, index) {
+    if (this.conflict) return;
+    forget(this.note.id, index);
+    keep(this.note.id, this.inputs(), "Replaced by a restored version");
+    this.keptBox.hidden = true;
+    this.setInputs(version);
+    this.showPreview(false);
+    this.showTrash();
+    this.keepDraft();
+    this.saveNow();
   }
 
   // The reading view (the note as its page shows it) or the text to edit.

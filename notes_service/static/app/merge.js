@@ -1,6 +1,7 @@
 // A compact line and word diff and a three-way merge, written here rather than vendored: the merge
 // needs only "which ranges of the base did each side replace" (an LCS over lines, after trimming the
-// common head and tail), ~100 lines, where jsdiff or diff-match-patch would add 8–20 KB gzipped.
+// common head and tail; then over the words of the lines both sides changed), ~140 lines, where
+// jsdiff or diff-match-patch would add 8–20 KB gzipped.
 
 const LIMIT = 4_000_000; // cells of the LCS table; past it the changed middle is one replacement
 
@@ -37,31 +38,67 @@ export function diff(a, b) {
   return edits;
 }
 
-const same = (p, q) => p.start === q.start && p.end === q.end && p.lines.join("\n") === q.lines.join("\n");
+// A text's units for a merge within lines: runs of letters and digits, runs of blanks, line ends,
+// and any other character alone — so edits of different words of one line never touch.
+const tokens = (text) => text.match(/[\p{L}\p{N}_]+|[^\S\n]+|\n|[^\p{L}\p{N}_\s]/gu) ?? [];
 
-// Three-way merge by line: { clean: true, text } when the edits of `mine` and `theirs` since `base`
-// touch different lines (or are the same edit), else { clean: false }.
+// Lines as text and back: each line with its "\n", so no lines ("") and one empty line ("\n") differ.
+const asText = (lines) => lines.map((line) => `${line}\n`).join("");
+const asLines = (text) => (text.endsWith("\n") || !text ? text.split("\n").slice(0, -1) : null);
+
+// `base[lo:hi]` with one side's edits (all within it) applied.
+function applied(base, lo, hi, edits) {
+  const out = [];
+  let at = lo;
+  for (const edit of edits) { out.push(...base.slice(at, edit.start), ...edit.lines); at = edit.end; }
+  return [...out, ...base.slice(at, hi)];
+}
+
+// Three-way merge of unit arrays: { clean: true, units } when each region of `base` was changed by
+// one side only (or the same way by both), else { clean: false }. Edits overlap when one starts
+// inside the other or both start at one place (two insertions there). Where both sides changed
+// one region differently, `within(baseRegion, mineRegion, theirsRegion)` may merge it finer.
+function mergeUnits(base, mine, theirs, within) {
+  const all = [...diff(base, mine).map((e) => ({ ...e, side: 0 })), ...diff(base, theirs).map((e) => ({ ...e, side: 1 }))]
+    .sort((p, q) => p.start - q.start || p.end - q.end);
+  const out = [];
+  let at = 0, k = 0;
+  while (k < all.length) {
+    const group = [all[k++]];
+    let hi = group[0].end;
+    while (k < all.length && group.some((g) => all[k].start < g.end || all[k].start === g.start)) {
+      hi = Math.max(hi, all[k].end);
+      group.push(all[k++]);
+    }
+    const lo = group[0].start;
+    out.push(...base.slice(at, lo));
+    at = hi;
+    const sides = [0, 1].map((side) => applied(base, lo, hi, group.filter((e) => e.side === side)));
+    const [ours, others] = sides;
+    const only = group.every((e) => e.side === group[0].side);
+    if (only || ours.join("\u0000") === others.join("\u0000")) { out.push(...sides[only ? group[0].side : 0]); continue; }
+    const finer = within?.(base.slice(lo, hi), ours, others);
+    if (!finer?.clean) return { clean: false };
+    out.push(...finer.units);
+  }
+  return { clean: true, units: [...out, ...base.slice(at)] };
+}
+
+// Within lines both sides changed: a merge by word (tokens), back into lines.
+function byWord(base, mine, theirs) {
+  const merged = mergeUnits(tokens(asText(base)), tokens(asText(mine)), tokens(asText(theirs)));
+  const lines = merged.clean ? asLines(merged.units.join("")) : null;
+  return lines ? { clean: true, units: lines } : { clean: false };
+}
+
+// Three-way merge: { clean: true, text } when the edits of `mine` and `theirs` since `base` touch
+// different lines, or different words of a line (or are the same edit), else { clean: false }:
+// then they truly overlap, and the person chooses.
 export function merge3(base, mine, theirs) {
   if (mine === theirs || theirs === base) return { clean: true, text: mine };
   if (mine === base) return { clean: true, text: theirs };
-  const lines = base.split("\n");
-  const ours = diff(lines, mine.split("\n")), other = diff(lines, theirs.split("\n"));
-  const all = [...ours.map((e) => ({ ...e, side: 0 })), ...other.map((e) => ({ ...e, side: 1 }))]
-    .sort((p, q) => p.start - q.start || p.end - q.end);
-  const out = [];
-  let at = 0;
-  for (let k = 0; k < all.length; k++) {
-    const edit = all[k], next = all[k + 1];
-    if (next && next.side !== edit.side && (next.start < edit.end || next.start === edit.start)) {
-      if (!same(edit, next)) return { clean: false };
-      k++; // both made the same edit: take it once
-    }
-    if (edit.start < at) return { clean: false }; // overlaps an edit already taken
-    out.push(...lines.slice(at, edit.start), ...edit.lines);
-    at = edit.end;
-  }
-  out.push(...lines.slice(at));
-  return { clean: true, text: out.join("\n") };
+  const merged = mergeUnits(base.split("\n"), mine.split("\n"), theirs.split("\n"), byWord);
+  return merged.clean ? { clean: true, text: merged.units.join("\n") } : { clean: false };
 }
 
 // Two texts side by side, the differing lines marked and, within a changed line, the words:
