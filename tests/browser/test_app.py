@@ -407,6 +407,34 @@ def test_search_as_you_type_shows_the_servers_marked_excerpts_and_takes_over_its
     plain.close()
 
 
+# Slows the answers to `q=b` (and to nothing else) by 0.6 s, in the page, before its scripts run.
+SLOW_ANSWER_TO_B = """
+const realFetch = window.fetch;
+window.fetch = (input, init) => {
+  const answer = realFetch(input, init);
+  if (!/[?&]q=b(&|$)/.test(String(input.url || input))) return answer;
+  return answer.then((response) => new Promise((done) => setTimeout(() => done(response), 600)));
+};
+"""
+
+
+def test_a_late_answer_to_an_older_search_does_not_replace_the_results(signed_in: Any, sync_api: Any) -> None:
+    expect = sync_api.expect
+    (page,), api = signed_in(1)
+    api.create("Bread", "flour and water")
+    api.create("Butter", "salted")
+    page.add_init_script(SLOW_ANSWER_TO_B)
+    page.goto("/notes")
+    page.wait_for_selector(".app-item")
+    page.locator("#app-q").press_sequentially("b")
+    page.wait_for_timeout(300)  # the search for "b" has left (the app waits 100 ms after a key)
+    page.locator("#app-q").press_sequentially("read")
+    titles = page.locator(".app-item-title")
+    expect(titles).to_have_text(["Bread"])
+    page.wait_for_timeout(900)  # the answer to "b" (Bread and Butter) has come by now
+    expect(titles).to_have_text(["Bread"])
+
+
 def test_scripts_fit_the_budget_and_come_from_here(signed_in: Any, sync_api: Any) -> None:
     (page,), api = signed_in(1)
     note = api.create("Budget", "text")
