@@ -98,7 +98,7 @@ async def create_note(user: CurrentUser) -> Response:
     """A new note (201, with its `ETag`)."""
     data = await _body(NoteCreate)
     store = current_store()
-    async with store.write():
+    async with store.write(alone=True):  # one statement on PostgreSQL
         note = await notes.create_note(store, author_id=user.id, **data.model_dump())
     return note_response(note, 201)
 

@@ -80,7 +80,7 @@ async def create(user: CurrentUser) -> Any:
     form = await NoteForm.from_request()
     if request.method == "POST" and form.validate():
         store = current_store()
-        async with store.write():
+        async with store.write(alone=True):  # one statement on PostgreSQL
             note = await notes.create_note(store, author_id=user.id, **form.values())
         await flash("Note created.", "success")
         return redirect(url_for("notes.show", note_id=note.id))
