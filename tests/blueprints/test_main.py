@@ -51,13 +51,15 @@ async def test_readyz_is_503_when_a_table_is_missing(database_url) -> None:
         assert await response.get_json() == {"status": "database not migrated"}
 
 
-async def test_api_crash_is_a_json_500_without_traceback() -> None:
+async def test_an_unreachable_database_is_a_json_503_without_traceback() -> None:
+    # Refused connections say "try again shortly" (http/errors.py); other crashes stay a 500
+    # (tests/http/test_error_pages.py).
     unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
     app = create_app(app_settings(unreachable))
     async with app.test_app():
         response = await app.test_client().get("/api/me", headers={"Authorization": "Bearer nts_x"})
-        assert response.status_code == 500
-        assert await response.get_json() == {"error": "Internal server error"}
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert await response.get_json() == {"error": "Service unavailable"}
 
 
 async def test_error_page_falls_back_to_plain_html(client, monkeypatch) -> None:
