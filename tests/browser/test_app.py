@@ -331,8 +331,13 @@ def test_a_version_kept_in_this_browser_can_be_seen_and_restored(signed_in: Any,
     assert mine.split(" ")[1] in version.locator(".app-line.changed").first.inner_text()
     version.get_by_role("button", name="Restore this version").click()
     expect(asking.locator(".app-content")).to_have_value(mine)
-    saved(asking, expect)
+    # The status said "Saved" already (Keep theirs): wait for the restore's own save to arrive.
+    for _ in range(SAVED_MS // 100):
+        if api.get(note["id"])["content"] == mine:
+            break
+        asking.wait_for_timeout(100)
     assert api.get(note["id"])["content"] == mine
+    saved(asking, expect)
     # the text it replaced is kept in its place
     expect(asking.get_by_role("button", name="Kept versions (1)")).to_be_visible()
     kept = kept_in(asking, note["id"])
