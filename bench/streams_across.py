@@ -36,6 +36,7 @@ import secrets
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from .streams import PASSWORD_ROUNDS, Fleet, delivery, open_streams, raise_open_
 
 P50_TARGET_MS = 20.0
 P99_TARGET_MS = 150.0
+CLOCK = time.time() - time.monotonic()  # wall clock → this process's monotonic one
 
 
 async def seed_postgres(dsn: str, streams: int) -> list[str]:
@@ -114,7 +116,12 @@ async def write_notes(
                 record["status"] = response.status_code
                 record["upstream"] = response.headers.get(UPSTREAM_HEADER)
                 if response.status_code == 201:
-                    record["id"] = response.json()["id"]
+                    note = response.json()
+                    record["id"] = note["id"]
+                    # The service's own clock (this machine's) when it wrote the note: what came
+                    # before (queues in front of the write) is not the stream's doing.
+                    record["stamped"] = datetime.fromisoformat(note["updated_at"]).timestamp() - CLOCK
+
             except httpx.HTTPError as error:
                 record["status"] = repr(error)
             writes.append(record)
@@ -200,8 +207,9 @@ def paths(
     relay: dict[int, list[tuple[float, str]]],
 ) -> dict[str, Any]:
     """Write acknowledged → event received for all writes, for those whose stream is on the instance
-    that took the write and for those on the other; each split at the relay's message naming the
-    author: ack → message, message → event."""
+    that took the write and for those on the other; from the note's `updated_at` (the service's
+    clock when it wrote it) to its event and to its 201; and split at the relay's message naming
+    the author: ack → message, message → event."""
     groups: dict[str, dict[str, list[float]]] = {}
     before_relay = {"all": 0, "same": 0, "other": 0}
     for write in writes:
@@ -211,14 +219,16 @@ def paths(
         where = "same" if write.get("upstream") == held_by.get(write["user"]) else "other"
         latency = (arrived[0] - write["acked"]) * 1000
         heard = relay.get(write["user"], [])
-        # The message that woke the stream: the last naming its user before the event (and after
-        # the write was sent); none such (the writer's own worker woke it at commit): the first after.
-        index = bisect.bisect_left(heard, (write["sent"], ""))
-        woke = bisect.bisect_left(heard, (arrived[0], "")) - 1
-        index = woke if woke >= index else index
+        # Its message: the first naming its author after the service stamped the note.
+        index = bisect.bisect_left(heard, (write["stamped"], ""))
         for group in ("all", where):
-            figures = groups.setdefault(group, {"latency": [], "to_relay": [], "relay_to_event": []})
+            figures = groups.setdefault(
+                group,
+                {"latency": [], "to_relay": [], "relay_to_event": [], "from_stamp": [], "stamp_to_ack": []},
+            )
             figures["latency"].append(latency)
+            figures["from_stamp"].append((arrived[0] - write["stamped"]) * 1000)
+            figures["stamp_to_ack"].append((write["acked"] - write["stamped"]) * 1000)
             if index < len(heard):
                 message = heard[index][0]
                 figures["to_relay"].append((message - write["acked"]) * 1000)
@@ -230,6 +240,8 @@ def paths(
             "writes": len(figures["latency"]),
             "latency_ms": percentiles(figures["latency"]),
             "event_before_ack": sum(1 for value in figures["latency"] if value < 0),
+            "stamped_to_event_ms": percentiles(figures["from_stamp"]),
+            "stamped_to_ack_ms": percentiles(figures["stamp_to_ack"]),
             "ack_to_relay_message_ms": percentiles(figures["to_relay"]),
             "relay_message_to_event_ms": percentiles(figures["relay_to_event"]),
             "event_before_relay_message": before_relay[group],
@@ -439,6 +451,10 @@ def render(outcome: dict[str, Any]) -> str:
             f"{path['event_before_relay_message']} before the Redis message; "
             f"{path['slowest_over_p99_target']} over {P99_TARGET_MS:g} ms) | {path['latency_ms']} | "
             f"{targets if group == 'all' else ''} |"
+        )
+        lines.append(
+            f"| … note stamped by the service (`updated_at`) → event / → its 201, ms | "
+            f"{path['stamped_to_event_ms']} / {path['stamped_to_ack_ms']} | |"
         )
         lines.append(
             f"| … 201 → Redis message / Redis message → event, ms | {path['ack_to_relay_message_ms']} / "
