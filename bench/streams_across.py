@@ -32,6 +32,7 @@ import bisect
 import hashlib
 import json
 import os
+import random
 import secrets
 import sys
 import tempfile
@@ -97,8 +98,11 @@ async def write_notes(
     url: str, tokens: dict[int, str], rate: float, seconds: float, first: int = 0
 ) -> list[dict[str, Any]]:
     """bench.streams.write_notes through nginx, keeping which instance took each write: POST
-    /api/notes at `rate` a second (open loop) as the users of `tokens` in turn."""
+    /api/notes at `rate` a second (open loop) as the users of `tokens` in (a shuffled) turn."""
+    # In a shuffled turn: in id order, nginx's round robin would send each write to the instance
+    # that took its author's stream (opened in id order too), and "the other instance" would be rare.
     users = sorted(tokens)
+    random.Random(len(users)).shuffle(users)
     writes: list[dict[str, Any]] = []
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, trust_env=False) as http:
