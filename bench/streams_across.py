@@ -330,45 +330,53 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         scratch = Path(scratch_name)
         try:
             async with postgres.temporary_database() as dsn:
-                env = servers.service_env(
-                    postgres.sqlalchemy_url(dsn), secrets.token_urlsafe(48), PASSWORD_ROUNDS
-                )
-                env.update(
-                    NOTES_REDIS_URL=REDIS_URL,
-                    NOTES_REDIS_PREFIX=prefix,
-                    NOTES_TRUSTED_PROXY_HOPS="1",  # as deployed behind the one nginx
-                    PYTHONPATH=str(servers.ROOT),
-                )
-                servers.migrate(scratch / "a", env)
-                say(f"seeding {options.streams:,} stream users (COPY)")
-                tokens = await seed_postgres(dsn, options.streams)
-                instances = [servers.service(name, scratch / name, env) for name in ("a", "b")]
-                for server in instances:
-                    server.launch()
-                for server in instances:
-                    await asyncio.to_thread(server.wait_ready)
-                nginx = Nginx(scratch / "nginx", [server.port for server in instances], options.streams)
-                await asyncio.to_thread(nginx.start)
-                outcome["instances"] = {server.name: f"127.0.0.1:{server.port}" for server in instances}
-                await measure(options, outcome, tokens, instances, nginx, dsn, prefix, fleet)
+                try:  # everything started is stopped before the database is dropped
+                    env = servers.service_env(
+                        postgres.sqlalchemy_url(dsn), secrets.token_urlsafe(48), PASSWORD_ROUNDS
+                    )
+                    env.update(
+                        NOTES_REDIS_URL=REDIS_URL,
+                        NOTES_REDIS_PREFIX=prefix,
+                        NOTES_TRUSTED_PROXY_HOPS="1",  # as deployed behind the one nginx
+                        PYTHONPATH=str(servers.ROOT),
+                    )
+                    servers.migrate(scratch / "a", env)
+                    say(f"seeding {options.streams:,} stream users (COPY)")
+                    tokens = await seed_postgres(dsn, options.streams)
+                    instances = [servers.service(name, scratch / name, env) for name in ("a", "b")]
+                    for server in instances:
+                        server.launch()
+                    for server in instances:
+                        await asyncio.to_thread(server.wait_ready)
+                    ports = [server.port for server in instances]
+                    nginx = Nginx(scratch / "nginx", ports, options.streams)
+                    await asyncio.to_thread(nginx.start)
+                    outcome["instances"] = {server.name: f"127.0.0.1:{server.port}" for server in instances}
+                    await measure(options, outcome, tokens, instances, nginx, dsn, prefix, fleet)
+                finally:
+                    stop(outcome, fleet, nginx, instances)
         finally:
-            for stream in fleet.streams:
-                stream.close()
-            if nginx is not None:
-                nginx.stop()
-                outcome["nginx_errors"] = [
-                    line for line in nginx.log().splitlines() if "[error]" in line or "[crit]" in line
-                ][:10]
-            for server in instances:
-                server.stop()
-            outcome["server_log_errors"] = [
-                f"{server.name}: {line}"
-                for server in instances
-                for line in server.log().splitlines()
-                if "error" in line.lower() or "traceback" in line.lower()
-            ][:20]
             await _drop_redis_keys(prefix)
     return outcome
+
+
+def stop(outcome: dict[str, Any], fleet: Fleet, nginx: Nginx | None, instances: list[servers.Server]) -> None:
+    """Close the streams, stop nginx and the instances by their PIDs; keep their errors."""
+    for stream in fleet.streams:
+        stream.close()
+    if nginx is not None:
+        nginx.stop()
+        outcome["nginx_errors"] = [
+            line for line in nginx.log().splitlines() if "[error]" in line or "[crit]" in line
+        ][:10]
+    for server in instances:
+        server.stop()
+    outcome["server_log_errors"] = [
+        f"{server.name}: {line}"
+        for server in instances
+        for line in server.log().splitlines()
+        if "error" in line.lower() or "traceback" in line.lower()
+    ][:20]
 
 
 async def measure(
