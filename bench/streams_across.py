@@ -400,6 +400,12 @@ async def measure(
     outcome["streams_by_instance"] = by_instance
     say(f"{len(fleet.streams):,} open in {outcome['open_seconds']} s, by instance {by_instance}")
     await asyncio.sleep(2)
+    meter = Meter(instances, nginx, dsn)
+    if options.idle_seconds > 0:  # what the open streams cost with nothing written
+        idle = await meter.sample()
+        await asyncio.sleep(options.idle_seconds)
+        outcome["idle_cores"] = Meter.cores(idle, await meter.sample())
+        say(f"idle: {outcome['idle_cores']}")
     active = {user: tokens[user - 1] for user in sorted(held_by)}
     if options.warm_seconds > 0:  # pools and plans warm; its notes are not counted
         warm = await write_notes(nginx.url, active, options.rate, options.warm_seconds)
@@ -409,7 +415,6 @@ async def measure(
         fleet.other_events = 0
     watch = RelayWatch(prefix)
     await watch.start()
-    meter = Meter(instances, nginx, dsn)
     say(f"writing {options.rate:g} notes/s for {options.write_seconds:g} s through nginx")
     start = await meter.sample()
     writes = await write_notes(
@@ -485,6 +490,14 @@ def render(outcome: dict[str, Any]) -> str:
         f"({cores['postgres_backends_seen']} connected), machine {cores['machine']}; "
         f"{load}.",
     ]
+    if "idle_cores" in outcome:
+        idle = outcome["idle_cores"]
+        lines.append(
+            f"Streams open, nothing written ({idle['seconds']} s): instances {idle['instances']} cores, "
+            f"nginx "
+            f"{idle['nginx']}, PostgreSQL backends {idle['postgres_backends']}, load generator "
+            f"{idle['load_generator']}; load average {idle['load_average_1m'][1]}, machine {idle['machine']}."
+        )
     return "\n".join(lines)
 
 
@@ -498,6 +511,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="writes a second")
     parser.add_argument("--write-seconds", type=float, default=20.0)
     parser.add_argument("--warm-seconds", type=float, default=2.0, help="writes before, not counted")
+    parser.add_argument("--idle-seconds", type=float, default=5.0, help="CPU with the streams idle, over")
     parser.add_argument("--settle-seconds", type=float, default=3.0, help="waited for the last events")
     options = parser.parse_args()
     if not 1 <= options.streams <= 10_000:
