@@ -255,23 +255,24 @@ def paths(
     }
 
 
-async def backend_cpu(dsn: str) -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend connected to the benchmark's database."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        rows = await connection.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await connection.close()
+async def backend_cpu(connection: asyncpg.Connection | None) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the benchmark's database ({}
+    without a connection: the shared server may have had no slot left for one)."""
+    if connection is None:
+        return {}
+    rows = await connection.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
     return {row["pid"]: cpu_seconds([row["pid"]]) for row in rows}
 
 
 class Meter:
     """CPU seconds of everyone involved over a phase, as cores (CPU seconds ÷ wall seconds)."""
 
-    def __init__(self, instances: list[servers.Server], nginx: Nginx, dsn: str) -> None:
-        self.instances, self.nginx, self.dsn = instances, nginx, dsn
+    def __init__(
+        self, instances: list[servers.Server], nginx: Nginx, connection: asyncpg.Connection | None
+    ) -> None:
+        self.instances, self.nginx, self.connection = instances, nginx, connection
 
     async def sample(self) -> dict[str, Any]:
         return {
@@ -284,7 +285,7 @@ class Meter:
             ),
             "self_waiting": runqueue_wait_seconds([os.getpid()]),
             "nginx": self.nginx.cpu_seconds(),
-            "backends": await backend_cpu(self.dsn),
+            "backends": await backend_cpu(self.connection),
             "load": os.getloadavg(),
         }
 
@@ -325,6 +326,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
     prefix = f"notes-bench-across-{secrets.token_hex(4)}:"
     instances: list[servers.Server] = []
     nginx: Nginx | None = None
+    watching: asyncpg.Connection | None = None
     fleet = Fleet()
     with tempfile.TemporaryDirectory(prefix="notes-bench-across-") as scratch_name:
         scratch = Path(scratch_name)
@@ -343,6 +345,11 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
                     servers.migrate(scratch / "a", env)
                     say(f"seeding {options.streams:,} stream users (COPY)")
                     tokens = await seed_postgres(dsn, options.streams)
+                    # Taken before the servers' pools (4 × 20) can fill a shared server's slots.
+                    try:
+                        watching = await asyncpg.connect(dsn)
+                    except asyncpg.TooManyConnectionsError:
+                        outcome["postgres_backends"] = "not read: no connection slot left"
                     instances = [servers.service(name, scratch / name, env) for name in ("a", "b")]
                     for server in instances:
                         server.launch()
@@ -352,9 +359,11 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
                     nginx = Nginx(scratch / "nginx", ports, options.streams)
                     await asyncio.to_thread(nginx.start)
                     outcome["instances"] = {server.name: f"127.0.0.1:{server.port}" for server in instances}
-                    await measure(options, outcome, tokens, instances, nginx, dsn, prefix, fleet)
+                    await measure(options, outcome, tokens, instances, nginx, watching, prefix, fleet)
                 finally:
                     stop(outcome, fleet, nginx, instances)
+                    if watching is not None:
+                        await watching.close()
         finally:
             await _drop_redis_keys(prefix)
     return outcome
@@ -385,7 +394,7 @@ async def measure(
     tokens: list[str],
     instances: list[servers.Server],
     nginx: Nginx,
-    dsn: str,
+    watching: asyncpg.Connection | None,
     prefix: str,
     fleet: Fleet,
 ) -> None:
@@ -400,7 +409,7 @@ async def measure(
     outcome["streams_by_instance"] = by_instance
     say(f"{len(fleet.streams):,} open in {outcome['open_seconds']} s, by instance {by_instance}")
     await asyncio.sleep(2)
-    meter = Meter(instances, nginx, dsn)
+    meter = Meter(instances, nginx, watching)
     if options.idle_seconds > 0:  # what the open streams cost with nothing written
         idle = await meter.sample()
         await asyncio.sleep(options.idle_seconds)
