@@ -255,6 +255,27 @@ def paths(
     }
 
 
+def slow_events(
+    writes: list[dict[str, Any]], fleet: Fleet, held_by: dict[int, str | None], start: float
+) -> list[dict[str, Any]]:
+    """The events that came more than P99_TARGET_MS after their note was stamped: when (seconds
+    into the writes, by the service's stamp), on which instance, and how late; a stall that
+    recurs shows in their times."""
+    slow = []
+    for write in writes:
+        arrived = fleet.arrivals.get((write["user"], write.get("id")), [])
+        if arrived and (late := (arrived[0] - write["stamped"]) * 1000) > P99_TARGET_MS:
+            slow.append(
+                {
+                    "at_s": round(write["stamped"] - start, 3),
+                    "writer": write.get("upstream"),
+                    "stream": held_by.get(write["user"]),
+                    "ms": round(late, 1),
+                }
+            )
+    return sorted(slow, key=lambda event: event["at_s"])
+
+
 async def backend_cpu(connection: asyncpg.Connection | None) -> dict[int, float]:
     """CPU seconds so far of each PostgreSQL backend connected to the benchmark's database ({}
     without a connection: the shared server may have had no slot left for one)."""
@@ -439,6 +460,7 @@ async def measure(
     }
     outcome["paths"] = paths(writes, fleet, held_by, watch.first_after())
     outcome["relay"] = watch.summary(end["wall"] - start["wall"])
+    outcome["slow_events"] = slow_events(writes, fleet, held_by, start["wall"])
     outcome["cores"] = Meter.cores(start, end)
     outcome["dropped"] = len(fleet.dropped)
     say(json.dumps({key: outcome[key] for key in ("writes", "paths", "relay", "cores")}))
