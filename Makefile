@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres install hooks lint bench bench-commits bench-streams clean
+.PHONY: run test test-postgres install hooks lint bench bench-commits bench-streams bench-streams-across clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench-commits: | $(BIN)/python  ## two commits side by side: BEFORE (835bda0) vs
 bench-streams: | $(BIN)/python  ## the live stream: 10,000 streams held, PSS, delivery, latency (BENCH_ARGS=--streams 1000)
 	$(BIN)/pip install --quiet -e '.[test,speed,bench]' -e ./client
 	$(BIN)/python -m bench.streams $(BENCH_ARGS)
+
+bench-streams-across: | $(BIN)/python  ## streams on PostgreSQL + Redis, 2 instances behind nginx (BENCH_ARGS=--streams 10000)
+	$(BIN)/pip install --quiet -e '.[test,speed,bench]' -e ./client
+	$(BIN)/python -m bench.streams_across $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff (lint + format) over the code, mypy --strict over both packages
 	$(BIN)/ruff check notes_service tests bench client .githooks/commit-msg
