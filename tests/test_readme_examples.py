@@ -45,9 +45,11 @@ LINK = re.compile(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)")
 # Names of files the service writes or sends, not files of the repository.
 NOT_IN_REPOSITORY = {
     "notes-export.json",
+    # written by runs
     *(
-        f"bench/results/{kind}-*.json" for kind in ("bench", "browser", "commits", "streams")
-    ),  # written by runs
+        f"bench/results/{kind}-*.json"
+        for kind in ("bench", "browser", "commits", "streams", "streams-across")
+    ),
 }
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from bench import proxy, streams, streams_across
 
+pytestmark = pytest.mark.sqlite_pass_only
+
 
 def _config(streams_held: int = 1_000) -> str:
     return proxy.config(Path("/tmp/bench-nginx"), [8101, 8102], 8080, streams_held)
