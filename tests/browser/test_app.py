@@ -366,6 +366,7 @@ def test_search_as_you_type_shows_the_servers_marked_excerpts_and_takes_over_its
     expect(count).to_have_text("2 notes")
     items = page.locator(".app-item")
     expect(items).to_have_count(2)
+    expect(page.locator("[data-more]")).to_be_hidden()  # no second page of 2 notes to offer
     expect(items.first.locator(".app-item-title mark")).to_have_text(["Running"])
     # every match marked, in plain text, as the server's page marks them
     marks = items.first.locator(".excerpt mark")
