@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ import httpx
 
 from tests.server import free_port
 
-from .servers import ROOT
+from .servers import ROOT, stop_group
 
 NGINX = "/usr/sbin/nginx"
 SHIPPED = ROOT / "deploy" / "nginx.conf"
@@ -134,19 +133,8 @@ class Nginx:
 
     def stop(self) -> None:
         """SIGTERM (nginx's fast shutdown: open streams are closed), then SIGKILL of its group."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait(STOP_TIMEOUT)
+        if self.process is not None:
+            stop_group(self.process, STOP_TIMEOUT)
 
     def log(self) -> str:
         path = self.workdir / "error.log"

@@ -109,19 +109,8 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM our PID, then SIGKILL its process group (workers included) if it lingers."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait(STOP_TIMEOUT)
+        if self.process is not None:
+            stop_group(self.process, STOP_TIMEOUT)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -210,3 +199,18 @@ def fastapi(workdir: Path, database: Path) -> Server:
         "bench.baselines.fastapi_app:app",
     ]
     return Server("fastapi", workdir, command, env)
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM `process`, wait up to `timeout`, then SIGKILL its process group (its children too)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait(timeout)
